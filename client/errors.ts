@@ -1,0 +1,36 @@
+import { ERROR_MESSAGES } from '../shared/index.js';
+import type { ErrorCode, WireError } from '../shared/index.js';
+
+/**
+ * A failure the client reports: a stable `code` to branch on, a human `message` and,
+ * where the server gave one, a `hint` on how to fix it.
+ */
+export class JobcastClientError extends Error {
+  /** Stable code from the shared table; never renamed, so safe to branch on. */
+  readonly code: ErrorCode;
+  /** What to do about it, when the server knows (for example the nearest valid room). */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string = ERROR_MESSAGES[code], options?: { hint?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'JobcastClientError';
+    this.code = code;
+    this.hint = options?.hint;
+  }
+
+  /** Wraps an error that crossed the wire (an ack's `error` or a `connect_error`'s `data`). */
+  static from(wire: WireError): JobcastClientError {
+    return new JobcastClientError(wire.code, wire.message, wire.hint === undefined ? undefined : { hint: wire.hint });
+  }
+
+  /** The wire shape of this error, as stores and the event log keep it. */
+  toWire(): WireError {
+    return this.hint === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, hint: this.hint };
+  }
+}
+
+/** True when `value` is a {@link JobcastClientError}. */
+export const isJobcastClientError = (value: unknown): value is JobcastClientError =>
+  value instanceof JobcastClientError;

@@ -1,0 +1,174 @@
+import { Queue } from 'bullmq';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Server } from 'socket.io';
+import type { Router } from 'express';
+import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type StatusEvent } from '../shared/index.js';
+import { createAuthMiddleware } from './auth.js';
+import { createEnqueue, type Enqueue } from './enqueue.js';
+import { createHttpRouter } from './httpRouter.js';
+import { EventsReader, type ReaderHealth } from './ingest/eventsReader.js';
+import { Ingestor } from './ingest/ingestor.js';
+import { RouteTable } from './ingest/routing.js';
+import { type JobcastServerOptions, resolveServerOptions, silentLogger } from './options.js';
+import { openRedis } from './redisConnection.js';
+import { RoomAccess } from './roomAccess.js';
+import { MAX_REPLAY_RANGE, registerSocketHandlers, socketRoom } from './socketHandlers.js';
+import { createKeys } from './store/keys.js';
+import { RoomStore } from './store/roomStore.js';
+
+export interface JobcastServer {
+  io: Server;
+  /** Mount it where you like: `app.use('/jobcast', server.router)`. */
+  router: Router;
+  nodeId: string;
+  /** Enqueue a job that reports to rooms, with jobcast's safe defaults. */
+  enqueue: Enqueue;
+  /** Health of Redis and of each queue's reader. */
+  health: () => Promise<{ ok: boolean; nodeId: string; redis: 'up' | 'down'; queues: Array<ReaderHealth & { workers: number | null }> }>;
+  /** Re-reads the open jobs of every queue from BullMQ and pushes any state the rooms missed. */
+  reconcileAll: () => Promise<void>;
+  /** Stops reading, closes sockets it created and its Redis connections. Safe to call twice. */
+  close: () => Promise<void>;
+}
+
+/** How often one job's state may be re-checked against BullMQ because a subscriber saw it still running. */
+const STALE_CHECK_INTERVAL_MS = 5_000;
+
+/**
+ * Creates the push server: reads each queue's BullMQ events, pushes public job status to
+ * authorized rooms, and serves snapshots and health over HTTP. Resolves once every queue's
+ * reader knows its start position, so no event after that moment is missed.
+ */
+export async function createJobcastServer<User>(options: JobcastServerOptions<User>): Promise<JobcastServer> {
+  const knobs = resolveServerOptions(options);
+  const logger = options.logger ?? silentLogger;
+  const keys = createKeys(knobs.keyPrefix);
+  const redis = openRedis(options.redis, 'commands');
+  const store = new RoomStore(redis, keys, {
+    historySize: knobs.historySize,
+    historyTtlMs: knobs.historyTtlMs,
+    snapshotJobs: knobs.snapshotJobs,
+    resultsKept: 10_000,
+    maxReplay: MAX_REPLAY_RANGE,
+  });
+  const routes = new RouteTable(redis, keys, knobs.routeTtlMs);
+  const access = new RoomAccess(options.channels, logger);
+
+  const ownsIo = !options.io;
+  const io =
+    options.io ??
+    new Server(options.httpServer, {
+      maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
+      ...options.socket,
+    });
+  const adapterConnections = ownsIo && knobs.redisAdapter ? [openRedis(options.redis, 'adapter-pub'), openRedis(options.redis, 'adapter-sub')] : [];
+  if (adapterConnections.length === 2) io.adapter(createAdapter(adapterConnections[0], adapterConnections[1]));
+
+  // Each node emits only to its own sockets: every node ingests every event, and the store
+  // hands all of them the same cursor, so going through the adapter would deliver it N times.
+  const emit = (event: StatusEvent) => io.local.to(socketRoom(event.room)).emit(EVENTS.status, event);
+
+  const queues = knobs.queues.map(
+    (name) => new Queue(name, { connection: redis, prefix: knobs.bullPrefix, streams: { events: { maxLen: knobs.eventsMaxLen } } }),
+  );
+  const ingestors = new Map(
+    queues.map((queue) => [
+      queue.name,
+      new Ingestor({ queue, redis, keys, store, routes, projection: options.project?.[queue.name], emit, logger }),
+    ]),
+  );
+  const reconcileQueue = async (queue: string) => {
+    const ingestor = ingestors.get(queue)!;
+    for (const jobId of await store.openJobs(queue)) {
+      await ingestor.reconcile(jobId).catch((error) => logger.warn({ err: error, queue, jobId }, 'reconcile failed'));
+    }
+  };
+  const readers = queues.map(
+    (queue) =>
+      new EventsReader({
+        queue: queue.name,
+        streamKey: queue.keys.events!,
+        cursorKey: keys.queueCursor(queue.name),
+        blocking: openRedis(options.redis, `events:${queue.name}`, true),
+        redis,
+        batchSize: knobs.readBatchSize,
+        blockMs: 1_000,
+        onBatch: (events) => ingestors.get(queue.name)!.ingestBatch(events),
+        onGap: async (reason) => {
+          logger.warn({ queue: queue.name, reason }, 'events may have been missed; reconciling open jobs from BullMQ');
+          await reconcileQueue(queue.name);
+        },
+        logger,
+      }),
+  );
+
+  const lastStaleCheck = new Map<string, number>();
+  const reconcileStale = (events: StatusEvent[]) => {
+    const now = Date.now();
+    for (const { status } of events) {
+      const key = `${status.queue}\n${status.jobId}`;
+      if ((lastStaleCheck.get(key) ?? 0) > now - STALE_CHECK_INTERVAL_MS) continue;
+      lastStaleCheck.set(key, now);
+      if (lastStaleCheck.size > 10_000) lastStaleCheck.delete(lastStaleCheck.keys().next().value as string);
+      ingestors.get(status.queue)?.reconcile(status.jobId).catch((error) => logger.warn({ err: error, jobId: status.jobId }, 'stale check failed'));
+    }
+  };
+
+  io.use(createAuthMiddleware(options.authenticate, logger));
+  registerSocketHandlers(io, {
+    access,
+    store,
+    logger,
+    reconcileStale,
+    hello: { protocol: PROTOCOL_VERSION, nodeId: knobs.nodeId, window: { historySize: knobs.historySize, historyTtlMs: knobs.historyTtlMs } },
+  });
+
+  const { enqueue, close: closeEnqueue } = createEnqueue({ redis, routes, eventsMaxLen: knobs.eventsMaxLen });
+
+  const health: JobcastServer['health'] = async () => {
+    const up = await redis.ping().then(
+      () => true,
+      () => false,
+    );
+    const queueHealth = await Promise.all(
+      readers.map(async (reader, index) => ({
+        ...reader.health,
+        workers: up ? await queues[index]!.getWorkersCount().catch(() => null) : null,
+      })),
+    );
+    return { ok: up && queueHealth.every((queue) => queue.running), nodeId: knobs.nodeId, redis: up ? 'up' : 'down', queues: queueHealth };
+  };
+
+  try {
+    await Promise.all(readers.map((reader) => reader.start()));
+  } catch (error) {
+    await Promise.all(readers.map((reader) => reader.close()));
+    redis.disconnect();
+    adapterConnections.forEach((connection) => connection.disconnect());
+    throw error;
+  }
+  logger.info({ nodeId: knobs.nodeId, queues: knobs.queues }, 'jobcast server started');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await Promise.all(readers.map((reader) => reader.close()));
+      if (ownsIo) await new Promise<void>((resolve) => io.close(() => resolve()));
+      await closeEnqueue();
+      await Promise.all(queues.map((queue) => queue.close()));
+      await redis.quit().catch(() => redis.disconnect());
+      await Promise.all(adapterConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+    })());
+
+  return {
+    io,
+    router: createHttpRouter({ authenticate: options.authenticate, access, store, health }),
+    nodeId: knobs.nodeId,
+    enqueue,
+    health,
+    reconcileAll: async () => {
+      for (const queue of knobs.queues) await reconcileQueue(queue);
+    },
+    close,
+  };
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isValidRoomName } from '../shared/index.js';
+import type { JobcastJobData, RouteTable } from './ingest/routing.js';
+
+/** Options of one enqueue: where the job reports, plus any BullMQ job option. */
+export interface EnqueueOptions extends JobsOptions {
+  /** Rooms that receive this job's status, e.g. `['document:42']`. */
+  rooms: string[];
+  /** Ties the job's logs, steps and status to the request that caused it. @default a new UUID */
+  correlationId?: string;
+}
+
+export interface EnqueuedJob {
+  queue: string;
+  jobId: string;
+  correlationId: string;
+}
+
+/**
+ * jobcast's job defaults, chosen because BullMQ's own (one attempt, keep every job forever)
+ * lose failures or fill Redis. Each can be overridden per call.
+ */
+export const SAFE_JOB_DEFAULTS = {
+  /** Transient faults get two more chances. */
+  attempts: 3,
+  /** 1 s, 2 s, 4 s… with ±50 % jitter so failed jobs do not retry in lockstep. */
+  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+  /** Finished jobs are trimmed; their final status stays in the rooms' snapshots. */
+  removeOnComplete: { age: 24 * 3600, count: 1_000 },
+  /** Failed jobs are kept a week (up to 5,000) for inspection instead of vanishing. */
+  removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+} as const satisfies JobsOptions;
+
+export type Enqueue = <Data extends Record<string, unknown>>(
+  queue: string,
+  name: string,
+  data: Data,
+  options: EnqueueOptions,
+) => Promise<EnqueuedJob>;
+
+/**
+ * Makes the enqueue helper: stores the job → rooms route before adding the job (so even a
+ * job removed on completion reaches its rooms), and names the rooms in `data.jobcast` too.
+ */
+export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMaxLen: number }): {
+  enqueue: Enqueue;
+  close: () => Promise<void>;
+} {
+  const queues = new Map<string, Queue>();
+  const queueFor = (name: string) => {
+    let queue = queues.get(name);
+    if (!queue) {
+      // Every Queue rewrites the events stream's max length when it starts: always pass ours.
+      queue = new Queue(name, { connection: args.redis, streams: { events: { maxLen: args.eventsMaxLen } } });
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+  const enqueue: Enqueue = async (queueName, name, data, options) => {
+    const { rooms, correlationId = randomUUID(), ...jobOptions } = options;
+    if (!Array.isArray(rooms) || rooms.length === 0) throw new TypeError('enqueue needs `rooms`, e.g. ["document:42"]');
+    const invalid = rooms.find((room) => !isValidRoomName(room));
+    if (invalid !== undefined) throw new TypeError(`Invalid room name ${JSON.stringify(invalid)}: rooms look like "type:id"`);
+    const jobId = jobOptions.jobId ?? randomUUID();
+    const routing: JobcastJobData = { rooms, correlationId };
+    await args.routes.set(queueName, jobId, routing);
+    await queueFor(queueName).add(name, { ...data, jobcast: routing }, { ...SAFE_JOB_DEFAULTS, ...jobOptions, jobId });
+    return { queue: queueName, jobId, correlationId };
+  };
+  const close = async () => {
+    await Promise.all([...queues.values()].map((queue) => queue.close()));
+    queues.clear();
+  };
+  return { enqueue, close };
+}

@@ -1,0 +1,11 @@
+export { createJobcastServer } from './createJobcastServer.js';
+export type { JobcastServer } from './createJobcastServer.js';
+export { JobcastError, toJobcastError, toWireError } from './errors.js';
+export { SAFE_JOB_DEFAULTS, createEnqueue } from './enqueue.js';
+export type { EnqueueOptions, EnqueuedJob, Enqueue } from './enqueue.js';
+export { routeFromData } from './ingest/routing.js';
+export type { Route, JobcastJobData } from './ingest/routing.js';
+export type { Projection, ProjectionContext } from './ingest/projection.js';
+export type { Channels, ChannelAuthorizer } from './channels.js';
+export type { AuthContext, Authenticate, JobcastServerOptions, Logger } from './options.js';
+export type { Rejection } from './roomAccess.js';

@@ -1,0 +1,168 @@
+import { Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isTerminalStatus, type JobStatus, type StatusEvent } from '../../shared/index.js';
+import type { Logger } from '../options.js';
+import type { RoomStore } from '../store/roomStore.js';
+import { JOB_EVENTS, buildStatus, type StreamEvent } from './buildStatus.js';
+import type { Projection } from './projection.js';
+import type { Route, RouteTable } from './routing.js';
+import type { Keys } from '../store/keys.js';
+
+/** Delivers an ingested event to this node's own sockets in its room. */
+export type LocalEmit = (event: StatusEvent) => void;
+
+export interface IngestorOptions {
+  queue: Queue;
+  redis: Redis;
+  store: RoomStore;
+  routes: RouteTable;
+  projection: Projection | undefined;
+  emit: LocalEmit;
+  logger: Logger;
+  keys: Keys;
+  /** Told about each event that no room listens to, for the debug views. */
+  onUnrouted?: (queue: string, jobId: string, event: string) => void;
+}
+
+const ADVANCE_CURSOR = `
+local current = redis.call('GET', KEYS[1])
+local function parts(id) local m, s = string.match(id, '^(%d+)-(%d+)$'); return tonumber(m), tonumber(s) end
+if current then
+  local cm, cs = parts(current)
+  local nm, ns = parts(ARGV[1])
+  if cm and nm and (nm < cm or (nm == cm and ns <= cs)) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`;
+
+interface Prepared {
+  event: StreamEvent;
+  jobId: string;
+  route: Route;
+  job: Job | undefined;
+  previous: JobStatus | undefined;
+}
+
+/**
+ * One queue's ingestion: stream event → routed rooms → public status → room store → this
+ * node's sockets. Every node runs one per queue; the store makes the cursor exactly-once,
+ * and each node emits only to its own sockets, so a client gets each event once.
+ */
+export class Ingestor {
+  readonly #options: IngestorOptions;
+  readonly #keys: Keys;
+  readonly #redis: Redis & { jobcastAdvanceCursor(key: string, id: string): Promise<number> };
+
+  constructor(options: IngestorOptions) {
+    this.#options = options;
+    this.#keys = options.keys;
+    options.redis.defineCommand('jobcastAdvanceCursor', { lua: ADVANCE_CURSOR, numberOfKeys: 1 });
+    this.#redis = options.redis as IngestorOptions['redis'] & { jobcastAdvanceCursor(key: string, id: string): Promise<number> };
+  }
+
+  /** Ingests a batch in stream order. Job reads run in parallel; appends are sent in order on one connection. */
+  async ingestBatch(events: StreamEvent[]): Promise<void> {
+    const prepared = await Promise.all(events.map((event) => this.#prepare(event)));
+    const appends = prepared.map((item) => (item ? this.#append(item) : undefined));
+    await Promise.all(appends);
+    const lastId = events[events.length - 1]?.id;
+    if (lastId && prepared.some((item) => item === undefined)) {
+      // Events that concern no room still move the shared cursor, so a restart does not read them again.
+      await this.#redis.jobcastAdvanceCursor(this.#keys.queueCursor(this.#options.queue.name), lastId);
+    }
+  }
+
+  /**
+   * Pushes a job's real state, read from BullMQ, when it differs from what its rooms last saw
+   * (after a trimmed stream, a Redis reconnect, or a subscribe that found a stale state).
+   * A job that is gone without a terminal event becomes `unknown`, never "active" forever.
+   */
+  async reconcile(jobId: string): Promise<void> {
+    const { queue, logger, store } = this.#options;
+    const job = await Job.fromId(queue, jobId);
+    const route = await this.#options.routes.get(queue.name, jobId, job?.data);
+    if (!route) return;
+    const previous = await store.lastEventOf(route.rooms[0]!, queue.name, jobId);
+    let status: JobStatus | undefined;
+    if (!job) {
+      if (previous && !isTerminalStatus(previous.status)) status = { ...previous.status, state: 'unknown', updatedAt: Date.now() };
+    } else {
+      const synthetic = syntheticEvent(await job.getState(), job);
+      if (synthetic) {
+        const input = { queue: queue.name, jobId, event: synthetic, job, previous: previous?.status, route };
+        status = buildStatus({ ...input, projection: this.#options.projection, now: Date.now(), logger }).status;
+      }
+    }
+    if (!status || (previous && previous.status.state === status.state && previous.status.attempt === status.attempt)) return;
+    // Several nodes may reconcile the same job at once: the first to mark it appends the correction.
+    const mark = this.#keys.reconcileMark(queue.name, jobId, `${status.state}:${status.attempt}:${previous?.seq ?? 0}`);
+    if ((await this.#redis.set(mark, '1', 'PX', 60_000, 'NX')) !== 'OK') return;
+    logger.info({ queue: queue.name, jobId, from: previous?.status.state, to: status.state }, 'reconciled job state from BullMQ');
+    await this.#appendStatus(jobId, route, 'reconciled', status, undefined);
+  }
+
+  async #prepare(event: StreamEvent): Promise<Prepared | undefined> {
+    const jobId = event.fields.jobId;
+    if (!JOB_EVENTS.has(event.name) || !jobId) return undefined;
+    const { queue, routes } = this.#options;
+    // The job hash may be gone already (removeOnComplete/removeOnFail delete it before the event is written).
+    const job = event.name === 'deduplicated' ? undefined : await Job.fromId(queue, jobId);
+    const route = await routes.get(queue.name, jobId, job?.data);
+    if (!route) {
+      this.#options.onUnrouted?.(queue.name, jobId, event.name);
+      return undefined;
+    }
+    const previous = job ? undefined : (await this.#options.store.lastEventOf(route.rooms[0]!, queue.name, jobId))?.status;
+    return { event, jobId, route, job, previous };
+  }
+
+  async #append(item: Prepared): Promise<void> {
+    const { status, lifecycle } = buildStatus({
+      queue: this.#options.queue.name,
+      jobId: item.jobId,
+      event: item.event,
+      job: item.job,
+      previous: item.previous,
+      route: item.route,
+      projection: this.#options.projection,
+      now: Date.now(),
+      logger: this.#options.logger,
+    });
+    await this.#appendStatus(item.jobId, item.route, lifecycle, status, item.event.id);
+  }
+
+  async #appendStatus(jobId: string, route: Route, lifecycle: StatusEvent['event'], status: JobStatus, eventId: string | undefined) {
+    const result = await this.#options.store.ingest({
+      queue: this.#options.queue.name,
+      jobId,
+      rooms: route.rooms,
+      body: { event: lifecycle, status, at: Date.now() },
+      terminal: isTerminalStatus(status),
+      eventId,
+    });
+    if (!result.body) return; // ingested so long ago by another node that its result is forgotten: clients see a gap and replay
+    for (const cursor of result.cursors) this.#options.emit({ ...result.body, ...cursor });
+  }
+}
+
+/** A stand-in stream event for a job's real BullMQ state, so reconciliation reuses the normal status builder. */
+function syntheticEvent(bullState: string, job: Job): StreamEvent | undefined {
+  const fields: Record<string, string> = { jobId: String(job.id) };
+  switch (bullState) {
+    case 'completed':
+      return { id: 'reconcile', name: 'completed', fields: { ...fields, returnvalue: JSON.stringify(job.returnvalue ?? null) } };
+    case 'failed':
+      return { id: 'reconcile', name: 'failed', fields };
+    case 'delayed':
+      return { id: 'reconcile', name: 'delayed', fields: { ...fields, delay: String((job.timestamp ?? 0) + (job.delay ?? 0)) } };
+    case 'active':
+    case 'waiting-children':
+      return { id: 'reconcile', name: bullState, fields };
+    case 'waiting':
+    case 'prioritized':
+      return { id: 'reconcile', name: 'waiting', fields };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,101 @@
+import type { Server as HttpServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import type { Server as IoServer, ServerOptions as IoServerOptions } from 'socket.io';
+import { z } from 'zod';
+import type { Channels } from './channels.js';
+import type { Projection } from './ingest/projection.js';
+
+/** What `authenticate` gets to decide who is connecting (a socket handshake or an HTTP request). */
+export interface AuthContext {
+  /** The bearer token: `auth.token` in the Socket.IO handshake, `Authorization: Bearer …` over HTTP. */
+  token: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+  address: string | undefined;
+  origin: string | undefined;
+}
+
+/** Returns the user for a token, or null/undefined to refuse the connection with UNAUTHENTICATED. */
+export type Authenticate<User> = (context: AuthContext) => User | null | undefined | Promise<User | null | undefined>;
+
+/** Minimal logger interface (pino-compatible). */
+export interface Logger {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+export interface JobcastServerOptions<User> {
+  /** The HTTP server to attach a new Socket.IO server to. Give this or `io`. */
+  httpServer?: HttpServer;
+  /** An existing Socket.IO server to use instead of creating one. */
+  io?: IoServer;
+  /** Redis connection: a URL, ioredis options, or an ioredis client (jobcast duplicates it; it never closes yours). */
+  redis: string | RedisOptions | Redis;
+  /** The BullMQ queues whose jobs are reported. */
+  queues: string[];
+  /** Identifies the user of each connection and HTTP request. */
+  authenticate: Authenticate<User>;
+  /** Channel patterns and who may subscribe to them; a room that matches none is INVALID_ROOM. */
+  channels: Channels<User>;
+  /** Per queue: what of a job a browser may see. Without it, only state, progress, steps and timing are public. */
+  project?: Record<string, Projection>;
+  /** BullMQ key prefix. @default 'bull' */
+  bullPrefix?: string;
+  /** Prefix of jobcast's own Redis keys. @default 'jobcast' */
+  keyPrefix?: string;
+  /** Events kept per room for replay. @default 500 */
+  historySize?: number;
+  /** A room's history, snapshot and cursor expire after this long without events or subscribers. @default 86_400_000 (one day) */
+  historyTtlMs?: number;
+  /** Jobs kept in a room's snapshot (the most recently updated). @default 200 */
+  snapshotJobs?: number;
+  /** How long a job's routing (job → rooms) is kept. @default 604_800_000 (seven days) */
+  routeTtlMs?: number;
+  /** Max length of BullMQ's events stream, applied by every Queue instance jobcast creates. @default 10_000 */
+  eventsMaxLen?: number;
+  /** Events read from the stream per round trip. @default 200 */
+  readBatchSize?: number;
+  /** Socket.IO options when jobcast creates the server. */
+  socket?: Partial<IoServerOptions>;
+  /** Attach the Socket.IO Redis adapter when jobcast creates the server (for revocation and inspection across nodes). @default true */
+  redisAdapter?: boolean;
+  /** This node's name in logs, health and debug output. @default a random id */
+  nodeId?: string;
+  logger?: Logger;
+}
+
+const KnobsSchema = z.object({
+  queues: z.array(z.string().min(1).max(200)).min(1, 'give at least one queue name'),
+  bullPrefix: z.string().min(1).default('bull'),
+  keyPrefix: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/).default('jobcast'),
+  historySize: z.number().int().min(0).max(100_000).default(500),
+  historyTtlMs: z.number().int().min(1_000).default(86_400_000),
+  snapshotJobs: z.number().int().min(1).max(10_000).default(200),
+  routeTtlMs: z.number().int().min(1_000).default(604_800_000),
+  eventsMaxLen: z.number().int().min(100).default(10_000),
+  readBatchSize: z.number().int().min(1).max(10_000).default(200),
+  redisAdapter: z.boolean().default(true),
+  nodeId: z.string().min(1).max(100).default(() => `node-${randomUUID().slice(0, 8)}`),
+});
+
+export type ResolvedKnobs = Readonly<z.infer<typeof KnobsSchema>>;
+
+/** Validates the options once at start-up and freezes them; a mistake throws here with every problem listed. */
+export function resolveServerOptions<User>(options: JobcastServerOptions<User>): ResolvedKnobs {
+  if (!options || typeof options !== 'object') throw new TypeError('createJobcastServer needs an options object');
+  if (!options.httpServer && !options.io) throw new TypeError('createJobcastServer needs `httpServer` or `io`');
+  if (typeof options.authenticate !== 'function') throw new TypeError('`authenticate` must be a function');
+  if (!options.channels || typeof options.channels !== 'object') throw new TypeError('`channels` must map patterns to functions');
+  if (options.redis === undefined) throw new TypeError('`redis` is required (URL, options or ioredis client)');
+  const parsed = KnobsSchema.safeParse(options);
+  if (!parsed.success) throw new TypeError(`Invalid jobcast options:\n${z.prettifyError(parsed.error)}`);
+  for (const queue of Object.keys(options.project ?? {})) {
+    if (!parsed.data.queues.includes(queue)) throw new TypeError(`project.${queue} names a queue that is not in \`queues\``);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** A no-op logger, used when none is given. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,133 @@
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import {
+  EVENTS,
+  ReplayRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  isTerminalStatus,
+  type ErrorAck,
+  type Hello,
+  type StatusEvent,
+  type SubscribeOk,
+} from '../shared/index.js';
+import type { SocketData } from './auth.js';
+import type { RoomAccess } from './roomAccess.js';
+import { JobcastError, toJobcastError, toWireError } from './errors.js';
+import type { Logger } from './options.js';
+import type { RoomStore } from './store/roomStore.js';
+
+/** The Socket.IO room a jobcast room lives in; the prefix keeps it apart from socket-id rooms and the app's own. */
+export const socketRoom = (room: string) => `jobcast:${room}`;
+
+/** Most events one replay request may ask for. */
+export const MAX_REPLAY_RANGE = 1_000;
+
+export interface SocketHandlerDeps<User> {
+  access: RoomAccess<User>;
+  store: RoomStore;
+  hello: Hello;
+  logger: Logger;
+  /** Asks BullMQ for the real state of jobs a snapshot shows as still running. */
+  reconcileStale: (events: StatusEvent[]) => void;
+  /** Told about each subscribe outcome, for the debug views and metrics. */
+  onSubscribe?: (outcome: { room: string; code: string | 'OK'; socketId: string }) => void;
+}
+
+type Ack = (answer: unknown) => void;
+
+/**
+ * Registers the client → server events on each socket. Every payload is parsed with zod;
+ * bad input gets an error ack and the socket stays up; nothing thrown escapes a handler.
+ */
+export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps<User>): void {
+  io.on('connection', (socket) => {
+    const data = socket.data as SocketData<User>;
+    // Bumped by each unsubscribe, so a subscribe still awaiting authorization does not join afterwards.
+    const generations = new Map<string, number>();
+    socket.emit(EVENTS.hello, deps.hello);
+
+    on(socket, EVENTS.subscribe, SubscribeRequestSchema, deps.logger, async (request) => {
+      const { room, since } = request;
+      const generation = generations.get(room) ?? 0;
+      try {
+        await deps.access.authorize(data.user, room);
+      } catch (error) {
+        deps.onSubscribe?.({ room, code: toJobcastError(error).code, socketId: socket.id });
+        throw error;
+      }
+      if (socket.disconnected || generation !== (generations.get(room) ?? 0)) {
+        throw new JobcastError('NOT_SUBSCRIBED', 'Unsubscribed before the subscription completed.');
+      }
+      // Join before reading, so no event can fall between the snapshot and the live stream.
+      await socket.join(socketRoom(room));
+      data.rooms.add(room);
+      let read;
+      try {
+        read = await deps.store.readRoom(room, since);
+      } catch (error) {
+        await socket.leave(socketRoom(room));
+        data.rooms.delete(room);
+        throw new JobcastError('UNAVAILABLE', undefined, { cause: error });
+      }
+      deps.onSubscribe?.({ room, code: 'OK', socketId: socket.id });
+      const answer: SubscribeOk = {
+        ok: true,
+        room,
+        epoch: read.epoch,
+        seq: read.seq,
+        mode: read.mode,
+        jobs: read.mode === 'snapshot' ? read.events : [],
+        events: read.mode === 'replay' ? read.events : [],
+      };
+      if (read.resync) answer.resync = read.resync;
+      if (read.mode === 'snapshot') deps.reconcileStale(read.events.filter((event) => !isTerminalStatus(event.status)));
+      return answer;
+    });
+
+    on(socket, EVENTS.unsubscribe, UnsubscribeRequestSchema, deps.logger, async ({ room }) => {
+      generations.set(room, (generations.get(room) ?? 0) + 1);
+      if (!data.rooms.delete(room)) throw new JobcastError('NOT_SUBSCRIBED', `This connection is not subscribed to "${room}".`);
+      await socket.leave(socketRoom(room));
+      return { ok: true };
+    });
+
+    on(socket, EVENTS.replay, ReplayRequestSchema, deps.logger, async ({ room, epoch, after, to }) => {
+      if (!data.rooms.has(room)) throw new JobcastError('NOT_SUBSCRIBED', `Subscribe to "${room}" before asking for its history.`);
+      if (to <= after || to - after > MAX_REPLAY_RANGE) {
+        throw new JobcastError('BAD_REQUEST', `A replay covers 1 to ${MAX_REPLAY_RANGE} events (after < seq <= to).`);
+      }
+      try {
+        return { ok: true, ...(await deps.store.readRange(room, epoch, after, to)) };
+      } catch (error) {
+        throw new JobcastError('UNAVAILABLE', undefined, { cause: error });
+      }
+    });
+  });
+}
+
+/** Binds one event: parse, run, ack `{ ok: false, error }` on any failure. Never throws. */
+function on<Schema extends z.ZodType>(
+  socket: Socket,
+  event: string,
+  schema: Schema,
+  logger: Logger,
+  handle: (payload: z.infer<Schema>) => Promise<unknown>,
+) {
+  socket.on(event, async (payload: unknown, ack: unknown) => {
+    const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => undefined;
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      const error = new JobcastError('BAD_REQUEST', `Invalid "${event}" payload: ${parsed.error.issues[0]?.message ?? 'malformed'}.`);
+      reply({ ok: false, error: toWireError(error) } satisfies ErrorAck);
+      return;
+    }
+    try {
+      reply(await handle(parsed.data));
+    } catch (cause) {
+      const error = toJobcastError(cause);
+      if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') logger.error({ err: cause, event, socketId: socket.id }, 'handler failed');
+      reply({ ok: false, error: toWireError(error) } satisfies ErrorAck);
+    }
+  });
+}

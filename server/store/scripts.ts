@@ -1,0 +1,138 @@
+/**
+ * Lua scripts: each runs atomically in Redis, which is what makes a room's cursor
+ * "assigned exactly once per event" however many nodes ingest the same stream.
+ */
+
+/** Compares two stream ids ("ms-seq"): is `a` after `b`? */
+const STREAM_ID_AFTER = `
+local function isAfter(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am or not bm then return true end
+  am, bm = tonumber(am), tonumber(bm)
+  if am ~= bm then return am > bm end
+  return tonumber(as) > tonumber(bs)
+end
+`;
+
+/**
+ * Ingest one event for one job into each of its rooms.
+ * KEYS: queueCursor, queueResults, queueResultIds, queueOpenJobs, then per room: meta, history, jobs, jobIndex.
+ * ARGV: eventId ('' for a reconciliation), epochCandidate, historySize, ttlMs, snapshotJobs, roomJobKey,
+ *       jobId, terminal ('1'|'0'), resultsKept, body (JSON object without room/epoch/seq), rooms...
+ * Returns {0, room, epoch, seq, ...} when this call ingested the event, or {1, stored} when a node
+ * already had (stored is cjson {b = body, r = {room, epoch, seq, ...}} or false if forgotten).
+ */
+export const INGEST_SCRIPT = `${STREAM_ID_AFTER}
+local eventId = ARGV[1]
+if eventId ~= '' then
+  local last = redis.call('GET', KEYS[1])
+  if last and not isAfter(eventId, last) then
+    return {1, redis.call('HGET', KEYS[2], eventId)}
+  end
+end
+local historySize = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local snapshotJobs = tonumber(ARGV[5])
+local jobKey = ARGV[6]
+local body = ARGV[10]
+local tail = string.sub(body, 2)
+local out = {}
+for i = 11, #ARGV do
+  local room = ARGV[i]
+  local base = 4 + (i - 11) * 4
+  local meta, hist, jobs, idx = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4]
+  local epoch = redis.call('HGET', meta, 'epoch')
+  if not epoch then
+    epoch = ARGV[2]
+    redis.call('HSET', meta, 'epoch', epoch)
+  end
+  local seq = redis.call('HINCRBY', meta, 'seq', 1)
+  local member = '{"room":"' .. room .. '","epoch":"' .. epoch .. '","seq":' .. seq .. ',' .. tail
+  if historySize > 0 then
+    redis.call('ZADD', hist, seq, member)
+    redis.call('ZREMRANGEBYRANK', hist, 0, -(historySize + 1))
+    redis.call('PEXPIRE', hist, ttl)
+  end
+  redis.call('HSET', jobs, jobKey, member)
+  redis.call('ZADD', idx, seq, jobKey)
+  local count = redis.call('ZCARD', idx)
+  if count > snapshotJobs then
+    local evicted = redis.call('ZRANGE', idx, 0, count - snapshotJobs - 1)
+    redis.call('HDEL', jobs, unpack(evicted))
+    redis.call('ZREMRANGEBYRANK', idx, 0, count - snapshotJobs - 1)
+  end
+  redis.call('PEXPIRE', meta, ttl)
+  redis.call('PEXPIRE', jobs, ttl)
+  redis.call('PEXPIRE', idx, ttl)
+  out[#out + 1] = room
+  out[#out + 1] = epoch
+  out[#out + 1] = seq
+end
+if ARGV[8] == '1' then
+  redis.call('SREM', KEYS[4], ARGV[7])
+else
+  redis.call('SADD', KEYS[4], ARGV[7])
+end
+if eventId ~= '' then
+  redis.call('SET', KEYS[1], eventId)
+  redis.call('HSET', KEYS[2], eventId, cjson.encode({b = body, r = out}))
+  redis.call('RPUSH', KEYS[3], eventId)
+  if redis.call('LLEN', KEYS[3]) > tonumber(ARGV[9]) then
+    local old = redis.call('LPOP', KEYS[3])
+    redis.call('HDEL', KEYS[2], old)
+  end
+end
+local reply = {0}
+for _, value in ipairs(out) do reply[#reply + 1] = value end
+return reply
+`;
+
+/**
+ * Read a room for a subscriber: its epoch and cursor, then either the events after the
+ * client's cursor (replay) or the latest event of each job (snapshot).
+ * KEYS: meta, history, jobs, jobIndex. ARGV: epochCandidate, ttlMs, sinceEpoch ('' = none), sinceSeq, maxReplay.
+ * Returns {epoch, seq, mode, resyncReason, members...}.
+ */
+export const READ_ROOM_SCRIPT = `
+local meta, hist, jobs, idx = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local ttl = tonumber(ARGV[2])
+local epoch = redis.call('HGET', meta, 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('HSET', meta, 'epoch', epoch, 'seq', 0)
+end
+local seq = tonumber(redis.call('HGET', meta, 'seq') or '0')
+redis.call('PEXPIRE', meta, ttl)
+redis.call('PEXPIRE', hist, ttl)
+redis.call('PEXPIRE', jobs, ttl)
+redis.call('PEXPIRE', idx, ttl)
+local function snapshot(reason)
+  local reply = {epoch, seq, 'snapshot', reason}
+  for _, member in ipairs(redis.call('HVALS', jobs)) do reply[#reply + 1] = member end
+  return reply
+end
+local sinceEpoch = ARGV[3]
+if sinceEpoch == '' then return snapshot('') end
+if sinceEpoch ~= epoch then return snapshot('epoch-changed') end
+local since = tonumber(ARGV[4])
+if since == seq then return {epoch, seq, 'replay', ''} end
+if since > seq or seq - since > tonumber(ARGV[5]) then return snapshot('history-exceeded') end
+local first = redis.call('ZRANGE', hist, 0, 0, 'WITHSCORES')
+if not first[2] or tonumber(first[2]) > since + 1 then return snapshot('history-exceeded') end
+local reply = {epoch, seq, 'replay', ''}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', hist, '(' .. since, seq)) do reply[#reply + 1] = member end
+return reply
+`;
+
+/**
+ * Read a range of a room's history: events with after < seq <= to.
+ * KEYS: meta, history. ARGV: epoch, after, to. Returns {currentEpoch or false, members...}.
+ */
+export const READ_RANGE_SCRIPT = `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if epoch ~= ARGV[1] then return {epoch} end
+local reply = {epoch}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], ARGV[3])) do reply[#reply + 1] = member end
+return reply
+`;

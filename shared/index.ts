@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './events.js';
+export * from './protocol.js';
+export * from './rooms.js';
+export * from './schemas.js';

@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import { WireErrorSchema } from './errors.js';
+import { ROOM_MAX_LENGTH, isValidRoomName } from './rooms.js';
+
+/** A room name that follows the grammar in rooms.ts. */
+export const RoomNameSchema = z
+  .string()
+  .max(ROOM_MAX_LENGTH)
+  .refine(isValidRoomName, { message: 'room must look like "type:id" (letters, digits, _ . @ ~ -)' });
+
+/** Where a job is in its life, as a page should show it. */
+export const JobStateSchema = z.enum([
+  'waiting',
+  'waiting-children',
+  'delayed',
+  'active',
+  'stalled',
+  'completed',
+  'failed',
+  'removed',
+  'deduplicated',
+  /** The job's record is gone from Redis and no terminal event was seen: shown as lost, never as "active" forever. */
+  'unknown',
+]);
+export type JobState = z.infer<typeof JobStateSchema>;
+
+/** States after which a job will not change again. */
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set<JobState>([
+  'completed',
+  'removed',
+  'deduplicated',
+  'unknown',
+]);
+
+/** True when a status will not change any more (a failed attempt that will retry is not terminal). */
+export const isTerminalStatus = (status: { state: JobState; willRetry?: boolean | undefined }): boolean =>
+  TERMINAL_STATES.has(status.state) || (status.state === 'failed' && status.willRetry !== true);
+
+/** The BullMQ lifecycle event (or jobcast's own reconciliation) that produced a status. */
+export const LifecycleEventSchema = z.enum([
+  'added',
+  'waiting',
+  'waiting-children',
+  'active',
+  'progress',
+  'delayed',
+  'retrying',
+  'stalled',
+  'completed',
+  'failed',
+  'retries-exhausted',
+  'removed',
+  'deduplicated',
+  'reconciled',
+]);
+export type LifecycleEvent = z.infer<typeof LifecycleEventSchema>;
+
+export const JobProgressSchema = z.union([z.number(), z.record(z.string(), z.unknown())]);
+
+/** The step a job is in, set by the worker helpers. */
+export const JobStepSchema = z.object({
+  name: z.string().max(200),
+  status: z.enum(['started', 'completed', 'failed', 'skipped']),
+  index: z.number().int().nonnegative().optional(),
+  total: z.number().int().positive().optional(),
+  startedAt: z.number().optional(),
+  durationMs: z.number().nonnegative().optional(),
+});
+export type JobStep = z.infer<typeof JobStepSchema>;
+
+/** A failure as a browser may see it: a code and a safe message, never a stack or raw reason. */
+export const PublicFailureSchema = z.object({
+  code: z.string().max(100),
+  message: z.string().max(1_000),
+  step: z.string().max(200).optional(),
+  lastCompletedStep: z.string().max(200).optional(),
+});
+export type PublicFailure = z.infer<typeof PublicFailureSchema>;
+
+/** The worker process that ran a job. */
+export const WorkerIdentitySchema = z.object({
+  host: z.string().max(256),
+  pid: z.number().int(),
+  version: z.string().max(100).optional(),
+});
+export type WorkerIdentity = z.infer<typeof WorkerIdentitySchema>;
+
+/**
+ * The public status of one job: an allowlist. Nothing from `job.data`, the return
+ * value or the failure reason appears here unless the queue's `project` put it in `data`.
+ */
+export const JobStatusSchema = z.object({
+  jobId: z.string().max(256),
+  queue: z.string().max(256),
+  name: z.string().max(256).optional(),
+  state: JobStateSchema,
+  progress: JobProgressSchema.optional(),
+  step: JobStepSchema.optional(),
+  /** Attempts started so far, including the running one. */
+  attempt: z.number().int().nonnegative(),
+  maxAttempts: z.number().int().positive(),
+  /** On a failed attempt: whether BullMQ will run it again. */
+  willRetry: z.boolean().optional(),
+  /** When the next attempt is due (epoch ms), for a job waiting out a retry backoff. */
+  nextAttemptAt: z.number().optional(),
+  failure: PublicFailureSchema.optional(),
+  /** For a deduplicated job: the job that already exists and will do the work. */
+  deduplicatedBy: z.string().max(256).optional(),
+  /** What the queue's `project` function made public (for example the finished summary). */
+  data: z.record(z.string(), z.unknown()).optional(),
+  correlationId: z.string().max(200).optional(),
+  traceId: z.string().max(64).optional(),
+  worker: WorkerIdentitySchema.optional(),
+  enqueuedAt: z.number().optional(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  /** When the server produced this status (epoch ms). */
+  updatedAt: z.number(),
+});
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+/**
+ * One status update pushed to a room. `seq` is the room's cursor: assigned once per
+ * event across all server nodes, strictly increasing within an `epoch`.
+ */
+export const StatusEventSchema = z.object({
+  room: RoomNameSchema,
+  epoch: z.string().min(1).max(64),
+  seq: z.number().int().positive(),
+  event: LifecycleEventSchema,
+  status: JobStatusSchema,
+  /** When the server ingested the event (epoch ms): lets a client measure delivery latency. */
+  at: z.number(),
+});
+export type StatusEvent = z.infer<typeof StatusEventSchema>;
+
+/** Where a client left off in a room: both fields, because cursors of two epochs cannot be compared. */
+export const CursorSchema = z.object({
+  epoch: z.string().min(1).max(64),
+  seq: z.number().int().nonnegative(),
+});
+export type Cursor = z.infer<typeof CursorSchema>;
+
+export const SubscribeRequestSchema = z.object({
+  room: z.string().max(1_024),
+  /** Present on a resubscribe: the server replays what came after it, or answers with a resync. */
+  since: CursorSchema.optional(),
+});
+export type SubscribeRequest = z.infer<typeof SubscribeRequestSchema>;
+
+/** Why the server answered a resubscribe with a fresh snapshot instead of a replay. */
+export const ResyncReasonSchema = z.enum(['epoch-changed', 'history-exceeded']);
+export type ResyncReason = z.infer<typeof ResyncReasonSchema>;
+
+export const SubscribeOkSchema = z.object({
+  ok: z.literal(true),
+  room: RoomNameSchema,
+  epoch: z.string(),
+  /** The room's cursor when the answer was read; live events at or below it are already included. */
+  seq: z.number().int().nonnegative(),
+  /** 'snapshot': `jobs` holds the latest event of each job. 'replay': `events` holds what came after `since`. */
+  mode: z.enum(['snapshot', 'replay']),
+  jobs: z.array(StatusEventSchema),
+  events: z.array(StatusEventSchema),
+  /** Set when the client sent `since` but the gap could not be replayed. */
+  resync: ResyncReasonSchema.optional(),
+});
+export type SubscribeOk = z.infer<typeof SubscribeOkSchema>;
+
+export const ErrorAckSchema = z.object({ ok: z.literal(false), error: WireErrorSchema });
+export type ErrorAck = z.infer<typeof ErrorAckSchema>;
+
+export const SubscribeAckSchema = z.discriminatedUnion('ok', [SubscribeOkSchema, ErrorAckSchema]);
+export type SubscribeAck = z.infer<typeof SubscribeAckSchema>;
+
+export const UnsubscribeRequestSchema = z.object({ room: z.string().max(1_024) });
+export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequestSchema>;
+export const UnsubscribeAckSchema = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true) }), ErrorAckSchema]);
+export type UnsubscribeAck = z.infer<typeof UnsubscribeAckSchema>;
+
+/** Ask for the events of a room in (`after`, `to`]: how a client fills a gap it saw while connected. */
+export const ReplayRequestSchema = z.object({
+  room: z.string().max(1_024),
+  epoch: z.string().min(1).max(64),
+  after: z.number().int().nonnegative(),
+  to: z.number().int().positive(),
+});
+export type ReplayRequest = z.infer<typeof ReplayRequestSchema>;
+export const ReplayAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), complete: z.boolean(), events: z.array(StatusEventSchema) }),
+  ErrorAckSchema,
+]);
+export type ReplayAck = z.infer<typeof ReplayAckSchema>;
+
+/** How far back a client can be away and still be replayed instead of resynced. */
+export const RecoveryWindowSchema = z.object({
+  historySize: z.number().int().nonnegative(),
+  historyTtlMs: z.number().int().nonnegative(),
+});
+export type RecoveryWindow = z.infer<typeof RecoveryWindowSchema>;
+
+/** Sent by the server right after a connection is accepted. */
+export const HelloSchema = z.object({
+  protocol: z.number().int(),
+  nodeId: z.string(),
+  window: RecoveryWindowSchema,
+});
+export type Hello = z.infer<typeof HelloSchema>;
+
+/** Sent when the server removes a socket from a room it may no longer see. */
+export const RevokedSchema = z.object({ room: RoomNameSchema, code: z.string(), message: z.string() });
+export type Revoked = z.infer<typeof RevokedSchema>;
