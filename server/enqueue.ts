@@ -16,6 +16,8 @@ export interface EnqueuedJob {
   queue: string;
   jobId: string;
   correlationId: string;
+  /** Set when deduplication dropped this job: the id of the existing job that will do the work. */
+  deduplicatedBy?: string;
 }
 
 /**
@@ -66,8 +68,11 @@ export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMa
     const jobId = jobOptions.jobId ?? randomUUID();
     const routing: JobcastJobData = { rooms, correlationId };
     await args.routes.set(queueName, jobId, routing);
-    await queueFor(queueName).add(name, { ...data, jobcast: routing }, { ...SAFE_JOB_DEFAULTS, ...jobOptions, jobId });
-    return { queue: queueName, jobId, correlationId };
+    const job = await queueFor(queueName).add(name, { ...data, jobcast: routing }, { ...SAFE_JOB_DEFAULTS, ...jobOptions, jobId });
+    // With deduplication BullMQ hands back the job that already exists; ours is reported as deduplicated.
+    return job.id && job.id !== jobId
+      ? { queue: queueName, jobId, correlationId, deduplicatedBy: job.id }
+      : { queue: queueName, jobId, correlationId };
   };
   const close = async () => {
     await Promise.all([...queues.values()].map((queue) => queue.close()));

@@ -60,7 +60,7 @@ export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; sta
     jobId: input.jobId,
     queue: input.queue,
     state,
-    attempt: job ? Math.max(job.attemptsStarted ?? 0, job.attemptsMade) : (previous?.attempt ?? 0),
+    attempt: job ? Math.max(job.attemptsStarted ?? 0, job.attemptsMade) : attemptOfRemovedJob(lifecycle, previous),
     maxAttempts: Math.max(1, job?.opts.attempts ?? previous?.maxAttempts ?? 1),
     updatedAt: input.now,
   };
@@ -83,11 +83,22 @@ export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; sta
     status.failure = publicFailure(job?.failedReason ?? event.fields.failedReason ?? '', context, input.projection, previous);
     if (state === 'failed') status.willRetry = false;
   }
-  if (state === 'deduplicated' && event.fields.deduplicatedJobId) status.deduplicatedBy = event.fields.deduplicatedJobId;
+  if (state === 'deduplicated' && event.fields.jobId) status.deduplicatedBy = event.fields.jobId;
   if (lifecycle === 'completed') context.returnvalue = parseJson(event.fields.returnvalue);
   const data = project(context, input.projection, input.logger) ?? previous?.data;
   if (data !== undefined) status.data = data;
   return { lifecycle, status };
+}
+
+/**
+ * A removed job can no longer say how many attempts it made: infer it from the event.
+ * A finish implies at least one attempt; a start after a non-active state implies one more.
+ */
+function attemptOfRemovedJob(lifecycle: LifecycleEvent, previous: JobStatus | undefined): number {
+  const before = previous?.attempt ?? 0;
+  if (lifecycle === 'active' && previous?.state !== 'active') return before + 1;
+  if (lifecycle === 'completed' || lifecycle === 'failed' || lifecycle === 'retries-exhausted') return Math.max(before, 1);
+  return before;
 }
 
 function classify(event: StreamEvent, job: Job | undefined): { lifecycle: LifecycleEvent; state: JobState } {

@@ -103,7 +103,7 @@ export class Ingestor {
   }
 
   async #prepare(event: StreamEvent): Promise<Prepared | undefined> {
-    const jobId = event.fields.jobId;
+    const jobId = subjectOf(event);
     if (!JOB_EVENTS.has(event.name) || !jobId) return undefined;
     const { queue, routes } = this.#options;
     // The job hash may be gone already (removeOnComplete/removeOnFail delete it before the event is written).
@@ -165,4 +165,12 @@ function syntheticEvent(bullState: string, job: Job): StreamEvent | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The job an event is about. For `deduplicated`, BullMQ writes the existing job as `jobId`
+ * and the dropped one as `deduplicatedJobId`; the dropped one is what its caller watches.
+ */
+function subjectOf(event: StreamEvent): string | undefined {
+  return event.name === 'deduplicated' ? (event.fields.deduplicatedJobId ?? event.fields.jobId) : event.fields.jobId;
 }
