@@ -34,3 +34,13 @@ export class JobcastClientError extends Error {
 /** True when `value` is a {@link JobcastClientError}. */
 export const isJobcastClientError = (value: unknown): value is JobcastClientError =>
   value instanceof JobcastClientError;
+
+/** Turns anything thrown into one line of text for the log. */
+export const toErrorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The error a room name that breaks the grammar gets locally, without asking the server. */
+export const invalidRoomError = (room: unknown): WireError => ({
+  code: 'INVALID_ROOM',
+  message: `${JSON.stringify(String(room).slice(0, 100))} is not a valid room name.`,
+  hint: 'A room looks like "type:id": segments of letters, digits and _ . @ ~ - joined by ":".',
+});

@@ -44,3 +44,11 @@ export class Subscribable<TListener extends (...args: never[]) => void = () => v
     });
   }
 }
+
+/** The read side of every client store: what `useSyncExternalStore` needs. */
+export interface JobcastStore<TSnapshot> {
+  /** The current value; the same object until it changes, so identity comparison is enough. */
+  getSnapshot(): TSnapshot;
+  /** Calls `listener` after every change; returns the function that stops it. */
+  subscribe(listener: () => void): () => void;
+}

@@ -148,7 +148,7 @@ describe('public status', () => {
     cleanups.push(() => stack.close());
     const alice = await client(stack.url, 'user:alice');
     await request(alice.socket, EVENTS.subscribe, { room: 'document:1' });
-    const worker = startWorker(queue, async (job) => {
+    const worker = startWorker<{ apiKey: string }>(queue, async (job) => {
       if (job.name === 'fail') throw new Error(`failed near ${job.data.apiKey}`);
       return { summary: 'short text', internalCost: 'SECRET-COST', echo: job.data.apiKey };
     });

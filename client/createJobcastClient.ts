@@ -1,0 +1,308 @@
+import { io } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import {
+  EVENTS,
+  HelloSchema,
+  PROTOCOL_VERSION,
+  RevokedSchema,
+  StatusEventSchema,
+  WireErrorSchema,
+} from '../shared/index.js';
+import type {
+  ClientToServerEvents,
+  ErrorCode,
+  ServerToClientEvents,
+  StatusEvent,
+  WireError,
+} from '../shared/index.js';
+import { computeBackoffMs } from './backoff.js';
+import { ConnectionStore } from './connection.js';
+import type { TransitionFields } from './connection.js';
+import { isJobcastClientError, toErrorMessage } from './errors.js';
+import { EventLog } from './eventLog.js';
+import { resolveClientOptions } from './options.js';
+import type { JobcastClientOptions, ResolvedClientOptions } from './options.js';
+import { RoomStore } from './roomStore.js';
+import { OneShotTimer } from './timer.js';
+import type { RoomStoreHost } from './roomStore.js';
+import type { ClientDiagnostics, JobcastClient, JobcastRoom, SubscriptionHandle } from './types.js';
+
+/** Handshake refusals that retrying with the same credentials cannot fix. */
+const FATAL_CONNECT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'ORIGIN_NOT_ALLOWED',
+  'UNSUPPORTED_PROTOCOL',
+]);
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+/** The socket as requests use it: payloads are validated by the caller, so answers stay `unknown`. */
+type RequestSocket = {
+  timeout(ms: number): { emit(event: string, payload: unknown, ack: (error: Error | null, answer: unknown) => void): void };
+};
+
+/**
+ * Creates a client. It connects at once unless `autoConnect` is false.
+ *
+ * @example
+ * const client = createJobcastClient({ url: 'https://api.example.com', getToken: () => session.token });
+ * const handle = client.subscribe('document:42', (event) => console.log(event.status.state));
+ */
+export function createJobcastClient(options: JobcastClientOptions): JobcastClient {
+  return new Client(resolveClientOptions(options));
+}
+
+class Client implements JobcastClient {
+  readonly connection: ConnectionStore;
+  readonly log: EventLog;
+  readonly #options: ResolvedClientOptions;
+  readonly #socket: ClientSocket;
+  readonly #host: RoomStoreHost;
+  /** Held rooms: events are routed to these and they resubscribe on reconnect. */
+  readonly #active = new Map<string, RoomStore>();
+  /** Released rooms, weakly: `room()` returns the same store while anyone still has it, and the GC takes the rest. */
+  readonly #idle = new Map<string, WeakRef<RoomStore>>();
+  readonly #finalizer = new FinalizationRegistry<string>((room) => {
+    if (this.#idle.get(room)?.deref() === undefined) this.#idle.delete(room);
+  });
+  #wantConnected = false;
+  #closed = false;
+  #retryAttempt = 0;
+  readonly #retryTimer = new OneShotTimer();
+  #authAttempt = 0;
+
+  constructor(options: ResolvedClientOptions) {
+    this.#options = options;
+    this.log = new EventLog(options.logSize);
+    this.connection = new ConnectionStore({ onListenerError: (error) => this.#listenerError(error) });
+    this.#host = this.#createHost();
+    this.#socket = io(options.url, {
+      forceNew: true, // one Manager per client, so two clients (two users, two tokens) never share a connection
+      ...options.socketOptions,
+      ...(options.path === undefined ? {} : { path: options.path }),
+      autoConnect: false,
+      reconnection: true, // the state machine below relies on Socket.IO retrying transport losses
+      reconnectionDelay: options.reconnectDelayMs,
+      reconnectionDelayMax: options.reconnectDelayMaxMs,
+      randomizationFactor: 0.5,
+      // A callback, so getToken runs again on every (re)connect.
+      auth: (send) => this.#authenticate(send),
+    });
+    this.#listen();
+    if (options.autoConnect) this.connect();
+  }
+
+  subscribe(room: string, listener?: (event: StatusEvent) => void): SubscriptionHandle {
+    const store = this.#store(room);
+    const release = store.acquire();
+    const removers = new Set<() => void>();
+    if (listener) removers.add(store.onEvent(listener));
+    let released = false;
+    return {
+      room,
+      getSnapshot: store.getSnapshot,
+      subscribe: (onChange) => {
+        if (released) return () => undefined;
+        const remove = store.subscribe(onChange);
+        removers.add(remove);
+        return () => {
+          removers.delete(remove);
+          remove();
+        };
+      },
+      unsubscribe: () => {
+        if (released) return;
+        released = true;
+        for (const remove of removers) remove();
+        removers.clear();
+        release();
+      },
+    };
+  }
+
+  room(room: string): JobcastRoom {
+    return this.#store(room);
+  }
+
+  inspect(): ClientDiagnostics {
+    const rooms = [...this.#active.values()].map((store) => ({
+      room: store.room,
+      refCount: store.refCount,
+      snapshot: store.getSnapshot(),
+      counters: store.getCounters(),
+    }));
+    return { connection: this.connection.getSnapshot(), rooms, log: this.log.getSnapshot() };
+  }
+
+  connect(): void {
+    if (this.#closed) return;
+    this.#wantConnected = true;
+    if (this.#socket.connected || this.#socket.active) return; // already connecting or reconnecting
+    this.#retryTimer.cancel();
+    this.connection.setConnecting();
+    this.#socket.connect();
+  }
+
+  disconnect(): void {
+    this.#wantConnected = false;
+    this.#retryTimer.cancel();
+    const wasConnected = this.#socket.connected;
+    this.#socket.disconnect(); // emits 'disconnect' only when it was connected
+    if (!wasConnected) this.connection.setDisconnected({ reason: 'io client disconnect' });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.disconnect();
+    this.#closed = true;
+    for (const store of this.#active.values()) store.dispose();
+    this.#active.clear();
+  }
+
+  #store(room: string): RoomStore {
+    const existing = this.#active.get(room) ?? this.#idle.get(room)?.deref();
+    if (existing) return existing;
+    const store = new RoomStore(room, this.#host);
+    this.#idle.set(room, new WeakRef(store));
+    this.#finalizer.register(store, room);
+    return store;
+  }
+
+  #createHost(): RoomStoreHost {
+    const options = this.#options;
+    const request = (event: string) => (payload: unknown) =>
+      new Promise<unknown>((resolve, reject) => {
+        const socket = this.#socket as unknown as RequestSocket;
+        socket.timeout(options.ackTimeoutMs).emit(event, payload, (error, answer) => (error ? reject(error) : resolve(answer)));
+      });
+    return {
+      unsubscribeDelayMs: options.unsubscribeDelayMs,
+      gapGraceMs: options.gapGraceMs,
+      retryDelayMs: options.reconnectDelayMs,
+      retryDelayMaxMs: options.reconnectDelayMaxMs,
+      isConnected: () => this.#socket.connected,
+      subscribe: request(EVENTS.subscribe),
+      unsubscribe: request(EVENTS.unsubscribe),
+      replay: request(EVENTS.replay),
+      log: (entry) => void this.log.add(entry),
+      activate: (store) => {
+        this.#idle.delete(store.room);
+        this.#active.set(store.room, store);
+      },
+      deactivate: (store) => {
+        if (this.#active.get(store.room) === store) this.#active.delete(store.room);
+        this.#idle.set(store.room, new WeakRef(store));
+      },
+    };
+  }
+
+  #listen(): void {
+    const socket = this.#socket;
+    socket.on('connect', () => {
+      this.#retryAttempt = 0;
+      this.#retryTimer.cancel();
+      const transport = socket.io.engine?.transport?.name;
+      this.connection.setConnected(transport);
+      this.log.add({ kind: 'connect', detail: `transport ${transport ?? 'unknown'}` });
+      for (const store of [...this.#active.values()]) store.handleConnected();
+    });
+    socket.on('disconnect', (reason) => {
+      this.log.add({ kind: 'disconnect', message: reason });
+      for (const store of [...this.#active.values()]) store.handleDisconnected();
+      if (!this.#wantConnected || reason === 'io client disconnect') this.connection.setDisconnected({ reason });
+      // Socket.IO does not come back by itself after the server closed the socket; we do, with backoff.
+      else if (reason === 'io server disconnect') this.#scheduleReconnect({ reason });
+      else this.connection.setReconnecting({ reason, attempt: 0 });
+    });
+    socket.on('connect_error', (error) => this.#onConnectError(error));
+    socket.io.on('reconnect_attempt', (attempt) => {
+      const { reason, error } = this.connection.getSnapshot();
+      this.connection.setReconnecting({ attempt, reason, error });
+    });
+    socket.io.on('open', () => socket.io.engine.on('upgrade', (transport) => this.connection.setTransport(transport.name)));
+    socket.on(EVENTS.hello, (raw: unknown) => {
+      const parsed = HelloSchema.safeParse(raw);
+      if (!parsed.success) return this.#invalid(EVENTS.hello, parsed.error.issues);
+      const { nodeId, protocol, window } = parsed.data;
+      this.connection.setHello(parsed.data);
+      const detail = `node ${nodeId}, protocol ${protocol}, history ${window.historySize} events / ${window.historyTtlMs} ms`;
+      this.log.add({ kind: 'hello', detail });
+    });
+    socket.on(EVENTS.status, (raw: unknown) => {
+      const parsed = StatusEventSchema.safeParse(raw);
+      if (!parsed.success) return this.#invalid(EVENTS.status, parsed.error.issues);
+      const event = parsed.data;
+      const store = this.#active.get(event.room);
+      if (store) return store.handleStatus(event);
+      this.log.add({ kind: 'status', room: event.room, seq: event.seq, jobId: event.status.jobId, detail: 'ignored: no subscription' });
+    });
+    socket.on(EVENTS.revoked, (raw: unknown) => {
+      const parsed = RevokedSchema.safeParse(raw);
+      if (!parsed.success) return this.#invalid(EVENTS.revoked, parsed.error.issues);
+      this.#active.get(parsed.data.room)?.handleRevoked(parsed.data);
+    });
+  }
+
+  #authenticate(send: (data: object) => void): void {
+    const attempt = ++this.#authAttempt;
+    const { getToken } = this.#options;
+    Promise.resolve()
+      .then(() => getToken?.())
+      .then(
+        (token) => {
+          if (attempt !== this.#authAttempt || !this.#wantConnected) return;
+          send(typeof token === 'string' ? { token, protocol: PROTOCOL_VERSION } : { protocol: PROTOCOL_VERSION });
+        },
+        (error: unknown) => {
+          if (attempt !== this.#authAttempt || !this.#wantConnected) return;
+          // A JobcastClientError is the app's verdict (UNAUTHENTICATED stops retrying); anything else is retried.
+          const wire: WireError = isJobcastClientError(error)
+            ? error.toWire()
+            : { code: 'UNAVAILABLE', message: `getToken failed: ${toErrorMessage(error)}` };
+          this.log.add({ kind: 'connect_error', code: wire.code, message: wire.message, detail: 'getToken' });
+          this.#socket.disconnect(); // abandon this attempt: no handshake without a token
+          this.#onRefused(wire, isJobcastClientError(error));
+        },
+      );
+  }
+
+  #onConnectError(error: Error & { data?: unknown }): void {
+    const parsed = WireErrorSchema.safeParse(error.data);
+    const wire: WireError = parsed.success ? parsed.data : { code: 'UNAVAILABLE', message: error.message };
+    this.log.add({ kind: 'connect_error', code: wire.code, message: wire.message, ...(wire.hint ? { detail: wire.hint } : {}) });
+    if (!this.#wantConnected) return;
+    // Still active means a transport failure Socket.IO retries by itself; a middleware refusal deactivates the socket.
+    if (this.#socket.active) this.connection.setReconnecting({ reason: 'connect_error', error: wire });
+    else this.#onRefused(wire, parsed.success);
+  }
+
+  #onRefused(error: WireError, fromServer: boolean): void {
+    if (fromServer && FATAL_CONNECT_CODES.has(error.code)) {
+      this.#wantConnected = false;
+      this.connection.setDisconnected({ reason: 'connect_error', error });
+      return;
+    }
+    this.#scheduleReconnect({ reason: 'connect_error', error });
+  }
+
+  #scheduleReconnect(fields: TransitionFields): void {
+    const attempt = ++this.#retryAttempt;
+    this.connection.setReconnecting({ ...fields, attempt });
+    const delayMs = computeBackoffMs(attempt, this.#options.reconnectDelayMs, this.#options.reconnectDelayMaxMs);
+    this.#retryTimer.start(delayMs, () => {
+      if (this.#wantConnected && !this.#socket.active) this.#socket.connect();
+    });
+  }
+
+  #invalid(event: string, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): void {
+    const detail = issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    this.log.add({ kind: 'invalid-message', detail: `${event}: ${detail}` });
+  }
+
+  #listenerError(error: unknown): void {
+    this.log.add({ kind: 'listener-error', message: toErrorMessage(error) });
+  }
+}
