@@ -123,7 +123,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     hello: { protocol: PROTOCOL_VERSION, nodeId: knobs.nodeId, window: { historySize: knobs.historySize, historyTtlMs: knobs.historyTtlMs } },
   });
 
-  const { enqueue, close: closeEnqueue } = createEnqueue({ redis, routes, eventsMaxLen: knobs.eventsMaxLen });
+  const { enqueue, close: closeEnqueue } = createEnqueue({ redis, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
 
   const health: JobcastServer['health'] = async () => {
     const up = await redis.ping().then(

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { isValidRoomName } from '../shared/index.js';
-import type { JobcastJobData, RouteTable } from './ingest/routing.js';
+import { RouteTable, type JobcastJobData } from './ingest/routing.js';
+import { openRedis } from './redisConnection.js';
+import { createKeys } from './store/keys.js';
 
 /** Options of one enqueue: where the job reports, plus any BullMQ job option. */
 export interface EnqueueOptions extends JobsOptions {
@@ -46,7 +48,7 @@ export type Enqueue = <Data extends Record<string, unknown>>(
  * Makes the enqueue helper: stores the job → rooms route before adding the job (so even a
  * job removed on completion reaches its rooms), and names the rooms in `data.jobcast` too.
  */
-export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMaxLen: number }): {
+export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMaxLen: number; bullPrefix?: string }): {
   enqueue: Enqueue;
   close: () => Promise<void>;
 } {
@@ -55,7 +57,7 @@ export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMa
     let queue = queues.get(name);
     if (!queue) {
       // Every Queue rewrites the events stream's max length when it starts: always pass ours.
-      queue = new Queue(name, { connection: args.redis, streams: { events: { maxLen: args.eventsMaxLen } } });
+      queue = new Queue(name, { connection: args.redis, prefix: args.bullPrefix ?? 'bull', streams: { events: { maxLen: args.eventsMaxLen } } });
       queues.set(name, queue);
     }
     return queue;
@@ -79,4 +81,39 @@ export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMa
     queues.clear();
   };
   return { enqueue, close };
+}
+
+export interface EnqueuerOptions {
+  /** Redis connection: a URL, ioredis options, or an ioredis client (duplicated, never closed). */
+  redis: string | RedisOptions | Redis;
+  /** Must match the jobcast server's. @default 'jobcast' */
+  keyPrefix?: string;
+  /** BullMQ key prefix. @default 'bull' */
+  bullPrefix?: string;
+  /** How long the job → rooms route is kept. @default 604_800_000 (seven days) */
+  routeTtlMs?: number;
+  /** Max length of BullMQ's events stream (every Queue instance rewrites it). @default 10_000 */
+  eventsMaxLen?: number;
+}
+
+/**
+ * The enqueue helper for processes that do not run the jobcast server (an API server, a
+ * worker enqueueing follow-up jobs).
+ * @example
+ * const { enqueue, close } = createEnqueuer({ redis: process.env.REDIS_URL! });
+ * await enqueue('summaries', 'summarize', { documentId: 42 }, { rooms: ['document:42'] });
+ */
+export function createEnqueuer(options: EnqueuerOptions): { enqueue: Enqueue; close: () => Promise<void> } {
+  const redis = openRedis(options.redis, 'enqueue');
+  const routes = new RouteTable(redis, createKeys(options.keyPrefix ?? 'jobcast'), options.routeTtlMs ?? 604_800_000);
+  const helper = createEnqueue({ redis, routes, eventsMaxLen: options.eventsMaxLen ?? 10_000, bullPrefix: options.bullPrefix ?? 'bull' });
+  let closed: Promise<void> | undefined;
+  return {
+    enqueue: helper.enqueue,
+    close: () =>
+      (closed ??= (async () => {
+        await helper.close();
+        await redis.quit().catch(() => redis.disconnect());
+      })()),
+  };
 }

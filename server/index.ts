@@ -1,8 +1,8 @@
 export { createJobcastServer } from './createJobcastServer.js';
 export type { JobcastServer } from './createJobcastServer.js';
 export { JobcastError, toJobcastError, toWireError } from './errors.js';
-export { SAFE_JOB_DEFAULTS, createEnqueue } from './enqueue.js';
-export type { EnqueueOptions, EnqueuedJob, Enqueue } from './enqueue.js';
+export { SAFE_JOB_DEFAULTS, createEnqueuer } from './enqueue.js';
+export type { EnqueueOptions, EnqueuedJob, Enqueue, EnqueuerOptions } from './enqueue.js';
 export { routeFromData } from './ingest/routing.js';
 export type { Route, JobcastJobData } from './ingest/routing.js';
 export type { Projection, ProjectionContext } from './ingest/projection.js';
