@@ -8,4 +8,3 @@ export type { Route, JobcastJobData } from './ingest/routing.js';
 export type { Projection, ProjectionContext } from './ingest/projection.js';
 export type { Channels, ChannelAuthorizer } from './channels.js';
 export type { AuthContext, Authenticate, JobcastServerOptions, Logger } from './options.js';
-export type { Rejection } from './roomAccess.js';

@@ -1,17 +1,7 @@
+import type { Rejection } from '../shared/index.js';
 import { type ChannelMatch, type Channels, compileChannels, resolveChannel } from './channels.js';
 import { JobcastError } from './errors.js';
 import type { Logger } from './options.js';
-
-/** A rejected subscription, as the debug views show it. */
-export interface Rejection {
-  at: number;
-  room: string;
-  code: string;
-  message: string;
-  /** The pattern whose rule denied it, when one matched. */
-  pattern?: string;
-  hint?: string;
-}
 
 /**
  * Who may see which room: resolves a room against the channel patterns (INVALID_ROOM with

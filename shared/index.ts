@@ -3,3 +3,4 @@ export * from './events.js';
 export * from './protocol.js';
 export * from './rooms.js';
 export * from './schemas.js';
+export * from './debug.js';

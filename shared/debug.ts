@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { StatusEventSchema } from './schemas.js';
+
+/** A subscription the server refused, with the rule that refused it. */
+export const RejectionSchema = z.object({
+  at: z.number(),
+  room: z.string(),
+  code: z.string(),
+  message: z.string(),
+  /** The channel pattern whose rule denied it, when one matched. */
+  pattern: z.string().optional(),
+  hint: z.string().optional(),
+});
+export type Rejection = z.infer<typeof RejectionSchema>;
+
+/** What the server pushed to one room, summed over every node that answered. */
+export const RoomBroadcastStatsSchema = z.object({
+  room: z.string(),
+  /** Events emitted to the room. */
+  broadcasts: z.number().int().nonnegative(),
+  /** Deliveries: one per socket in the room at the time of each emit. */
+  delivered: z.number().int().nonnegative(),
+  /** Events emitted while nobody was subscribed ("unheard broadcasts"). */
+  unheard: z.number().int().nonnegative(),
+  lastBroadcastAt: z.number().optional(),
+  lastSeq: z.number().int().nonnegative().optional(),
+  /** Sockets subscribed right now. */
+  subscribers: z.number().int().nonnegative(),
+});
+export type RoomBroadcastStats = z.infer<typeof RoomBroadcastStatsSchema>;
+
+/** A room that gets events nobody hears, next to a similar room somebody listens to (or tried to). */
+export const NearMissSchema = z.object({
+  /** Where the events go. */
+  eventsRoom: z.string(),
+  /** Where a client listens, or tried to. */
+  subscribedRoom: z.string(),
+  reason: z.string(),
+});
+export type NearMiss = z.infer<typeof NearMissSchema>;
+
+/** `GET /debug/rooms/:room`: everything the server knows about one room. */
+export const RoomDebugReportSchema = z.object({
+  room: z.string(),
+  nodes: z.array(z.string()),
+  epoch: z.string(),
+  seq: z.number().int().nonnegative(),
+  stats: RoomBroadcastStatsSchema,
+  /** The room's latest events, from its history. */
+  recent: z.array(StatusEventSchema),
+  rejections: z.array(RejectionSchema),
+  nearMisses: z.array(NearMissSchema),
+});
+export type RoomDebugReport = z.infer<typeof RoomDebugReportSchema>;
+
+/** `GET /debug`: the whole server at a glance. */
+export const ServerDebugReportSchema = z.object({
+  nodes: z.array(z.string()),
+  rooms: z.array(RoomBroadcastStatsSchema),
+  rejections: z.array(RejectionSchema),
+  unheard: z.array(RoomBroadcastStatsSchema),
+  nearMisses: z.array(NearMissSchema),
+  /** Job events that named no room, so went nowhere. */
+  unrouted: z.array(z.object({ at: z.number(), queue: z.string(), jobId: z.string(), event: z.string() })),
+});
+export type ServerDebugReport = z.infer<typeof ServerDebugReportSchema>;
