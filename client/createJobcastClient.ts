@@ -4,6 +4,7 @@ import {
   EVENTS,
   HelloSchema,
   PROTOCOL_VERSION,
+  ResyncNoticeSchema,
   RevokedSchema,
   StatusEventSchema,
   WireErrorSchema,
@@ -240,6 +241,16 @@ class Client implements JobcastClient {
       const parsed = RevokedSchema.safeParse(raw);
       if (!parsed.success) return this.#invalid(EVENTS.revoked, parsed.error.issues);
       this.#active.get(parsed.data.room)?.handleRevoked(parsed.data);
+    });
+    socket.on(EVENTS.notice, (raw: unknown) => {
+      const parsed = WireErrorSchema.safeParse(raw);
+      if (!parsed.success) return this.#invalid(EVENTS.notice, parsed.error.issues);
+      this.log.add({ kind: 'notice', code: parsed.data.code, message: parsed.data.message });
+    });
+    socket.on(EVENTS.resync, (raw: unknown) => {
+      const parsed = ResyncNoticeSchema.safeParse(raw);
+      if (!parsed.success) return this.#invalid(EVENTS.resync, parsed.error.issues);
+      this.#active.get(parsed.data.room)?.handleResyncNotice(parsed.data.reason);
     });
   }
 

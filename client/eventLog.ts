@@ -17,6 +17,7 @@ export type LogKind =
   | 'replayed'
   | 'resync'
   | 'revoked'
+  | 'notice'
   | 'invalid-message'
   | 'listener-error';
 

@@ -1,4 +1,4 @@
-import type { JobStatus, StatusEvent, SubscribeOk } from '../shared/index.js';
+import { isTerminalStatus, type JobStatus, type StatusEvent, type SubscribeOk } from '../shared/index.js';
 
 /**
  * Pure cursor logic of one room: no socket, no timers, no mutation. Each function returns
@@ -126,6 +126,7 @@ export function applySubscribeAck(
         seqOf[id] = event.seq;
       }
     }
+    if (state.epoch !== undefined && state.epoch !== ack.epoch) markLostJobs(state.jobs, jobs);
     base = { epoch: ack.epoch, seq: ack.seq, jobs, pending: [] };
   } else {
     if (state.epoch !== ack.epoch) return { state, applied: [], outcome: 'incomplete' };
@@ -136,6 +137,17 @@ export function applySubscribeAck(
   }
   const live = applyEvents(base, early.filter((event) => event.epoch === ack.epoch));
   return { state: live.state, applied: [...applied, ...live.applied], outcome: ack.mode === 'snapshot' ? 'snapshot' : 'replayed' };
+}
+
+/**
+ * After an epoch change (Redis lost its data, or the room expired) a job that was still
+ * running and is absent from the new snapshot cannot be found any more: show it as
+ * `unknown` instead of letting it look "active" forever.
+ */
+function markLostJobs(before: Readonly<Record<string, JobStatus>>, after: Record<string, JobStatus>): void {
+  for (const [id, status] of Object.entries(before)) {
+    if (!(id in after) && !isTerminalStatus(status)) after[id] = { ...status, state: 'unknown', updatedAt: Date.now() };
+  }
 }
 
 /**

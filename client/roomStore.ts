@@ -91,6 +91,11 @@ export class RoomStore extends Subscribable<() => void> implements JobcastRoom {
     if (this.#active) this.#sync.handleRevoked(revoked);
   }
 
+  /** The server says this room's cursor may have moved unseen. */
+  handleResyncNotice(reason: string): void {
+    if (this.#active) this.#sync.handleResyncNotice(reason);
+  }
+
   /** The client is closing: stop timers and requests without telling the server. */
   dispose(): void {
     this.#releaseTimer.cancel();

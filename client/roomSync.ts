@@ -165,6 +165,13 @@ export class RoomSync {
     this.#host.log({ kind: 'revoked', room: this.room, code: this.#error?.code, message: revoked.message });
   }
 
+  /** The server says events may have been missed: resubscribe with the cursor, and the server replays or resyncs. */
+  handleResyncNotice(reason: string): void {
+    if (this.#status === 'rejected' || this.#status === 'closed') return;
+    this.#host.log({ kind: 'gap', room: this.room, seq: this.#cursor.seq, detail: `server asked to resync: ${reason}` });
+    this.#subscribeNow();
+  }
+
   #stopRequests(): void {
     this.#generation += 1;
     this.#inflight = false;

@@ -12,7 +12,9 @@ import { RouteTable } from './ingest/routing.js';
 import { type JobcastServerOptions, resolveServerOptions, silentLogger } from './options.js';
 import { openRedis } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
-import { MAX_REPLAY_RANGE, registerSocketHandlers, socketRoom } from './socketHandlers.js';
+import { MAX_REPLAY_RANGE, registerSocketHandlers, roomOfSocketRoom, socketRoom } from './socketHandlers.js';
+import { watchDataLoss } from './dataLossWatch.js';
+import { guardSlowConsumers } from './slowConsumers.js';
 import { createKeys } from './store/keys.js';
 import { RoomStore } from './store/roomStore.js';
 
@@ -83,6 +85,9 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       await ingestor.reconcile(jobId).catch((error) => logger.warn({ err: error, queue, jobId }, 'reconcile failed'));
     }
   };
+  const reconcileEverything = async () => {
+    for (const queue of knobs.queues) await reconcileQueue(queue);
+  };
   const readers = queues.map(
     (queue) =>
       new EventsReader({
@@ -123,6 +128,22 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     hello: { protocol: PROTOCOL_VERSION, nodeId: knobs.nodeId, window: { historySize: knobs.historySize, historyTtlMs: knobs.historyTtlMs } },
   });
 
+  // Redis lost its data: every room starts a new epoch, so tell each subscribed socket to resync.
+  const dataLoss = watchDataLoss({
+    redis,
+    key: keys.instanceMarker(),
+    intervalMs: knobs.dataLossCheckMs,
+    logger,
+    onLost: () => {
+      for (const name of io.of('/').adapter.rooms.keys()) {
+        const room = roomOfSocketRoom(name);
+        if (room) io.local.to(name).emit(EVENTS.resync, { room, reason: 'redis-data-lost' });
+      }
+      void reconcileEverything();
+    },
+  });
+  const slowConsumers = guardSlowConsumers({ io, maxBufferedPackets: knobs.maxBufferedPackets, intervalMs: 250, logger });
+
   const { enqueue, close: closeEnqueue } = createEnqueue({ redis, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
 
   const health: JobcastServer['health'] = async () => {
@@ -152,6 +173,8 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      dataLoss.close();
+      slowConsumers.close();
       await Promise.all(readers.map((reader) => reader.close()));
       if (ownsIo) await new Promise<void>((resolve) => io.close(() => resolve()));
       await closeEnqueue();
@@ -166,9 +189,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     nodeId: knobs.nodeId,
     enqueue,
     health,
-    reconcileAll: async () => {
-      for (const queue of knobs.queues) await reconcileQueue(queue);
-    },
+    reconcileAll: reconcileEverything,
     close,
   };
 }

@@ -69,7 +69,7 @@ export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMa
     if (invalid !== undefined) throw new TypeError(`Invalid room name ${JSON.stringify(invalid)}: rooms look like "type:id"`);
     const jobId = jobOptions.jobId ?? randomUUID();
     const routing: JobcastJobData = { rooms, correlationId };
-    await args.routes.set(queueName, jobId, routing);
+    await args.routes.set(queueName, jobId, routing, { open: true });
     const job = await queueFor(queueName).add(name, { ...data, jobcast: routing }, { ...SAFE_JOB_DEFAULTS, ...jobOptions, jobId });
     // With deduplication BullMQ hands back the job that already exists; ours is reported as deduplicated.
     return job.id && job.id !== jobId

@@ -57,6 +57,10 @@ export interface JobcastServerOptions<User> {
   eventsMaxLen?: number;
   /** Events read from the stream per round trip. @default 200 */
   readBatchSize?: number;
+  /** Packets one socket may have queued before it is disconnected as a slow consumer (it resyncs on return). @default 1_000 */
+  maxBufferedPackets?: number;
+  /** How often to check that Redis still has jobcast's data (a restart without persistence loses it). @default 5_000 */
+  dataLossCheckMs?: number;
   /** Socket.IO options when jobcast creates the server. */
   socket?: Partial<IoServerOptions>;
   /** Attach the Socket.IO Redis adapter when jobcast creates the server (for revocation and inspection across nodes). @default true */
@@ -77,6 +81,8 @@ const KnobsSchema = z.object({
   eventsMaxLen: z.number().int().min(100).default(10_000),
   readBatchSize: z.number().int().min(1).max(10_000).default(200),
   redisAdapter: z.boolean().default(true),
+  maxBufferedPackets: z.number().int().min(10).default(1_000),
+  dataLossCheckMs: z.number().int().min(100).default(5_000),
   nodeId: z.string().min(1).max(100).default(() => `node-${randomUUID().slice(0, 8)}`),
 });
 

@@ -18,7 +18,11 @@ import type { Logger } from './options.js';
 import type { RoomStore } from './store/roomStore.js';
 
 /** The Socket.IO room a jobcast room lives in; the prefix keeps it apart from socket-id rooms and the app's own. */
-export const socketRoom = (room: string) => `jobcast:${room}`;
+const SOCKET_ROOM_PREFIX = 'jobcast:';
+export const socketRoom = (room: string) => `${SOCKET_ROOM_PREFIX}${room}`;
+
+/** The jobcast room behind a Socket.IO room name, or undefined for rooms that are not ours (socket ids…). */
+export const roomOfSocketRoom = (name: string) => (name.startsWith(SOCKET_ROOM_PREFIX) ? name.slice(SOCKET_ROOM_PREFIX.length) : undefined);
 
 /** Most events one replay request may ask for. */
 export const MAX_REPLAY_RANGE = 1_000;

@@ -1,8 +1,10 @@
+import type { WireError } from './errors.js';
 import type { EVENTS } from './protocol.js';
 import type {
   Hello,
   ReplayAck,
   ReplayRequest,
+  ResyncNotice,
   Revoked,
   StatusEvent,
   SubscribeAck,
@@ -19,6 +21,10 @@ export interface ServerToClientEvents {
   [EVENTS.status]: (event: StatusEvent) => void;
   /** Emitted when the server removes this socket from a room it may no longer see. */
   [EVENTS.revoked]: (revoked: Revoked) => void;
+  /** Emitted when this socket may have missed events of a room it is in; the client resubscribes with its cursor. */
+  [EVENTS.resync]: (notice: ResyncNotice) => void;
+  /** Emitted before the server closes this connection on purpose (for example SLOW_CONSUMER), saying why. */
+  [EVENTS.notice]: (notice: WireError) => void;
 }
 
 /** Events a client may emit. Payloads are `unknown` on the server until zod has parsed them. */

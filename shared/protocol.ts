@@ -9,6 +9,8 @@ export const EVENTS = {
   hello: 'server:hello',
   status: 'job:status',
   revoked: 'room:revoked',
+  resync: 'room:resync',
+  notice: 'server:notice',
   subscribe: 'room:subscribe',
   unsubscribe: 'room:unsubscribe',
   replay: 'room:replay',

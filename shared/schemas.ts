@@ -207,6 +207,13 @@ export const HelloSchema = z.object({
 });
 export type Hello = z.infer<typeof HelloSchema>;
 
+/**
+ * Sent when the server knows a room's cursor may have moved without this socket seeing it
+ * (Redis lost its data, the socket was too slow): the client resubscribes with its cursor.
+ */
+export const ResyncNoticeSchema = z.object({ room: RoomNameSchema, reason: z.string().max(200) });
+export type ResyncNotice = z.infer<typeof ResyncNoticeSchema>;
+
 /** Sent when the server removes a socket from a room it may no longer see. */
 export const RevokedSchema = z.object({ room: RoomNameSchema, code: z.string(), message: z.string() });
 export type Revoked = z.infer<typeof RevokedSchema>;

@@ -63,7 +63,7 @@ export class Ingestor {
 
   /** Ingests a batch in stream order. Job reads run in parallel; appends are sent in order on one connection. */
   async ingestBatch(events: StreamEvent[]): Promise<void> {
-    const prepared = await Promise.all(events.map((event) => this.#prepare(event)));
+    const prepared = await Promise.all(coalesceProgress(events).map((event) => this.#prepare(event)));
     const appends = prepared.map((item) => (item ? this.#append(item) : undefined));
     await Promise.all(appends);
     const lastId = events[events.length - 1]?.id;
@@ -165,6 +165,26 @@ function syntheticEvent(bullState: string, job: Job): StreamEvent | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Progress storms: a progress event followed in the same batch by another progress event of
+ * the same job (with nothing else of that job between) is dropped; the latest wins. Every
+ * other event, terminal ones above all, is kept. Under load batches grow, so coalescing
+ * grows with the load and costs nothing when it is light.
+ */
+export function coalesceProgress(events: StreamEvent[]): StreamEvent[] {
+  const nextOfJob = new Map<string, StreamEvent>();
+  const kept: StreamEvent[] = [];
+  for (let index = events.length - 1; index >= 0; index--) {
+    const event = events[index]!;
+    const jobId = subjectOf(event);
+    const next = jobId === undefined ? undefined : nextOfJob.get(jobId);
+    if (jobId !== undefined) nextOfJob.set(jobId, event);
+    if (event.name === 'progress' && next?.name === 'progress') continue;
+    kept.push(event);
+  }
+  return kept.reverse();
 }
 
 /**

@@ -46,10 +46,16 @@ export class RouteTable {
     this.#cacheSize = cacheSize;
   }
 
-  /** Stores a job's route; called by the enqueue helper before the job exists, and by ingest when data names rooms. */
-  async set(queue: string, jobId: string, route: Route): Promise<void> {
+  /**
+   * Stores a job's route; called by the enqueue helper before the job exists, and by ingest
+   * when data names rooms. A new job is also marked open, so that if its events are never
+   * read (the stream trimmed while every server was down) reconciliation still finds it.
+   */
+  async set(queue: string, jobId: string, route: Route, options: { open?: boolean } = {}): Promise<void> {
     this.#remember(queue, jobId, route);
-    await this.#redis.set(this.#keys.route(queue, jobId), JSON.stringify(route), 'PX', this.#ttlMs);
+    const write = this.#redis.multi().set(this.#keys.route(queue, jobId), JSON.stringify(route), 'PX', this.#ttlMs);
+    if (options.open) write.sadd(this.#keys.queueOpenJobs(queue), jobId);
+    await write.exec();
   }
 
   /** The stored route, or the one named in the job's data (then stored for when the job is gone). */

@@ -15,6 +15,8 @@ export function createKeys(prefix: string) {
     queueResultIds: (queue: string) => `${prefix}:q:${queue}:resultids`,
     /** Jobs of a queue whose last public state was not terminal: what reconciliation checks. */
     queueOpenJobs: (queue: string) => `${prefix}:q:${queue}:open`,
+    /** Written once; its disappearance means Redis lost jobcast's data. */
+    instanceMarker: () => `${prefix}:instance`,
     route: (queue: string, jobId: string) => `${prefix}:route:${queue}:${jobId}`,
     reconcileMark: (queue: string, jobId: string, fingerprint: string) => `${prefix}:rec:${queue}:${jobId}:${fingerprint}`,
   };
