@@ -62,12 +62,15 @@ export async function startStack(
 
 /** A BullMQ worker on the test Redis. */
 export function startWorker<T = unknown, R = unknown>(queue: string, processor: Processor<T, R>, redisUrl = inject('redisUrl')) {
-  return new Worker<T, R>(queue, processor, {
+  const worker = new Worker<T, R>(queue, processor, {
     connection: { url: redisUrl, maxRetriesPerRequest: null },
     // Short stall checks, so tests about crashed workers do not wait the default 30 s.
     stalledInterval: 1_000,
     lockDuration: 2_000,
   });
+  // Tests that restart Redis make the worker report connection errors: expected, not fatal.
+  worker.on('error', () => undefined);
+  return worker;
 }
 
 /** A plain BullMQ queue on the test Redis, for jobs added without the enqueue helper. */
