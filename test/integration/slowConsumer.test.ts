@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EVENTS, type StatusEvent } from '../../shared/index.js';
+import { connectRaw, connected, request, startStack, uniqueName, waitFor } from '../support/stack.js';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/**
+ * A client that speaks Engine.IO long-polling by hand and then stops polling: everything the
+ * server sends it piles up in the server's write buffer, as with a client on a stalled network.
+ */
+async function stalledPollingClient(url: string, token: string, room: string) {
+  const base = `${url}/socket.io/?EIO=4&transport=polling`;
+  const open = await (await fetch(base)).text();
+  const { sid } = JSON.parse(open.slice(1)) as { sid: string };
+  const session = `${base}&sid=${sid}`;
+  const post = (body: string) => fetch(session, { method: 'POST', body, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
+  const poll = async () => (await fetch(session)).text();
+  await post(`40${JSON.stringify({ token, protocol: 1 })}`);
+  const connectReply = await poll();
+  const socketId = (JSON.parse(/40(\{[^\x1e]*\})/.exec(connectReply)![1]!) as { sid: string }).sid;
+  await post(`420${JSON.stringify([EVENTS.subscribe, { room }])}`);
+  let acked = '';
+  while (!acked.includes('"ok":true')) acked += await poll();
+  return { socketId, poll: () => fetch(session) };
+}
+
+describe('slow consumers', () => {
+  it('disconnects a client that cannot keep up, while the others in its room get every event without waiting for it', async () => {
+    const queue = uniqueName('slow');
+    const stack = await startStack({ queues: [queue], maxBufferedPackets: 50 });
+    cleanups.push(() => stack.close());
+    const fast = connectRaw(stack.url, 'user:fast');
+    cleanups.push(() => fast.close());
+    const received: Array<{ event: StatusEvent; at: number }> = [];
+    fast.on(EVENTS.status, (event: StatusEvent) => received.push({ event, at: Date.now() }));
+    await connected(fast);
+    expect(await request(fast, EVENTS.subscribe, { room: 'document:1' })).toMatchObject({ ok: true });
+    const slow = await stalledPollingClient(stack.url, 'user:slow', 'document:1');
+    expect(stack.server.io.of('/').sockets.has(slow.socketId)).toBe(true);
+
+    const jobs = 60; // added + waiting each: 120 events, past the 50-packet bound
+    for (let i = 0; i < jobs; i++) await stack.server.enqueue(queue, 'burst', {}, { rooms: ['document:1'] });
+    await waitFor(() => received.length === jobs * 2, 'the fast client to receive every event');
+    await waitFor(() => !stack.server.io.of('/').sockets.has(slow.socketId), 'the slow client to be disconnected');
+
+    expect(received.map(({ event }) => event.seq)).toEqual(Array.from({ length: jobs * 2 }, (_, index) => index + 1));
+    // Its session is gone: a late poll is refused, and a real client would reconnect and resync from its cursor.
+    expect((await slow.poll()).status).toBe(400);
+    const latencies = received.map(({ event, at }) => at - event.at).sort((a, b) => a - b);
+    console.log(
+      `slow-consumer: fast client latency p50 ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms over ${latencies.length} events`,
+    );
+  });
+});
