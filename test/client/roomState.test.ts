@@ -168,3 +168,22 @@ describe('roomState', () => {
     expect(applySubscribeAck(state, replayAck(2, [])).outcome).toBe('replayed');
   });
 });
+
+describe('roomState after an epoch change', () => {
+  it('shows a running job the new snapshot no longer has as unknown, and drops finished ones it does not list', async () => {
+    const { applySubscribeAck, createRoomState } = await import('../../client/roomState.js');
+    const status = (jobId: string, state: 'active' | 'completed') => ({ jobId, queue: 'q', state, attempt: 1, maxAttempts: 1, updatedAt: 1 });
+    const event = (seq: number, jobId: string, state: 'active' | 'completed') => ({
+      room: 'document:1', epoch: 'old', seq, event: state, status: status(jobId, state), at: 1,
+    });
+    const before = applySubscribeAck(createRoomState(), {
+      ok: true, room: 'document:1', epoch: 'old', seq: 2, mode: 'snapshot', jobs: [event(1, 'running', 'active'), event(2, 'done', 'completed')], events: [],
+    }).state;
+    const after = applySubscribeAck(before, {
+      ok: true, room: 'document:1', epoch: 'new', seq: 0, mode: 'snapshot', jobs: [], events: [], resync: 'epoch-changed',
+    }).state;
+    expect(after.epoch).toBe('new');
+    expect(after.jobs.running?.state).toBe('unknown');
+    expect(after.jobs.done).toBeUndefined();
+  });
+});
