@@ -15,6 +15,8 @@ import { RoomAccess } from './roomAccess.js';
 import { MAX_REPLAY_RANGE, registerSocketHandlers, roomOfSocketRoom, socketRoom } from './socketHandlers.js';
 import { watchDataLoss } from './dataLossWatch.js';
 import { guardSlowConsumers } from './slowConsumers.js';
+import { DebugStats } from './debug/debugStats.js';
+import { mountDebugRoutes } from './debug/debugRouter.js';
 import { createKeys } from './store/keys.js';
 import { RoomStore } from './store/roomStore.js';
 
@@ -68,7 +70,12 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
 
   // Each node emits only to its own sockets: every node ingests every event, and the store
   // hands all of them the same cursor, so going through the adapter would deliver it N times.
-  const emit = (event: StatusEvent) => io.local.to(socketRoom(event.room)).emit(EVENTS.status, event);
+  const debugStats = new DebugStats();
+  const emit = (event: StatusEvent) => {
+    const target = socketRoom(event.room);
+    debugStats.recordEmit(event.room, event.seq, io.of('/').adapter.rooms.get(target)?.size ?? 0);
+    io.local.to(target).emit(EVENTS.status, event);
+  };
 
   const queues = knobs.queues.map(
     (name) => new Queue(name, { connection: redis, prefix: knobs.bullPrefix, streams: { events: { maxLen: knobs.eventsMaxLen } } }),
@@ -76,7 +83,17 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   const ingestors = new Map(
     queues.map((queue) => [
       queue.name,
-      new Ingestor({ queue, redis, keys, store, routes, projection: options.project?.[queue.name], emit, logger }),
+      new Ingestor({
+        queue,
+        redis,
+        keys,
+        store,
+        routes,
+        projection: options.project?.[queue.name],
+        emit,
+        logger,
+        onUnrouted: (name, jobId, event) => debugStats.recordUnrouted(name, jobId, event),
+      }),
     ]),
   );
   const reconcileQueue = async (queue: string) => {
@@ -183,9 +200,20 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       await Promise.all(adapterConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
     })());
 
+  const router = createHttpRouter({ authenticate: options.authenticate, access, store, health, logger });
+  mountDebugRoutes(router, {
+    io,
+    nodeId: knobs.nodeId,
+    stats: debugStats,
+    access,
+    store,
+    authenticate: options.authenticate,
+    canDebug: options.canDebug ?? (() => false),
+    logger,
+  });
   return {
     io,
-    router: createHttpRouter({ authenticate: options.authenticate, access, store, health }),
+    router,
     nodeId: knobs.nodeId,
     enqueue,
     health,

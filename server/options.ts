@@ -39,6 +39,8 @@ export interface JobcastServerOptions<User> {
   authenticate: Authenticate<User>;
   /** Channel patterns and who may subscribe to them; a room that matches none is INVALID_ROOM. */
   channels: Channels<User>;
+  /** Who may read the debug views (`GET /debug`, `GET /debug/rooms/:room`). @default nobody */
+  canDebug?: (user: User) => boolean | Promise<boolean>;
   /** Per queue: what of a job a browser may see. Without it, only state, progress, steps and timing are public. */
   project?: Record<string, Projection>;
   /** BullMQ key prefix. @default 'bull' */

@@ -147,6 +147,18 @@ export class RoomStore {
     return member ? (JSON.parse(member) as StatusEvent) : undefined;
   }
 
+  /** A room's epoch and cursor, without creating the room. */
+  async cursorOf(room: string): Promise<{ epoch: string | undefined; seq: number }> {
+    const [epoch, seq] = await this.#redis.hmget(this.#keys.roomMeta(room), 'epoch', 'seq');
+    return { epoch: epoch ?? undefined, seq: Number(seq ?? 0) };
+  }
+
+  /** The room's newest events from its history, oldest first. */
+  async recentEvents(room: string, count: number): Promise<StatusEvent[]> {
+    const members = await this.#redis.zrevrange(this.#keys.roomHistory(room), 0, count - 1);
+    return members.map((member) => JSON.parse(member) as StatusEvent).reverse();
+  }
+
   /** Job ids of a queue whose last public state was not terminal. */
   openJobs(queue: string): Promise<string[]> {
     return this.#redis.smembers(this.#keys.queueOpenJobs(queue));

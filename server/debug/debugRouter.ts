@@ -1,0 +1,135 @@
+import type { Router } from 'express';
+import type { Server } from 'socket.io';
+import {
+  type Rejection,
+  type RoomDebugReport,
+  type ServerDebugReport,
+} from '../../shared/index.js';
+import { authenticateContext, bearerToken } from '../auth.js';
+import { JobcastError } from '../errors.js';
+import type { Authenticate, Logger } from '../options.js';
+import type { RoomAccess } from '../roomAccess.js';
+import { roomOfSocketRoom } from '../socketHandlers.js';
+import type { RoomStore } from '../store/roomStore.js';
+import { type DebugStats, type NodeDebugSnapshot, mergeRoomStats } from './debugStats.js';
+import { findNearMisses } from './nearMiss.js';
+import { sendError } from '../httpErrors.js';
+
+const CLUSTER_EVENT = 'jobcast:debug';
+
+export interface DebugDeps<User> {
+  io: Server;
+  nodeId: string;
+  stats: DebugStats;
+  access: RoomAccess<User>;
+  store: RoomStore;
+  authenticate: Authenticate<User>;
+  /** Who may see debug views. @default nobody */
+  canDebug: (user: User) => boolean | Promise<boolean>;
+  logger: Logger;
+}
+
+/**
+ * The server half of the debug panel: what each room was sent and how many sockets heard it,
+ * recent rejections with the rule that refused them, unheard broadcasts, near-miss room
+ * names, and job events that named no room. Every node answers for its own sockets; the node
+ * that gets the request asks the others over the Socket.IO adapter and sums the answers.
+ */
+export function mountDebugRoutes<User>(router: Router, deps: DebugDeps<User>): void {
+  const local = (room?: string): NodeDebugSnapshot => {
+    const subscribed: Record<string, number> = {};
+    for (const [name, sockets] of deps.io.of('/').adapter.rooms) {
+      const jobcastRoom = roomOfSocketRoom(name);
+      if (jobcastRoom) subscribed[jobcastRoom] = sockets.size;
+    }
+    return deps.stats.snapshot(deps.nodeId, subscribed, deps.access.recentRejections(), room);
+  };
+  deps.io.on(CLUSTER_EVENT, (room: string | null, reply: (snapshot: NodeDebugSnapshot) => void) => {
+    if (typeof reply === 'function') reply(local(room ?? undefined));
+  });
+  const collect = async (room?: string): Promise<NodeDebugSnapshot[]> => {
+    const mine = local(room);
+    const servers = await deps.io.of('/').adapter.serverCount().catch(() => 1);
+    if (servers <= 1) return [mine];
+    const others = await new Promise<NodeDebugSnapshot[]>((resolve) => {
+      const timer = setTimeout(() => resolve([]), 3_000);
+      deps.io.serverSideEmit(CLUSTER_EVENT, room ?? null, (error: Error | null, responses: NodeDebugSnapshot[]) => {
+        clearTimeout(timer);
+        if (error) deps.logger.warn({ err: error }, 'some nodes did not answer the debug request');
+        resolve(Array.isArray(responses) ? responses : []);
+      });
+    });
+    return [mine, ...others];
+  };
+
+  const authorizeDebug = async (headers: Record<string, string | string[] | undefined>, address: string | undefined) => {
+    const user = await authenticateContext(deps.authenticate, {
+      token: bearerToken(headers),
+      headers,
+      address,
+      origin: typeof headers.origin === 'string' ? headers.origin : undefined,
+    });
+    if (!(await deps.canDebug(user))) throw new JobcastError('FORBIDDEN', 'Debug views need debug access (`canDebug`).');
+  };
+
+  router.get('/debug', async (request, response) => {
+    try {
+      await authorizeDebug(request.headers, request.socket.remoteAddress);
+      const snapshots = await collect();
+      const rooms = mergeRoomStats(snapshots).sort((a, b) => (b.lastBroadcastAt ?? 0) - (a.lastBroadcastAt ?? 0));
+      const unheard = rooms.filter((room) => room.subscribers === 0 && room.unheard > 0);
+      const rejections = mergeRejections(snapshots);
+      const report: ServerDebugReport = {
+        nodes: snapshots.map((snapshot) => snapshot.nodeId),
+        rooms: rooms.slice(0, 200),
+        rejections,
+        unheard: unheard.slice(0, 200),
+        nearMisses: findNearMisses(
+          unheard.map((room) => room.room),
+          [...rooms.filter((room) => room.subscribers > 0).map((room) => room.room), ...rejections.map((rejection) => rejection.room)],
+        ),
+        unrouted: snapshots.flatMap((snapshot) => snapshot.unrouted).sort((a, b) => b.at - a.at).slice(0, 100),
+      };
+      response.json(report);
+    } catch (error) {
+      sendError(response, error, deps.logger);
+    }
+  });
+
+  router.get('/debug/rooms/:room', async (request, response) => {
+    try {
+      await authorizeDebug(request.headers, request.socket.remoteAddress);
+      const room = String(request.params.room);
+      const [snapshots, everything, cursor, recent] = await Promise.all([
+        collect(room),
+        collect(),
+        deps.store.cursorOf(room),
+        deps.store.recentEvents(room, 20),
+      ]);
+      const stats = mergeRoomStats(snapshots)[0] ?? { room, broadcasts: 0, delivered: 0, unheard: 0, subscribers: 0 };
+      const all = mergeRoomStats(everything);
+      const listened = [...all.filter((entry) => entry.subscribers > 0).map((entry) => entry.room), ...mergeRejections(everything).map((r) => r.room)];
+      const unheard = all.filter((entry) => entry.subscribers === 0 && entry.unheard > 0).map((entry) => entry.room);
+      const report: RoomDebugReport = {
+        room,
+        nodes: snapshots.map((snapshot) => snapshot.nodeId),
+        epoch: cursor.epoch ?? '',
+        seq: cursor.seq,
+        stats,
+        recent,
+        rejections: mergeRejections(snapshots),
+        nearMisses: findNearMisses(unheard, listened).filter((miss) => miss.eventsRoom === room || miss.subscribedRoom === room),
+      };
+      response.json(report);
+    } catch (error) {
+      sendError(response, error, deps.logger);
+    }
+  });
+}
+
+function mergeRejections(snapshots: NodeDebugSnapshot[]): Rejection[] {
+  return snapshots
+    .flatMap((snapshot) => snapshot.rejections)
+    .sort((a, b) => b.at - a.at)
+    .slice(0, 200);
+}
