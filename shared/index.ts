@@ -4,3 +4,4 @@ export * from './protocol.js';
 export * from './rooms.js';
 export * from './schemas.js';
 export * from './debug.js';
+export * from './worker.js';

@@ -65,8 +65,17 @@ export const JobStepSchema = z.object({
   total: z.number().int().positive().optional(),
   startedAt: z.number().optional(),
   durationMs: z.number().nonnegative().optional(),
+  /** The attempt the step ran in. */
+  attempt: z.number().int().positive().optional(),
 });
 export type JobStep = z.infer<typeof JobStepSchema>;
+
+/** Something about a job a developer should know: it runs on old code, or nobody will run it. */
+export const JobWarningSchema = z.object({
+  code: z.enum(['STALE_WORKER', 'NO_WORKER']),
+  message: z.string().max(500),
+});
+export type JobWarning = z.infer<typeof JobWarningSchema>;
 
 /** A failure as a browser may see it: a code and a safe message, never a stack or raw reason. */
 export const PublicFailureSchema = z.object({
@@ -95,7 +104,10 @@ export const JobStatusSchema = z.object({
   name: z.string().max(256).optional(),
   state: JobStateSchema,
   progress: JobProgressSchema.optional(),
+  /** The step running now (or the last one), set by the worker helpers. */
   step: JobStepSchema.optional(),
+  /** Every step boundary so far, oldest first: survives progress coalescing. */
+  steps: z.array(JobStepSchema).max(100).optional(),
   /** Attempts started so far, including the running one. */
   attempt: z.number().int().nonnegative(),
   maxAttempts: z.number().int().positive(),
@@ -111,6 +123,7 @@ export const JobStatusSchema = z.object({
   correlationId: z.string().max(200).optional(),
   traceId: z.string().max(64).optional(),
   worker: WorkerIdentitySchema.optional(),
+  warnings: z.array(JobWarningSchema).max(10).optional(),
   enqueuedAt: z.number().optional(),
   startedAt: z.number().optional(),
   finishedAt: z.number().optional(),
