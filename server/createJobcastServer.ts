@@ -93,6 +93,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
         emit,
         logger,
         onUnrouted: (name, jobId, event) => debugStats.recordUnrouted(name, jobId, event),
+        expectedWorkerVersion: options.expectedWorkerVersion,
       }),
     ]),
   );

@@ -39,6 +39,8 @@ export interface JobcastServerOptions<User> {
   authenticate: Authenticate<User>;
   /** Channel patterns and who may subscribe to them; a room that matches none is INVALID_ROOM. */
   channels: Channels<User>;
+  /** The app version workers should run; a job run by a worker on another version is flagged STALE_WORKER. */
+  expectedWorkerVersion?: string;
   /** Who may read the debug views (`GET /debug`, `GET /debug/rooms/:room`). @default nobody */
   canDebug?: (user: User) => boolean | Promise<boolean>;
   /** Per queue: what of a job a browser may see. Without it, only state, progress, steps and timing are public. */

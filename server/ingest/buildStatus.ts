@@ -1,7 +1,9 @@
 import type { Job } from 'bullmq';
 import {
   JobProgressSchema,
-  JobStepSchema,
+  LIFTED_PROGRESS_KEYS,
+  WorkerProgressSchema,
+  type JobWarning,
   type JobState,
   type JobStatus,
   type LifecycleEvent,
@@ -34,7 +36,7 @@ export const JOB_EVENTS = new Set([
   'deduplicated',
 ]);
 
-export interface BuildInput {
+export interface BuildInput extends WarningContext {
   queue: string;
   jobId: string;
   event: StreamEvent;
@@ -46,6 +48,13 @@ export interface BuildInput {
   projection: Projection | undefined;
   now: number;
   logger: Logger;
+}
+
+export interface WarningContext {
+  /** The worker version this server expects; a job run by another is flagged STALE_WORKER. */
+  expectedWorkerVersion?: string | undefined;
+  /** Workers on the job's queue, when known; 0 flags a waiting job NO_WORKER. */
+  workersListening?: number | undefined;
 }
 
 /**
@@ -80,13 +89,15 @@ export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; sta
   }
   const context: ProjectionContext = { queue: input.queue, jobId: input.jobId, name, event: lifecycle, data: job?.data };
   if (state === 'failed' || status.willRetry) {
-    status.failure = publicFailure(job?.failedReason ?? event.fields.failedReason ?? '', context, input.projection, previous);
+    status.failure = publicFailure(job?.failedReason ?? event.fields.failedReason ?? '', context, input.projection, status);
     if (state === 'failed') status.willRetry = false;
   }
   if (state === 'deduplicated' && event.fields.jobId) status.deduplicatedBy = event.fields.jobId;
   if (lifecycle === 'completed') context.returnvalue = parseJson(event.fields.returnvalue);
   const data = project(context, input.projection, input.logger) ?? previous?.data;
   if (data !== undefined) status.data = data;
+  const warnings = warningsFor(status, input);
+  if (warnings.length > 0) status.warnings = warnings;
   return { lifecycle, status };
 }
 
@@ -140,33 +151,65 @@ function copyTimes(status: JobStatus, job: Job | undefined, previous: JobStatus 
 }
 
 /**
- * Progress is public by design (the worker chose to report it). An object progress may
- * carry `step` (set by the worker helpers), which is lifted into `status.step`.
+ * Progress is public by design (the worker chose to report it). The worker helpers report
+ * an object (`WorkerProgress`) whose `step`, `steps`, `worker` and `traceId` are lifted into
+ * the status; what is left (percent, data) stays progress. A removed job keeps what it had.
  */
 function applyProgress(status: JobStatus, raw: unknown, previous: JobStatus | undefined) {
-  const parsed = JobProgressSchema.safeParse(raw);
+  const record = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  const lifted = record && LIFTED_PROGRESS_KEYS.some((key) => key in record) ? WorkerProgressSchema.safeParse(record) : undefined;
+  let progress: unknown = raw;
+  if (lifted?.success && record) {
+    const rest = Object.fromEntries(Object.entries(record).filter(([key]) => !(LIFTED_PROGRESS_KEYS as readonly string[]).includes(key)));
+    progress = Object.keys(rest).length > 0 ? rest : undefined;
+  }
+  const parsed = JobProgressSchema.safeParse(progress);
   // BullMQ starts every job at progress 0: leave that out until the worker reports something.
-  if (parsed.success && !(raw === 0 && previous?.progress === undefined)) status.progress = parsed.data;
-  const step = typeof raw === 'object' && raw !== null ? JobStepSchema.safeParse((raw as { step?: unknown }).step) : undefined;
-  if (step?.success) status.step = step.data;
-  else if (previous?.step) status.step = previous.step;
+  if (parsed.success && !(progress === 0 && previous?.progress === undefined)) status.progress = parsed.data;
+  const fields = lifted?.success ? lifted.data : undefined;
+  const step = fields?.step ?? previous?.step;
+  const steps = fields?.steps ?? previous?.steps;
+  const worker = fields?.worker ?? previous?.worker;
+  const traceId = fields?.traceId ?? previous?.traceId;
+  if (step) status.step = step;
+  if (steps) status.steps = steps;
+  if (worker) status.worker = worker;
+  if (traceId) status.traceId = traceId;
 }
 
-function publicFailure(
-  reason: string,
-  context: ProjectionContext,
-  projection: Projection | undefined,
-  previous: JobStatus | undefined,
-): PublicFailure {
+/** Warnings a developer should see on the job: old code ran it, or nothing will run it. */
+function warningsFor(status: JobStatus, context: WarningContext): JobWarning[] {
+  const warnings: JobWarning[] = [];
+  const { worker } = status;
+  if (context.expectedWorkerVersion && worker?.version && worker.version !== context.expectedWorkerVersion) {
+    warnings.push({
+      code: 'STALE_WORKER',
+      message: `Run by a worker on version ${worker.version} (${worker.host}, pid ${worker.pid}); this server expects ${context.expectedWorkerVersion}.`,
+    });
+  }
+  if (status.state === 'waiting' && context.workersListening === 0) {
+    warnings.push({ code: 'NO_WORKER', message: `No worker listens on queue "${status.queue}": this job will wait until one starts.` });
+  }
+  return warnings;
+}
+
+function publicFailure(reason: string, context: ProjectionContext, projection: Projection | undefined, status: JobStatus): PublicFailure {
   try {
     const chosen = projection?.failure?.(reason, context);
-    if (chosen) return chosen;
+    if (chosen) return withSteps(chosen, status);
   } catch {
     // A projection that throws must not leak the reason: fall back to the safe default.
   }
-  const step = previous?.step;
-  if (step?.status === 'failed') return { ...DEFAULT_FAILURE, step: step.name };
-  return DEFAULT_FAILURE;
+  return withSteps(DEFAULT_FAILURE, status);
+}
+
+/** Names the step that failed and the last one that completed, from the worker helpers' timeline. */
+function withSteps(failure: PublicFailure, status: JobStatus): PublicFailure {
+  const result = { ...failure };
+  if (status.step?.status === 'failed') result.step = status.step.name;
+  const lastCompleted = status.steps?.findLast((step) => step.status === 'completed' || step.status === 'skipped');
+  if (lastCompleted) result.lastCompletedStep = lastCompleted.name;
+  return result;
 }
 
 function project(context: ProjectionContext, projection: Projection | undefined, logger: Logger): Record<string, unknown> | undefined {

@@ -20,6 +20,8 @@ export interface IngestorOptions {
   emit: LocalEmit;
   logger: Logger;
   keys: Keys;
+  /** The worker version this server expects (flags STALE_WORKER). */
+  expectedWorkerVersion?: string | undefined;
   /** Told about each event that no room listens to, for the debug views. */
   onUnrouted?: (queue: string, jobId: string, event: string) => void;
 }
@@ -42,7 +44,11 @@ interface Prepared {
   route: Route;
   job: Job | undefined;
   previous: JobStatus | undefined;
+  workersListening: number | undefined;
 }
+
+/** How long a count of the workers listening on a queue is trusted (it costs a CLIENT LIST). */
+const WORKER_COUNT_TTL_MS = 2_000;
 
 /**
  * One queue's ingestion: stream event → routed rooms → public status → room store → this
@@ -91,7 +97,8 @@ export class Ingestor {
       const synthetic = syntheticEvent(await job.getState(), job);
       if (synthetic) {
         const input = { queue: queue.name, jobId, event: synthetic, job, previous: previous?.status, route };
-        status = buildStatus({ ...input, projection: this.#options.projection, now: Date.now(), logger }).status;
+        const expectedWorkerVersion = this.#options.expectedWorkerVersion;
+        status = buildStatus({ ...input, projection: this.#options.projection, now: Date.now(), logger, expectedWorkerVersion }).status;
       }
     }
     if (!status || (previous && previous.status.state === status.state && previous.status.attempt === status.attempt)) return;
@@ -100,6 +107,17 @@ export class Ingestor {
     if ((await this.#redis.set(mark, '1', 'PX', 60_000, 'NX')) !== 'OK') return;
     logger.info({ queue: queue.name, jobId, from: previous?.status.state, to: status.state }, 'reconciled job state from BullMQ');
     await this.#appendStatus(jobId, route, 'reconciled', status, undefined);
+  }
+
+  #workers: { count: Promise<number | undefined>; at: number } | undefined;
+
+  /** Workers listening on the queue, cached briefly; undefined when Redis will not say. */
+  #workerCount(): Promise<number | undefined> {
+    const now = Date.now();
+    if (!this.#workers || now - this.#workers.at > WORKER_COUNT_TTL_MS) {
+      this.#workers = { count: this.#options.queue.getWorkersCount().catch(() => undefined), at: now };
+    }
+    return this.#workers.count;
   }
 
   async #prepare(event: StreamEvent): Promise<Prepared | undefined> {
@@ -114,7 +132,8 @@ export class Ingestor {
       return undefined;
     }
     const previous = job ? undefined : (await this.#options.store.lastEventOf(route.rooms[0]!, queue.name, jobId))?.status;
-    return { event, jobId, route, job, previous };
+    const workersListening = event.name === 'waiting' || event.name === 'added' ? await this.#workerCount() : undefined;
+    return { event, jobId, route, job, previous, workersListening };
   }
 
   async #append(item: Prepared): Promise<void> {
@@ -128,6 +147,8 @@ export class Ingestor {
       projection: this.#options.projection,
       now: Date.now(),
       logger: this.#options.logger,
+      expectedWorkerVersion: this.#options.expectedWorkerVersion,
+      workersListening: item.workersListening,
     });
     await this.#appendStatus(item.jobId, item.route, lifecycle, status, item.event.id);
   }
