@@ -16,6 +16,7 @@ import { MAX_REPLAY_RANGE, registerSocketHandlers, roomOfSocketRoom, socketRoom 
 import { watchDataLoss } from './dataLossWatch.js';
 import { guardSlowConsumers } from './slowConsumers.js';
 import { DebugStats } from './debug/debugStats.js';
+import { JobcastMetrics } from './metrics.js';
 import { mountDebugRoutes } from './debug/debugRouter.js';
 import { createKeys } from './store/keys.js';
 import { RoomStore } from './store/roomStore.js';
@@ -47,7 +48,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   const knobs = resolveServerOptions(options);
   const logger = options.logger ?? silentLogger;
   const keys = createKeys(knobs.keyPrefix);
-  const redis = openRedis(options.redis, 'commands');
+  const redis = openRedis(options.redis, 'commands', false, logger);
   const store = new RoomStore(redis, keys, {
     historySize: knobs.historySize,
     historyTtlMs: knobs.historyTtlMs,
@@ -65,21 +66,27 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
       ...options.socket,
     });
-  const adapterConnections = ownsIo && knobs.redisAdapter ? [openRedis(options.redis, 'adapter-pub'), openRedis(options.redis, 'adapter-sub')] : [];
+  const adapterConnections = ownsIo && knobs.redisAdapter ? [openRedis(options.redis, 'adapter-pub', false, logger), openRedis(options.redis, 'adapter-sub', false, logger)] : [];
   if (adapterConnections.length === 2) io.adapter(createAdapter(adapterConnections[0], adapterConnections[1]));
 
+  const queues = knobs.queues.map((name) => {
+    // Every Queue rewrites the events stream's max length when it starts: always pass ours.
+    const queue = new Queue(name, { connection: redis, prefix: knobs.bullPrefix, streams: { events: { maxLen: knobs.eventsMaxLen } } });
+    queue.on('error', (error) => logger.warn({ err: error, queue: name }, 'queue connection error'));
+    return queue;
+  });
+  const debugStats = new DebugStats();
+  const metrics = new JobcastMetrics(queues);
   // Each node emits only to its own sockets: every node ingests every event, and the store
   // hands all of them the same cursor, so going through the adapter would deliver it N times.
-  const debugStats = new DebugStats();
   const emit = (event: StatusEvent) => {
     const target = socketRoom(event.room);
-    debugStats.recordEmit(event.room, event.seq, io.of('/').adapter.rooms.get(target)?.size ?? 0);
+    const subscribers = io.of('/').adapter.rooms.get(target)?.size ?? 0;
+    debugStats.recordEmit(event.room, event.seq, subscribers);
+    metrics.emitted(subscribers);
     io.local.to(target).emit(EVENTS.status, event);
   };
 
-  const queues = knobs.queues.map(
-    (name) => new Queue(name, { connection: redis, prefix: knobs.bullPrefix, streams: { events: { maxLen: knobs.eventsMaxLen } } }),
-  );
   const ingestors = new Map(
     queues.map((queue) => [
       queue.name,
@@ -94,6 +101,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
         logger,
         onUnrouted: (name, jobId, event) => debugStats.recordUnrouted(name, jobId, event),
         expectedWorkerVersion: options.expectedWorkerVersion,
+        onIngested: (name, lifecycle, status, lagMs) => metrics.ingested(name, lifecycle, status, lagMs),
       }),
     ]),
   );
@@ -112,7 +120,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
         queue: queue.name,
         streamKey: queue.keys.events!,
         cursorKey: keys.queueCursor(queue.name),
-        blocking: openRedis(options.redis, `events:${queue.name}`, true),
+        blocking: openRedis(options.redis, `events:${queue.name}`, true, logger),
         redis,
         batchSize: knobs.readBatchSize,
         blockMs: 1_000,
@@ -143,6 +151,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     store,
     logger,
     reconcileStale,
+    onSubscribe: ({ code, since, mode, resync }) => metrics.subscribed(code, since ? (mode === 'replay' ? 'replay' : `resync:${resync ?? 'unknown'}`) : undefined),
     hello: { protocol: PROTOCOL_VERSION, nodeId: knobs.nodeId, window: { historySize: knobs.historySize, historyTtlMs: knobs.historyTtlMs } },
   });
 
@@ -160,7 +169,17 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       void reconcileEverything();
     },
   });
-  const slowConsumers = guardSlowConsumers({ io, maxBufferedPackets: knobs.maxBufferedPackets, intervalMs: 250, logger });
+  const slowConsumers = guardSlowConsumers({
+    io,
+    maxBufferedPackets: knobs.maxBufferedPackets,
+    intervalMs: 250,
+    logger,
+    onDisconnect: () => metrics.slowConsumer(),
+  });
+  io.on('connection', (socket) => {
+    metrics.connected();
+    socket.once('disconnect', () => metrics.disconnected());
+  });
 
   const { enqueue, close: closeEnqueue } = createEnqueue({ redis, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
 
@@ -201,7 +220,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       await Promise.all(adapterConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
     })());
 
-  const router = createHttpRouter({ authenticate: options.authenticate, access, store, health, logger });
+  const router = createHttpRouter({ authenticate: options.authenticate, access, store, health, logger, metrics: metrics.registry });
   mountDebugRoutes(router, {
     io,
     nodeId: knobs.nodeId,

@@ -58,6 +58,7 @@ export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMa
     if (!queue) {
       // Every Queue rewrites the events stream's max length when it starts: always pass ours.
       queue = new Queue(name, { connection: args.redis, prefix: args.bullPrefix ?? 'bull', streams: { events: { maxLen: args.eventsMaxLen } } });
+      queue.on('error', () => undefined); // connection errors surface on add(), to the caller
       queues.set(name, queue);
     }
     return queue;

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import type { Registry } from 'prom-client';
 import { bearerToken, authenticateContext } from './auth.js';
 import { sendError } from './httpErrors.js';
 import type { Authenticate, Logger } from './options.js';
@@ -11,6 +12,7 @@ export interface HttpRouterDeps<User> {
   store: RoomStore;
   health: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   logger: Logger;
+  metrics: Registry;
 }
 
 /** The HTTP side: `GET /health`, and `GET /rooms/:room` (a room's snapshot, authorized like a subscription). */
@@ -20,6 +22,11 @@ export function createHttpRouter<User>(deps: HttpRouterDeps<User>): Router {
   router.get('/health', async (_request, response) => {
     const health = await deps.health();
     response.status(health.ok ? 200 : 503).json(health);
+  });
+
+  // Mount the router behind your own auth if the metrics should not be public.
+  router.get('/metrics', async (_request, response) => {
+    response.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
 
   router.get('/rooms/:room', async (request: Request<{ room: string }>, response: Response) => {

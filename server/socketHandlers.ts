@@ -35,7 +35,7 @@ export interface SocketHandlerDeps<User> {
   /** Asks BullMQ for the real state of jobs a snapshot shows as still running. */
   reconcileStale: (events: StatusEvent[]) => void;
   /** Told about each subscribe outcome, for the debug views and metrics. */
-  onSubscribe?: (outcome: { room: string; code: string | 'OK'; socketId: string }) => void;
+  onSubscribe?: (outcome: { room: string; code: string; socketId: string; mode?: 'snapshot' | 'replay'; resync?: string; since?: boolean }) => void;
 }
 
 type Ack = (answer: unknown) => void;
@@ -74,7 +74,7 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
         data.rooms.delete(room);
         throw new JobcastError('UNAVAILABLE', undefined, { cause: error });
       }
-      deps.onSubscribe?.({ room, code: 'OK', socketId: socket.id });
+      deps.onSubscribe?.({ room, code: 'OK', socketId: socket.id, mode: read.mode, since: since !== undefined, ...(read.resync ? { resync: read.resync } : {}) });
       const answer: SubscribeOk = {
         ok: true,
         room,

@@ -22,6 +22,8 @@ export interface IngestorOptions {
   keys: Keys;
   /** The worker version this server expects (flags STALE_WORKER). */
   expectedWorkerVersion?: string | undefined;
+  /** Told about each event this node ingested first (not one another node had), with its lag from BullMQ. */
+  onIngested?: (queue: string, lifecycle: StatusEvent['event'], status: JobStatus, lagMs: number | undefined) => void;
   /** Told about each event that no room listens to, for the debug views. */
   onUnrouted?: (queue: string, jobId: string, event: string) => void;
 }
@@ -162,6 +164,7 @@ export class Ingestor {
       terminal: isTerminalStatus(status),
       eventId,
     });
+    if (result.fresh) this.#options.onIngested?.(this.#options.queue.name, lifecycle, status, eventId ? Date.now() - Number(eventId.split('-')[0]) : undefined);
     if (!result.body) return; // ingested so long ago by another node that its result is forgotten: clients see a gap and replay
     for (const cursor of result.cursors) this.#options.emit({ ...result.body, ...cursor });
   }
