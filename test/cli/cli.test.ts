@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { afterEach, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { openQueue, startStack, startWorker, uniqueName, waitFor } from '../support/stack.js';
+
+const TSX = createRequire(import.meta.url).resolve('tsx');
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** Runs `jobcast …` from the TypeScript source, collecting its output. */
+function jobcast(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', TSX, 'bin/jobcast.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return { child, output: () => output, exited };
+}
+
+describe('jobcast CLI', () => {
+  it('tail prints a room\'s events as they happen', async () => {
+    const queue = uniqueName('cli');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const tail = jobcast(['tail', 'document:1', '--url', stack.url, '--token', 'user:alice']);
+    await waitFor(() => tail.output().includes('-- subscribed to document:1'), 'the tail to subscribe', 60_000);
+    const worker = startWorker(queue, async (job) => {
+      await job.updateProgress(40);
+      return 'ok';
+    });
+    cleanups.push(() => worker.close());
+    const { jobId } = await stack.server.enqueue(queue, 'summarize', {}, { rooms: ['document:1'] });
+    await waitFor(() => tail.output().includes(`completed`), 'the completion line');
+    const lines = tail.output().split('\n').filter((line) => line.includes(`${queue}/${jobId}`));
+    expect(lines.map((line) => line.split(/\s+/)[2])).toEqual(['added', 'waiting', 'active', 'progress', 'completed']);
+    expect(lines[3]).toContain('40%');
+    expect(lines[4]).toMatch(/#5 completed\s+\S+ completed attempt 1\/3/);
+    tail.child.kill('SIGINT');
+    expect(await tail.exited).toBe(0);
+  });
+
+  it('doctor reports a queue with no worker and fails', async () => {
+    const queue = uniqueName('cli');
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    await plain.add('stuck', {});
+    const doctor = jobcast(['doctor', '--redis', inject('redisUrl'), '--queues', queue]);
+    expect(await doctor.exited).toBe(1);
+    expect(doctor.output()).toContain('ok    redis: reachable');
+    expect(doctor.output()).toContain(`FAIL  queue ${queue}: no worker listens on this queue (1 waiting)`);
+  });
+
+  it('job prints one job with its rooms and timeline, failure text included', async () => {
+    const queue = uniqueName('cli');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const worker = startWorker(queue, async () => {
+      throw new Error('the upstream API said 503');
+    });
+    cleanups.push(() => worker.close());
+    const { jobId } = await stack.server.enqueue(queue, 'fragile', {}, { rooms: ['document:3'], attempts: 1 });
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    await waitFor(async () => (await plain.getJob(jobId))?.failedReason, 'the failure');
+    await waitFor(async () => {
+      const res = await fetch(`${stack.url}/jobcast/rooms/document:3`, { headers: { authorization: 'Bearer user:a' } });
+      return ((await res.json()) as { seq: number }).seq >= 5;
+    }, 'the failure to reach the room');
+    const job = jobcast(['job', queue, jobId, '--redis', stack.redisUrl, '--key-prefix', stack.keyPrefix]);
+    expect(await job.exited).toBe(0);
+    expect(job.output()).toContain(`job ${queue}/${jobId} "fragile": failed, attempts 1/1`);
+    expect(job.output()).toContain('failed reason: the upstream API said 503');
+    expect(job.output()).toContain('rooms: document:3');
+    expect(job.output()).toMatch(/#4 failed/);
+  });
+});
