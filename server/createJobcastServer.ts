@@ -3,7 +3,6 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Router } from 'express';
 import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type StatusEvent } from '../shared/index.js';
-import { createAuthMiddleware } from './auth.js';
 import { createEnqueue, type Enqueue } from './enqueue.js';
 import { createHttpRouter } from './httpRouter.js';
 import { EventsReader, type ReaderHealth } from './ingest/eventsReader.js';
@@ -12,8 +11,9 @@ import { RouteTable } from './ingest/routing.js';
 import { type JobcastServerOptions, resolveServerOptions, silentLogger } from './options.js';
 import { openRedis } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
-import { MAX_REPLAY_RANGE, registerSocketHandlers, roomOfSocketRoom, socketRoom } from './socketHandlers.js';
+import { MAX_REPLAY_RANGE, roomOfSocketRoom, socketRoom } from './socketHandlers.js';
 import { watchDataLoss } from './dataLossWatch.js';
+import { resolveAuthenticate, setupSockets } from './socketSetup.js';
 import { guardSlowConsumers } from './slowConsumers.js';
 import { DebugStats } from './debug/debugStats.js';
 import { JobcastMetrics } from './metrics.js';
@@ -30,6 +30,11 @@ export interface JobcastServer {
   enqueue: Enqueue;
   /** Health of Redis and of each queue's reader. */
   health: () => Promise<{ ok: boolean; nodeId: string; redis: 'up' | 'down'; queues: Array<ReaderHealth & { workers: number | null }> }>;
+  /**
+   * Removes a user's sockets from a room (or every room) on every node, with a `room:revoked`
+   * message, and refuses their subscribes to it for `revokeTtlMs`.
+   */
+  revoke: (userKey: string, room?: string) => Promise<void>;
   /** Re-reads the open jobs of every queue from BullMQ and pushes any state the rooms missed. */
   reconcileAll: () => Promise<void>;
   /** Stops reading, closes sockets it created and its Redis connections. Safe to call twice. */
@@ -57,7 +62,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     maxReplay: MAX_REPLAY_RANGE,
   });
   const routes = new RouteTable(redis, keys, knobs.routeTtlMs);
-  const access = new RoomAccess(options.channels, logger);
+  const access = new RoomAccess(options.channels, logger, options.scopeOf);
 
   const ownsIo = !options.io;
   const io =
@@ -145,15 +150,8 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     }
   };
 
-  io.use(createAuthMiddleware(options.authenticate, logger));
-  registerSocketHandlers(io, {
-    access,
-    store,
-    logger,
-    reconcileStale,
-    onSubscribe: ({ code, since, mode, resync }) => metrics.subscribed(code, since ? (mode === 'replay' ? 'replay' : `resync:${resync ?? 'unknown'}`) : undefined),
-    hello: { protocol: PROTOCOL_VERSION, nodeId: knobs.nodeId, window: { historySize: knobs.historySize, historyTtlMs: knobs.historyTtlMs } },
-  });
+  const authenticate = resolveAuthenticate(options);
+  const sessions = setupSockets({ io, options, knobs, authenticate, access, store, redis, keys, metrics, logger, reconcileStale });
 
   // Redis lost its data: every room starts a new epoch, so tell each subscribed socket to resync.
   const dataLoss = watchDataLoss({
@@ -220,15 +218,15 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       await Promise.all(adapterConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
     })());
 
-  const router = createHttpRouter({ authenticate: options.authenticate, access, store, health, logger, metrics: metrics.registry });
+  const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry });
   mountDebugRoutes(router, {
     io,
     nodeId: knobs.nodeId,
     stats: debugStats,
     access,
     store,
-    authenticate: options.authenticate,
-    canDebug: options.canDebug ?? (() => false),
+    authenticate,
+    canDebug: options.canDebug ?? ((user) => (user as { debug?: unknown } | null)?.debug === true),
     logger,
   });
   return {
@@ -238,6 +236,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     enqueue,
     health,
     reconcileAll: reconcileEverything,
+    revoke: (userKey, room) => sessions.revoke(userKey, room),
     close,
   };
 }

@@ -19,6 +19,7 @@ export class JobcastMetrics {
   readonly #jobEvents: Counter;
   readonly #stepDuration: Histogram;
   readonly #slowConsumers: Counter;
+  readonly #breaches: Counter;
 
   constructor(queues: readonly Queue[]) {
     const registers = [this.registry];
@@ -57,6 +58,12 @@ export class JobcastMetrics {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers,
     });
+    this.#breaches = new Counter({
+      name: 'jobcast_limit_breaches_total',
+      help: 'Refused messages and connections by code (RATE_LIMITED, PAYLOAD_TOO_LARGE, ORIGIN_NOT_ALLOWED…)',
+      labelNames: ['code'],
+      registers,
+    });
     this.#slowConsumers = new Counter({ name: 'jobcast_slow_consumer_disconnects_total', help: 'Sockets cut off for not keeping up', registers });
     new Gauge({
       name: 'jobcast_failed_jobs',
@@ -90,6 +97,10 @@ export class JobcastMetrics {
   emitted(subscribers: number): void {
     this.#broadcasts.inc();
     this.#deliveries.inc(subscribers);
+  }
+
+  breach(code: string): void {
+    this.#breaches.inc({ code });
   }
 
   slowConsumer(): void {

@@ -5,6 +5,8 @@ import type { Server as IoServer, ServerOptions as IoServerOptions } from 'socke
 import { z } from 'zod';
 import type { Channels } from './channels.js';
 import type { Projection } from './ingest/projection.js';
+import type { SocketLimits } from './limits.js';
+import type { TokenIssuer } from './tokens.js';
 
 /** What `authenticate` gets to decide who is connecting (a socket handshake or an HTTP request). */
 export interface AuthContext {
@@ -35,8 +37,27 @@ export interface JobcastServerOptions<User> {
   redis: string | RedisOptions | Redis;
   /** The BullMQ queues whose jobs are reported. */
   queues: string[];
-  /** Identifies the user of each connection and HTTP request. */
-  authenticate: Authenticate<User>;
+  /**
+   * Identifies the user of each connection and HTTP request. Optional when `tokens` is given:
+   * then a valid jobcast token is the user (its claims), scoped to the rooms it names.
+   */
+  authenticate?: Authenticate<User>;
+  /** Verify jobcast's own signed, room-scoped tokens (see `createTokenIssuer`). */
+  tokens?: TokenIssuer;
+  /** Page origins allowed to connect (checked in `allowRequest`: CORS does not cover WebSockets). Requests without an Origin (non-browser clients) pass. @default any */
+  allowedOrigins?: string[] | ((origin: string) => boolean);
+  /** Per-connection limits: subscriptions, subscribe and message rates, message size. */
+  limits?: Partial<SocketLimits>;
+  /** Connections one user may hold on one node. @default unlimited */
+  maxConnectionsPerUser?: number;
+  /** How long `revoke(user, room?)` keeps refusing that user's subscribes. @default 900_000 (15 minutes) */
+  revokeTtlMs?: number;
+  /** The rooms a user's credentials are limited to. @default the `rooms` of jobcast token claims */
+  scopeOf?: (user: User) => readonly string[] | undefined;
+  /** A stable key per user, for `revoke` and connection limits. @default user.sub ?? user.id */
+  userKey?: (user: User) => string | undefined;
+  /** When a user's credentials expire (epoch ms); subscriptions are revoked then unless refreshed. @default token `exp` */
+  expiresAt?: (user: User) => number | undefined;
   /** Channel patterns and who may subscribe to them; a room that matches none is INVALID_ROOM. */
   channels: Channels<User>;
   /** The app version workers should run; a job run by a worker on another version is flagged STALE_WORKER. */
@@ -85,6 +106,20 @@ const KnobsSchema = z.object({
   eventsMaxLen: z.number().int().min(100).default(10_000),
   readBatchSize: z.number().int().min(1).max(10_000).default(200),
   redisAdapter: z.boolean().default(true),
+  revokeTtlMs: z.number().int().min(1_000).default(900_000),
+  maxConnectionsPerUser: z.number().int().min(1).optional(),
+  limits: z
+    .object({
+      maxSubscriptions: z.number().int().min(1),
+      subscribeRate: z.number().positive(),
+      subscribeBurst: z.number().int().min(1),
+      messageRate: z.number().positive(),
+      messageBurst: z.number().int().min(1),
+      maxMessageBytes: z.number().int().min(256),
+      maxConsecutiveBreaches: z.number().int().min(1),
+    })
+    .partial()
+    .default({}),
   maxBufferedPackets: z.number().int().min(10).default(1_000),
   dataLossCheckMs: z.number().int().min(100).default(5_000),
   nodeId: z.string().min(1).max(100).default(() => `node-${randomUUID().slice(0, 8)}`),
@@ -96,7 +131,7 @@ export type ResolvedKnobs = Readonly<z.infer<typeof KnobsSchema>>;
 export function resolveServerOptions<User>(options: JobcastServerOptions<User>): ResolvedKnobs {
   if (!options || typeof options !== 'object') throw new TypeError('createJobcastServer needs an options object');
   if (!options.httpServer && !options.io) throw new TypeError('createJobcastServer needs `httpServer` or `io`');
-  if (typeof options.authenticate !== 'function') throw new TypeError('`authenticate` must be a function');
+  if (typeof options.authenticate !== 'function' && !options.tokens) throw new TypeError('`authenticate` must be a function (or give `tokens`)');
   if (!options.channels || typeof options.channels !== 'object') throw new TypeError('`channels` must map patterns to functions');
   if (options.redis === undefined) throw new TypeError('`redis` is required (URL, options or ioredis client)');
   const parsed = KnobsSchema.safeParse(options);

@@ -1,6 +1,7 @@
 import type { Rejection } from '../shared/index.js';
 import { type ChannelMatch, type Channels, compileChannels, resolveChannel } from './channels.js';
 import { JobcastError } from './errors.js';
+import { roomInScope } from './tokens.js';
 import type { Logger } from './options.js';
 
 /**
@@ -13,9 +14,13 @@ export class RoomAccess<User> {
   readonly #logger: Logger;
   readonly #rejections: Rejection[] = [];
 
-  constructor(channels: Channels<User>, logger: Logger) {
+  readonly #scopeOf: (user: User) => readonly string[] | undefined;
+
+  /** `scopeOf` gives the rooms a user's credentials are limited to (a scoped token), or undefined for no limit. */
+  constructor(channels: Channels<User>, logger: Logger, scopeOf: (user: User) => readonly string[] | undefined = defaultScopeOf) {
     this.#channels = compileChannels(channels);
     this.#logger = logger;
+    this.#scopeOf = scopeOf;
   }
 
   /** Resolves and authorizes; throws INVALID_ROOM, FORBIDDEN or INTERNAL. */
@@ -23,6 +28,10 @@ export class RoomAccess<User> {
     let match: ChannelMatch<User> | undefined;
     try {
       match = resolveChannel(this.#channels, room);
+      const scope = this.#scopeOf(user);
+      if (scope !== undefined && !roomInScope(room, scope)) {
+        throw new JobcastError('FORBIDDEN', `Your access token does not cover "${room}".`);
+      }
       let allowed: boolean;
       try {
         allowed = (await match.authorize(user, match.params, { room })) === true;
@@ -50,4 +59,10 @@ export class RoomAccess<User> {
     this.#rejections.push(rejection);
     if (this.#rejections.length > 200) this.#rejections.shift();
   }
+}
+
+/** jobcast's token claims (and JWTs shaped like them) carry their scope as `rooms`. */
+function defaultScopeOf(user: unknown): readonly string[] | undefined {
+  const record = user as { rooms?: unknown; exp?: unknown } | null;
+  return Array.isArray(record?.rooms) && typeof record?.exp === 'number' ? (record.rooms as string[]) : undefined;
 }

@@ -2,11 +2,13 @@ import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import {
   EVENTS,
+  RefreshRequestSchema,
   ReplayRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   isTerminalStatus,
   type ErrorAck,
+  type ErrorCode,
   type Hello,
   type StatusEvent,
   type SubscribeOk,
@@ -16,6 +18,8 @@ import type { RoomAccess } from './roomAccess.js';
 import { JobcastError, toJobcastError, toWireError } from './errors.js';
 import type { Logger } from './options.js';
 import type { RoomStore } from './store/roomStore.js';
+import { SocketGuard, type SocketLimits } from './limits.js';
+import type { Sessions } from './sessions.js';
 
 /** The Socket.IO room a jobcast room lives in; the prefix keeps it apart from socket-id rooms and the app's own. */
 const SOCKET_ROOM_PREFIX = 'jobcast:';
@@ -30,8 +34,15 @@ export const MAX_REPLAY_RANGE = 1_000;
 export interface SocketHandlerDeps<User> {
   access: RoomAccess<User>;
   store: RoomStore;
-  hello: Hello;
+  /** The hello for one connection (it carries that connection's credential expiry). */
+  hello: (socket: Socket) => Hello;
+  sessions: Sessions<User>;
+  limits: SocketLimits;
+  /** Checks a refreshed token: the same `authenticate` as the handshake. */
+  authenticate: (token: string, socket: Socket) => Promise<User>;
   logger: Logger;
+  /** Told about each refused message (rate, size, subscription count), for logs and metrics. */
+  onBreach?: (code: ErrorCode, socketId: string) => void;
   /** Asks BullMQ for the real state of jobs a snapshot shows as still running. */
   reconcileStale: (events: StatusEvent[]) => void;
   /** Told about each subscribe outcome, for the debug views and metrics. */
@@ -49,12 +60,17 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
     const data = socket.data as SocketData<User>;
     // Bumped by each unsubscribe, so a subscribe still awaiting authorization does not join afterwards.
     const generations = new Map<string, number>();
-    socket.emit(EVENTS.hello, deps.hello);
+    const guard = new SocketGuard(deps.limits);
+    const on = bind(socket, guard, deps);
+    deps.sessions.track(socket);
+    socket.emit(EVENTS.hello, deps.hello(socket));
 
-    on(socket, EVENTS.subscribe, SubscribeRequestSchema, deps.logger, async (request) => {
+    on(EVENTS.subscribe, SubscribeRequestSchema, async (request) => {
       const { room, since } = request;
       const generation = generations.get(room) ?? 0;
       try {
+        guard.checkSubscribe(data.rooms.size, data.rooms.has(room));
+        await deps.sessions.assertMaySubscribe(socket, room);
         await deps.access.authorize(data.user, room);
       } catch (error) {
         deps.onSubscribe?.({ room, code: toJobcastError(error).code, socketId: socket.id });
@@ -89,14 +105,20 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
       return answer;
     });
 
-    on(socket, EVENTS.unsubscribe, UnsubscribeRequestSchema, deps.logger, async ({ room }) => {
+    on(EVENTS.unsubscribe, UnsubscribeRequestSchema, async ({ room }) => {
       generations.set(room, (generations.get(room) ?? 0) + 1);
       if (!data.rooms.delete(room)) throw new JobcastError('NOT_SUBSCRIBED', `This connection is not subscribed to "${room}".`);
       await socket.leave(socketRoom(room));
       return { ok: true };
     });
 
-    on(socket, EVENTS.replay, ReplayRequestSchema, deps.logger, async ({ room, epoch, after, to }) => {
+    on(EVENTS.refresh, RefreshRequestSchema, async ({ token }) => {
+      const user = await deps.authenticate(token, socket);
+      const expiresAt = await deps.sessions.refresh(socket, user);
+      return expiresAt === undefined ? { ok: true } : { ok: true, expiresAt };
+    });
+
+    on(EVENTS.replay, ReplayRequestSchema, async ({ room, epoch, after, to }) => {
       if (!data.rooms.has(room)) throw new JobcastError('NOT_SUBSCRIBED', `Subscribe to "${room}" before asking for its history.`);
       if (to <= after || to - after > MAX_REPLAY_RANGE) {
         throw new JobcastError('BAD_REQUEST', `A replay covers 1 to ${MAX_REPLAY_RANGE} events (after < seq <= to).`);
@@ -110,28 +132,45 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
   });
 }
 
-/** Binds one event: parse, run, ack `{ ok: false, error }` on any failure. Never throws. */
-function on<Schema extends z.ZodType>(
-  socket: Socket,
-  event: string,
-  schema: Schema,
-  logger: Logger,
-  handle: (payload: z.infer<Schema>) => Promise<unknown>,
-) {
-  socket.on(event, async (payload: unknown, ack: unknown) => {
-    const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => undefined;
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      const error = new JobcastError('BAD_REQUEST', `Invalid "${event}" payload: ${parsed.error.issues[0]?.message ?? 'malformed'}.`);
-      reply({ ok: false, error: toWireError(error) } satisfies ErrorAck);
-      return;
-    }
-    try {
-      reply(await handle(parsed.data));
-    } catch (cause) {
-      const error = toJobcastError(cause);
-      if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') logger.error({ err: cause, event, socketId: socket.id }, 'handler failed');
-      reply({ ok: false, error: toWireError(error) } satisfies ErrorAck);
-    }
-  });
+/**
+ * Binds events of one socket: check the connection's limits, parse with zod, run, and ack
+ * `{ ok: false, error }` on any failure. Never throws; a client that keeps breaching the
+ * limits is told why and disconnected.
+ */
+function bind<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
+  return <Schema extends z.ZodType>(event: string, schema: Schema, handle: (payload: z.infer<Schema>) => Promise<unknown>) => {
+    socket.on(event, async (payload: unknown, ack: unknown) => {
+      const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => undefined;
+      const fail = (cause: unknown) => {
+        const error = toJobcastError(cause);
+        if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') deps.logger.error({ err: cause, event, socketId: socket.id }, 'handler failed');
+        reply({ ok: false, error: toWireError(error) } satisfies ErrorAck);
+      };
+      try {
+        guard.checkMessage(payload);
+      } catch (error) {
+        deps.onBreach?.(toJobcastError(error).code, socket.id);
+        fail(error);
+        if (guard.exhausted) {
+          deps.logger.warn({ socketId: socket.id }, 'client kept breaching its limits; disconnecting');
+          socket.emit(EVENTS.notice, toWireError(error));
+          socket.disconnect(true);
+        }
+        return;
+      }
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) {
+        return fail(new JobcastError('BAD_REQUEST', `Invalid "${event}" payload: ${parsed.error.issues[0]?.message ?? 'malformed'}.`));
+      }
+      try {
+        const answer = await handle(parsed.data);
+        guard.passed();
+        reply(answer);
+      } catch (cause) {
+        const code = toJobcastError(cause).code;
+        if (code === 'RATE_LIMITED' || code === 'TOO_MANY_SUBSCRIPTIONS') deps.onBreach?.(code, socket.id);
+        fail(cause);
+      }
+    });
+  };
 }

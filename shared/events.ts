@@ -2,6 +2,8 @@ import type { WireError } from './errors.js';
 import type { EVENTS } from './protocol.js';
 import type {
   Hello,
+  RefreshAck,
+  RefreshRequest,
   ReplayAck,
   ReplayRequest,
   ResyncNotice,
@@ -35,4 +37,6 @@ export interface ClientToServerEvents {
   [EVENTS.unsubscribe]: (request: UnsubscribeRequest, ack: (answer: UnsubscribeAck) => void) => void;
   /** Fetch a missing range of a room's events. */
   [EVENTS.replay]: (request: ReplayRequest, ack: (answer: ReplayAck) => void) => void;
+  /** Replace this connection's credentials before they expire; rooms the new ones do not cover are revoked. */
+  [EVENTS.refresh]: (request: RefreshRequest, ack: (answer: RefreshAck) => void) => void;
 }

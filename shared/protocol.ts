@@ -14,6 +14,7 @@ export const EVENTS = {
   subscribe: 'room:subscribe',
   unsubscribe: 'room:unsubscribe',
   replay: 'room:replay',
+  refresh: 'auth:refresh',
 } as const;
 
 /** Largest message a client may send, in bytes; the server sets Socket.IO's `maxHttpBufferSize` from it. */

@@ -205,6 +205,15 @@ export const ReplayAckSchema = z.discriminatedUnion('ok', [
 ]);
 export type ReplayAck = z.infer<typeof ReplayAckSchema>;
 
+/** A new access token for a live connection, sent before the current one expires. */
+export const RefreshRequestSchema = z.object({ token: z.string().min(1).max(8_192) });
+export type RefreshRequest = z.infer<typeof RefreshRequestSchema>;
+export const RefreshAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), expiresAt: z.number().optional() }),
+  ErrorAckSchema,
+]);
+export type RefreshAck = z.infer<typeof RefreshAckSchema>;
+
 /** How far back a client can be away and still be replayed instead of resynced. */
 export const RecoveryWindowSchema = z.object({
   historySize: z.number().int().nonnegative(),
@@ -217,6 +226,8 @@ export const HelloSchema = z.object({
   protocol: z.number().int(),
   nodeId: z.string(),
   window: RecoveryWindowSchema,
+  /** When this connection's credentials expire (epoch ms), if they do: refresh before then. */
+  expiresAt: z.number().optional(),
 });
 export type Hello = z.infer<typeof HelloSchema>;
 

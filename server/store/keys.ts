@@ -17,6 +17,8 @@ export function createKeys(prefix: string) {
     queueOpenJobs: (queue: string) => `${prefix}:q:${queue}:open`,
     /** Written once; its disappearance means Redis lost jobcast's data. */
     instanceMarker: () => `${prefix}:instance`,
+    /** A user's revoked access to a room (`*`: every room). */
+    revoked: (userKey: string, room: string) => `${prefix}:revoked:${userKey}:${room}`,
     route: (queue: string, jobId: string) => `${prefix}:route:${queue}:${jobId}`,
     reconcileMark: (queue: string, jobId: string, fingerprint: string) => `${prefix}:rec:${queue}:${jobId}:${fingerprint}`,
   };

@@ -1,0 +1,126 @@
+import type { IncomingMessage } from 'node:http';
+import type { Redis } from 'ioredis';
+import type { Server } from 'socket.io';
+import { PROTOCOL_VERSION, type ErrorCode, type StatusEvent } from '../shared/index.js';
+import { authenticateContext, createAuthMiddleware, type SocketData } from './auth.js';
+import { JobcastError } from './errors.js';
+import { DEFAULT_SOCKET_LIMITS } from './limits.js';
+import type { JobcastMetrics } from './metrics.js';
+import type { Authenticate, JobcastServerOptions, Logger, ResolvedKnobs } from './options.js';
+import type { RoomAccess } from './roomAccess.js';
+import { Sessions, defaultUserPolicy, type UserPolicy } from './sessions.js';
+import { registerSocketHandlers } from './socketHandlers.js';
+import type { Keys } from './store/keys.js';
+import type { RoomStore } from './store/roomStore.js';
+
+/** `authenticate` as configured, or jobcast token verification when only `tokens` was given. */
+export function resolveAuthenticate<User>(options: JobcastServerOptions<User>): Authenticate<User> {
+  if (options.authenticate) return options.authenticate;
+  const tokens = options.tokens!;
+  return ({ token }) => tokens.verify(token ?? '') as User;
+}
+
+/**
+ * Everything between a browser and the rooms: the Origin check (in `allowRequest`, before
+ * any WebSocket exists), handshake authentication with a per-user connection limit, live
+ * sessions (expiry, refresh, revoke), and the protocol handlers with their limits.
+ */
+export function setupSockets<User>(args: {
+  io: Server;
+  options: JobcastServerOptions<User>;
+  knobs: ResolvedKnobs;
+  authenticate: Authenticate<User>;
+  access: RoomAccess<User>;
+  store: RoomStore;
+  redis: Redis;
+  keys: Keys;
+  metrics: JobcastMetrics;
+  logger: Logger;
+  reconcileStale: (events: StatusEvent[]) => void;
+}): Sessions<User> {
+  const { io, options, knobs, logger, metrics } = args;
+  const policy: UserPolicy<User> = {
+    userKey: options.userKey ?? (defaultUserPolicy.userKey as UserPolicy<User>['userKey']),
+    expiresAt: options.expiresAt ?? (defaultUserPolicy.expiresAt as UserPolicy<User>['expiresAt']),
+  };
+  const breach = (code: ErrorCode, detail: Record<string, unknown>) => {
+    metrics.breach(code);
+    logger.warn({ code, ...detail }, 'limit breached');
+  };
+
+  if (options.allowedOrigins) {
+    const allowed = options.allowedOrigins;
+    const isAllowed = typeof allowed === 'function' ? allowed : (origin: string) => allowed.includes(origin);
+    const previous = io.engine.opts.allowRequest;
+    io.engine.opts.allowRequest = (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
+      const origin = request.headers.origin;
+      if (origin !== undefined && !isAllowed(origin)) {
+        breach('ORIGIN_NOT_ALLOWED', { origin });
+        return callback('ORIGIN_NOT_ALLOWED', false);
+      }
+      if (previous) return previous(request, callback);
+      callback(null, true);
+    };
+  }
+
+  const connections = new Map<string, number>();
+  io.use(createAuthMiddleware(args.authenticate, logger));
+  if (knobs.maxConnectionsPerUser !== undefined) {
+    const max = knobs.maxConnectionsPerUser;
+    io.use((socket, next) => {
+      const key = policy.userKey((socket.data as SocketData<User>).user);
+      if (key === undefined) return next();
+      const count = connections.get(key) ?? 0;
+      if (count >= max) {
+        breach('TOO_MANY_SUBSCRIPTIONS', { userKey: key, connections: count });
+        const error = new JobcastError('RATE_LIMITED', `At most ${max} connections per user.`);
+        return next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
+      }
+      connections.set(key, count + 1);
+      socket.once('disconnect', () => {
+        const left = (connections.get(key) ?? 1) - 1;
+        if (left <= 0) connections.delete(key);
+        else connections.set(key, left);
+      });
+      next();
+    });
+  }
+
+  const sessions = new Sessions<User>({
+    io,
+    redis: args.redis,
+    keys: args.keys,
+    access: args.access,
+    policy,
+    revokeTtlMs: knobs.revokeTtlMs,
+    logger,
+  });
+  registerSocketHandlers(io, {
+    access: args.access,
+    store: args.store,
+    sessions,
+    limits: { ...DEFAULT_SOCKET_LIMITS, ...knobs.limits },
+    logger,
+    reconcileStale: args.reconcileStale,
+    authenticate: (token, socket) =>
+      authenticateContext(args.authenticate, {
+        token,
+        headers: socket.handshake.headers,
+        address: socket.handshake.address,
+        origin: socket.handshake.headers.origin,
+      }),
+    onBreach: (code, socketId) => breach(code, { socketId }),
+    onSubscribe: ({ code, since, mode, resync }) =>
+      metrics.subscribed(code, since ? (mode === 'replay' ? 'replay' : `resync:${resync ?? 'unknown'}`) : undefined),
+    hello: (socket) => {
+      const expiresAt = policy.expiresAt((socket.data as SocketData<User>).user);
+      return {
+        protocol: PROTOCOL_VERSION,
+        nodeId: knobs.nodeId,
+        window: { historySize: knobs.historySize, historyTtlMs: knobs.historyTtlMs },
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      };
+    },
+  });
+  return sessions;
+}
