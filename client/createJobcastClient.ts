@@ -25,6 +25,7 @@ import { resolveClientOptions } from './options.js';
 import type { JobcastClientOptions, ResolvedClientOptions } from './options.js';
 import { RoomStore } from './roomStore.js';
 import { OneShotTimer } from './timer.js';
+import { TokenRefresher } from './tokenRefresh.js';
 import type { RoomStoreHost } from './roomStore.js';
 import type { ClientDiagnostics, JobcastClient, JobcastRoom, SubscriptionHandle } from './types.js';
 
@@ -71,12 +72,28 @@ class Client implements JobcastClient {
   #retryAttempt = 0;
   readonly #retryTimer = new OneShotTimer();
   #authAttempt = 0;
+  readonly #refresher: TokenRefresher;
 
   constructor(options: ResolvedClientOptions) {
     this.#options = options;
     this.log = new EventLog(options.logSize);
     this.connection = new ConnectionStore({ onListenerError: (error) => this.#listenerError(error) });
     this.#host = this.#createHost();
+    this.#refresher = new TokenRefresher({
+      getToken: async () => (await options.getToken?.()) ?? undefined,
+      send: (token) =>
+        new Promise((resolve, reject) =>
+          (this.#socket as unknown as RequestSocket)
+            .timeout(options.ackTimeoutMs)
+            .emit(EVENTS.refresh, { token }, (error, answer) => (error ? reject(error) : resolve(answer))),
+        ),
+      refreshed: () => {
+        for (const store of [...this.#active.values()]) {
+          if (store.getSnapshot().error?.code === 'TOKEN_EXPIRED') store.handleConnected();
+        }
+      },
+      log: (outcome, detail) => this.log.add({ kind: 'refresh', detail: `${outcome}: ${detail}` }),
+    });
     this.#socket = io(options.url, {
       forceNew: true, // one Manager per client, so two clients (two users, two tokens) never share a connection
       ...options.socketOptions,
@@ -146,6 +163,7 @@ class Client implements JobcastClient {
 
   disconnect(): void {
     this.#wantConnected = false;
+    this.#refresher.cancel();
     this.#retryTimer.cancel();
     const wasConnected = this.#socket.connected;
     this.#socket.disconnect(); // emits 'disconnect' only when it was connected
@@ -226,6 +244,7 @@ class Client implements JobcastClient {
       if (!parsed.success) return this.#invalid(EVENTS.hello, parsed.error.issues);
       const { nodeId, protocol, window } = parsed.data;
       this.connection.setHello(parsed.data);
+      this.#refresher.schedule(parsed.data.expiresAt);
       const detail = `node ${nodeId}, protocol ${protocol}, history ${window.historySize} events / ${window.historyTtlMs} ms`;
       this.log.add({ kind: 'hello', detail });
     });
@@ -241,6 +260,8 @@ class Client implements JobcastClient {
       const parsed = RevokedSchema.safeParse(raw);
       if (!parsed.success) return this.#invalid(EVENTS.revoked, parsed.error.issues);
       this.#active.get(parsed.data.room)?.handleRevoked(parsed.data);
+      // An expired token: fetch a fresh one; once accepted, the room is subscribed again.
+      if (parsed.data.code === 'TOKEN_EXPIRED') void this.#refresher.refreshNow();
     });
     socket.on(EVENTS.notice, (raw: unknown) => {
       const parsed = WireErrorSchema.safeParse(raw);

@@ -18,6 +18,7 @@ export type LogKind =
   | 'resync'
   | 'revoked'
   | 'notice'
+  | 'refresh'
   | 'invalid-message'
   | 'listener-error';
 

@@ -67,7 +67,8 @@ export class ProgressReporter {
   }
 
   setPercent(percent: number): void {
-    this.#percent = Math.min(100, Math.max(0, percent));
+    // NaN would fail the schema, and the server would then drop the whole progress object.
+    if (Number.isFinite(percent)) this.#percent = Math.min(100, Math.max(0, percent));
   }
 
   setData(data: Record<string, unknown>): void {

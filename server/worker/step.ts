@@ -17,7 +17,7 @@ export interface StepOptions {
  * with its duration, pushes each boundary to the job's rooms as progress, writes one JSON log
  * line per boundary and wraps the step in an OpenTelemetry span `step <name>`. With
  * checkpointing on, a step that completed in an earlier attempt is skipped and returns the
- * value it returned then.
+ * value it returned then (stored as JSON: a Date comes back as a string).
  * @throws OutsideJobError outside a processor wrapped by jobcast; otherwise whatever `fn` throws
  * @example
  * const text = await step('fetch', () => fetchDocument(id));
@@ -32,11 +32,13 @@ export async function step<T>(name: string, fn: () => T | Promise<T>, options: S
   context.occurrences.set(stepName, occurrence);
   const key = occurrence === 1 ? stepName : `${stepName}#${occurrence}`;
   const index = context.stepCount++;
-  const base = { name: stepName, index, attempt: context.attempt, ...(options.total ? { total: options.total } : {}) };
+  // A total the schema refuses would make the server drop the whole progress object.
+  const total = Number.isInteger(options.total) && options.total! > 0 ? options.total : undefined;
+  const base = { name: stepName, index, attempt: context.attempt, ...(total ? { total } : {}) };
 
   if (context.checkpoint?.has(key)) {
     const skipped: JobStep = { ...base, status: 'skipped', startedAt: Date.now(), durationMs: 0 };
-    await boundary(context, skipped, undefined, options.total);
+    await boundary(context, skipped, undefined, total);
     return context.checkpoint.get(key) as T;
   }
 
@@ -77,7 +79,7 @@ export async function step<T>(name: string, fn: () => T | Promise<T>, options: S
       context.logger.warn({ step_name: stepName, err: error }, 'jobcast: step checkpoint not saved; a retry will run it again');
     }
   }
-  await boundary(context, { ...started, status: 'completed', durationMs }, started, options.total);
+  await boundary(context, { ...started, status: 'completed', durationMs }, started, total);
   return value;
 }
 

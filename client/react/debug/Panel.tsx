@@ -1,0 +1,141 @@
+import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { KeyboardEvent as ReactKeyboardEvent, ReactNode, RefObject } from 'react';
+import type { JobcastClient } from '../../index.js';
+import { ConnectionSection } from './ConnectionSection.js';
+import type { Diagnosis } from './diagnose.js';
+import { buildDiagnosticsBundle, copyText } from './diagnosticsBundle.js';
+import { EventLogSection } from './EventLogSection.js';
+import { GapsSection } from './GapsSection.js';
+import { EMPTY_DIAGNOSTICS, Inspector } from './inspector.js';
+import type { JobcastDebugPanelProps } from './JobcastDebugPanel.js';
+import { JobsSection } from './JobsSection.js';
+import type { JobTimelineRecorder } from './jobTimelines.js';
+import { cx } from './styles.js';
+import { SubscriptionsSection } from './SubscriptionsSection.js';
+import { WhyCheck } from './WhyCheck.js';
+
+const TABS = [
+  { id: 'connection', label: 'Connection' },
+  { id: 'subscriptions', label: 'Subscriptions' },
+  { id: 'gaps', label: 'Missed broadcasts' },
+  { id: 'log', label: 'Event log' },
+  { id: 'jobs', label: 'Jobs' },
+  { id: 'why', label: 'Why no update?' },
+] as const;
+type TabId = (typeof TABS)[number]['id'];
+
+/** What the panel shell hands the open panel. */
+export interface PanelProps extends JobcastDebugPanelProps {
+  client: JobcastClient;
+  id: string;
+  panelRef: RefObject<HTMLDivElement | null>;
+  recorder: JobTimelineRecorder;
+  lastCheck: Diagnosis | undefined;
+  onCheck: (diagnosis: Diagnosis) => void;
+  onClose: () => void;
+}
+
+/** The open panel: header with copy and close, the tabs, and the selected section. */
+export function Panel({ client, id, panelRef, recorder, lastCheck, onCheck, onClose, debugUrl, getDebugToken, logLimit }: PanelProps): ReactNode {
+  const [tab, setTab] = useState<TabId>('connection');
+  const [copyState, setCopyState] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const inspector = useMemo(() => new Inspector(client), [client]);
+  const diagnostics = useSyncExternalStore(inspector.subscribe, inspector.getSnapshot, () => EMPTY_DIAGNOSTICS);
+  const tabRefs = useRef(new Map<TabId, HTMLButtonElement>());
+
+  const onKeyDown = (event: ReactKeyboardEvent) => {
+    if (event.key !== 'Escape') return;
+    event.stopPropagation();
+    onClose();
+  };
+  const onTabKey = (event: ReactKeyboardEvent, index: number) => {
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    const target = event.key === 'Home' ? 0 : event.key === 'End' ? TABS.length - 1 : step ? (index + step + TABS.length) % TABS.length : -1;
+    if (target < 0) return;
+    event.preventDefault();
+    const next = TABS[target]!.id;
+    setTab(next);
+    tabRefs.current.get(next)?.focus();
+  };
+  const copy = async () => {
+    const bundle = buildDiagnosticsBundle({
+      client: client.inspect(),
+      timelines: recorder.getSnapshot(),
+      ...(lastCheck ? { lastCheck } : {}),
+      now: Date.now(),
+      ...(typeof location === 'undefined' ? {} : { pageUrl: location.href }),
+      ...(typeof navigator === 'undefined' ? {} : { userAgent: navigator.userAgent }),
+    });
+    const text = JSON.stringify(bundle, null, 2);
+    setCopyState({ ok: await copyText(text), text });
+  };
+
+  return (
+    <div
+      ref={panelRef}
+      id={id}
+      className={cx('panel')}
+      role="region"
+      aria-label="jobcast debug panel"
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
+    >
+      <div className={cx('header')}>
+        <h2 className={cx('title')}>jobcast · {diagnostics.connection.state}</h2>
+        <button type="button" className={cx('button')} onClick={copy}>
+          Copy diagnostics
+        </button>
+        <button type="button" className={cx('button')} onClick={onClose} aria-label="Close the jobcast debug panel">
+          ✕
+        </button>
+      </div>
+      {copyState && (
+        <div className={cx('body')} style={{ flex: 'none' }}>
+          <p role="status">
+            {copyState.ok ? `Diagnostics copied (${Math.ceil(copyState.text.length / 1024)} KB of JSON).` : 'Could not copy: select the JSON below.'}
+          </p>
+          {!copyState.ok && <textarea className={cx('textarea')} readOnly value={copyState.text} aria-label="Diagnostics JSON" />}
+        </div>
+      )}
+      <div className={cx('tabs')} role="tablist" aria-label="Debug views">
+        {TABS.map(({ id: tabId, label }, index) => (
+          <button
+            key={tabId}
+            ref={(element) => {
+              if (element) tabRefs.current.set(tabId, element);
+              else tabRefs.current.delete(tabId);
+            }}
+            type="button"
+            role="tab"
+            id={`${id}-tab-${tabId}`}
+            aria-selected={tab === tabId}
+            aria-controls={`${id}-panel`}
+            tabIndex={tab === tabId ? 0 : -1}
+            className={cx('tab')}
+            onClick={() => setTab(tabId)}
+            onKeyDown={(event) => onTabKey(event, index)}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      <div className={cx('body')} role="tabpanel" id={`${id}-panel`} aria-labelledby={`${id}-tab-${tab}`} tabIndex={0}>
+        {tab === 'connection' && <ConnectionSection diagnostics={diagnostics} />}
+        {tab === 'subscriptions' && <SubscriptionsSection diagnostics={diagnostics} />}
+        {tab === 'gaps' && <GapsSection diagnostics={diagnostics} />}
+        {tab === 'log' && <EventLogSection log={diagnostics.log} {...(logLimit ? { limit: logLimit } : {})} />}
+        {tab === 'jobs' && <JobsSection recorder={recorder} />}
+        {tab === 'why' && (
+          <WhyCheck
+            client={client}
+            diagnostics={diagnostics}
+            {...(debugUrl ? { debugUrl } : {})}
+            {...(getDebugToken ? { getDebugToken } : {})}
+            {...(lastCheck ? { result: lastCheck } : {})}
+            onResult={onCheck}
+          />
+        )}
+      </div>
+    </div>
+  );
+}
