@@ -72,7 +72,8 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       ...options.socket,
     });
   const adapterConnections = ownsIo && knobs.redisAdapter ? [openRedis(options.redis, 'adapter-pub', false, logger), openRedis(options.redis, 'adapter-sub', false, logger)] : [];
-  if (adapterConnections.length === 2) io.adapter(createAdapter(adapterConnections[0], adapterConnections[1]));
+  // The adapter's channels carry our key prefix, so two deployments sharing a Redis never hear each other.
+  if (adapterConnections.length === 2) io.adapter(createAdapter(adapterConnections[0], adapterConnections[1], { key: `${knobs.keyPrefix}:socket.io` }));
 
   const queues = knobs.queues.map((name) => {
     // Every Queue rewrites the events stream's max length when it starts: always pass ours.
