@@ -44,12 +44,24 @@ export type Enqueue = <Data extends Record<string, unknown>>(
   options: EnqueueOptions,
 ) => Promise<EnqueuedJob>;
 
+/** Lineage and trace context a job may carry in `data.jobcast` besides its rooms (set by the worker helpers). */
+export type JobLineage = Omit<JobcastJobData, 'rooms' | 'correlationId'>;
+
+/** The enqueue behind both helpers: `Enqueue` plus lineage. */
+export type EnqueueWithLineage = <Data extends Record<string, unknown>>(
+  queue: string,
+  name: string,
+  data: Data,
+  options: EnqueueOptions,
+  lineage?: JobLineage,
+) => Promise<EnqueuedJob>;
+
 /**
  * Makes the enqueue helper: stores the job → rooms route before adding the job (so even a
  * job removed on completion reaches its rooms), and names the rooms in `data.jobcast` too.
  */
 export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMaxLen: number; bullPrefix?: string }): {
-  enqueue: Enqueue;
+  enqueue: EnqueueWithLineage;
   close: () => Promise<void>;
 } {
   const queues = new Map<string, Queue>();
@@ -63,14 +75,14 @@ export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMa
     }
     return queue;
   };
-  const enqueue: Enqueue = async (queueName, name, data, options) => {
+  const enqueue: EnqueueWithLineage = async (queueName, name, data, options, lineage = {}) => {
     const { rooms, correlationId = randomUUID(), ...jobOptions } = options;
     if (!Array.isArray(rooms) || rooms.length === 0) throw new TypeError('enqueue needs `rooms`, e.g. ["document:42"]');
     const invalid = rooms.find((room) => !isValidRoomName(room));
     if (invalid !== undefined) throw new TypeError(`Invalid room name ${JSON.stringify(invalid)}: rooms look like "type:id"`);
     const jobId = jobOptions.jobId ?? randomUUID();
-    const routing: JobcastJobData = { rooms, correlationId };
-    await args.routes.set(queueName, jobId, routing, { open: true });
+    const routing: JobcastJobData = { ...lineage, rooms, correlationId };
+    await args.routes.set(queueName, jobId, { rooms, correlationId }, { open: true });
     const job = await queueFor(queueName).add(name, { ...data, jobcast: routing }, { ...SAFE_JOB_DEFAULTS, ...jobOptions, jobId });
     // With deduplication BullMQ hands back the job that already exists; ours is reported as deduplicated.
     return job.id && job.id !== jobId
@@ -104,7 +116,7 @@ export interface EnqueuerOptions {
  * const { enqueue, close } = createEnqueuer({ redis: process.env.REDIS_URL! });
  * await enqueue('summaries', 'summarize', { documentId: 42 }, { rooms: ['document:42'] });
  */
-export function createEnqueuer(options: EnqueuerOptions): { enqueue: Enqueue; close: () => Promise<void> } {
+export function createEnqueuer(options: EnqueuerOptions): { enqueue: EnqueueWithLineage; close: () => Promise<void> } {
   const redis = openRedis(options.redis, 'enqueue');
   const routes = new RouteTable(redis, createKeys(options.keyPrefix ?? 'jobcast'), options.routeTtlMs ?? 604_800_000);
   const helper = createEnqueue({ redis, routes, eventsMaxLen: options.eventsMaxLen ?? 10_000, bullPrefix: options.bullPrefix ?? 'bull' });

@@ -203,10 +203,14 @@ function publicFailure(reason: string, context: ProjectionContext, projection: P
   return withSteps(DEFAULT_FAILURE, status);
 }
 
-/** Names the step that failed and the last one that completed, from the worker helpers' timeline. */
+/**
+ * Names the step that failed and the last one that completed, from the worker helpers'
+ * timeline. A failed step of an earlier attempt is not this attempt's failure.
+ */
 function withSteps(failure: PublicFailure, status: JobStatus): PublicFailure {
   const result = { ...failure };
-  if (status.step?.status === 'failed') result.step = status.step.name;
+  const step = status.step;
+  if (step?.status === 'failed' && (step.attempt === undefined || step.attempt >= status.attempt)) result.step = step.name;
   const lastCompleted = status.steps?.findLast((step) => step.status === 'completed' || step.status === 'skipped');
   if (lastCompleted) result.lastCompletedStep = lastCompleted.name;
   return result;

@@ -14,6 +14,7 @@ export interface JobcastJobData {
   correlationId?: string;
   parentJobId?: string;
   traceparent?: string;
+  tracestate?: string;
 }
 
 /** Reads routing from a job's data: `data.jobcast.rooms`, or a plain `data.rooms` array. */

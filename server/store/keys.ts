@@ -19,6 +19,8 @@ export function createKeys(prefix: string) {
     instanceMarker: () => `${prefix}:instance`,
     /** A user's revoked access to a room (`*`: every room). */
     revoked: (userKey: string, room: string) => `${prefix}:revoked:${userKey}:${room}`,
+    /** Results of a job's completed steps, so a retry can skip them (worker helpers' checkpointing). */
+    checkpoint: (queue: string, jobId: string) => `${prefix}:ckpt:${queue}:${jobId}`,
     route: (queue: string, jobId: string) => `${prefix}:route:${queue}:${jobId}`,
     reconcileMark: (queue: string, jobId: string, fingerprint: string) => `${prefix}:rec:${queue}:${jobId}:${fingerprint}`,
   };

@@ -1,3 +1,4 @@
+import { createKeys } from '../store/keys.js';
 import type { Redis } from 'ioredis';
 
 /** How long a job's checkpoint outlives its last write. @default 86_400_000 (24 h) */
@@ -8,7 +9,7 @@ const STEP_FIELD = (key: string) => `s:${key}`;
 const CREATED_FIELD = 'm:created';
 
 /** The Redis hash of one job's completed steps: `${keyPrefix}:ckpt:${queue}:${jobId}`. */
-export const checkpointKey = (keyPrefix: string, queue: string, jobId: string) => `${keyPrefix}:ckpt:${queue}:${jobId}`;
+export const checkpointKey = (keyPrefix: string, queue: string, jobId: string) => createKeys(keyPrefix).checkpoint(queue, jobId);
 
 /**
  * The steps a job completed in earlier attempts, with their return values. Loaded once per

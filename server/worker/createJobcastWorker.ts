@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions, type Processor, type WorkerOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { resolveWorkerIdentity } from './identity.js';
 import { withJobcast, type JobcastProcessor, type WithJobcastOptions } from './withJobcast.js';
 
 /** Options of `createJobcastWorker`: jobcast's, plus any BullMQ WorkerOptions. */
@@ -50,7 +51,10 @@ export function createJobcastWorker<Data = any, Result = any>(
     ...(routeTtlMs !== undefined ? { routeTtlMs } : {}),
     ...(eventsMaxLen !== undefined ? { eventsMaxLen } : {}),
   });
-  return new JobcastWorker<Data, Result>(queueName, wrapped, { ...workerOptions, connection: toBullConnection(connection) });
+  // The connection name carries the code version, so `jobcast doctor` can see version skew across workers.
+  const identity = resolveWorkerIdentity(version);
+  const name = workerOptions.name ?? `jobcast:${identity.version ?? 'unknown'}:${identity.host}:${identity.pid}`;
+  return new JobcastWorker<Data, Result>(queueName, wrapped, { ...workerOptions, name, connection: toBullConnection(connection) });
 }
 
 /** BullMQ takes a client or options; a URL goes in as `{ url }`, which BullMQ hands to ioredis. */

@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, type JobsOptions } from 'bullmq';
-import { isValidRoomName } from '../../shared/index.js';
-import { SAFE_JOB_DEFAULTS, type EnqueuedJob, type EnqueuerOptions } from '../enqueue.js';
-import { RouteTable, type JobcastJobData } from '../ingest/routing.js';
-import { openRedis } from '../redisConnection.js';
-import { createKeys } from '../store/keys.js';
+import type { JobsOptions } from 'bullmq';
+import { createEnqueuer, type EnqueuedJob, type EnqueuerOptions, type JobLineage } from '../enqueue.js';
+import type { JobcastJobData } from '../ingest/routing.js';
 import { jobContext, requireJobContext } from './context.js';
 import { injectTraceContext } from './tracing.js';
 
@@ -39,32 +36,12 @@ export interface JobEnqueuer {
 export type ValidateJobData = (name: string, data: unknown) => Record<string, unknown>;
 
 /**
- * The enqueue helper of the worker side: like `createEnqueuer` (route stored before the job
- * is added, SAFE_JOB_DEFAULTS), and also, when called while a jobcast job runs, inherits its
- * correlation id, rooms and id as `parentJobId`, and injects the active trace context.
- *
- * It repeats `createEnqueue`'s few lines instead of wrapping it because that helper
- * overwrites `data.jobcast` with `{ rooms, correlationId }`, leaving no room for
- * `parentJobId` or `traceparent`.
+ * The enqueue helper of the worker side: `createEnqueuer` (route stored before the job is
+ * added, SAFE_JOB_DEFAULTS) plus, when called while a jobcast job runs, its correlation id,
+ * rooms and id as `parentJobId`, and the active trace context.
  */
 export function createJobEnqueuer(options: EnqueuerOptions & { validate?: ValidateJobData }): JobEnqueuer {
-  const redis = openRedis(options.redis, 'enqueue');
-  const routes = new RouteTable(redis, createKeys(options.keyPrefix ?? 'jobcast'), options.routeTtlMs ?? 604_800_000);
-  const queues = new Map<string, Queue>();
-  const queueFor = (name: string) => {
-    let queue = queues.get(name);
-    if (!queue) {
-      // Every Queue rewrites the events stream's max length when it starts: always pass jobcast's.
-      queue = new Queue(name, {
-        connection: redis,
-        prefix: options.bullPrefix ?? 'bull',
-        streams: { events: { maxLen: options.eventsMaxLen ?? 10_000 } },
-      });
-      queues.set(name, queue);
-    }
-    return queue;
-  };
-
+  const base = createEnqueuer(options);
   const enqueue: JobEnqueuer['enqueue'] = async (queueName, name, data, enqueueOptions = {}) => {
     const stored = options.validate ? options.validate(name, data) : data;
     const parent = jobContext();
@@ -72,33 +49,13 @@ export function createJobEnqueuer(options: EnqueuerOptions & { validate?: Valida
     if (!Array.isArray(rooms) || rooms.length === 0) {
       throw new TypeError('enqueue needs `rooms`, e.g. ["document:42"] (inside a jobcast job they default to its rooms)');
     }
-    const invalid = rooms.find((room) => !isValidRoomName(room));
-    if (invalid !== undefined) throw new TypeError(`Invalid room name ${JSON.stringify(invalid)}: rooms look like "type:id"`);
-    const jobcast: WorkerJobData = {
-      rooms,
-      correlationId: correlationId ?? parent?.correlationId ?? randomUUID(),
-      ...injectTraceContext(),
-    };
-    const lineage = parentJobId ?? parent?.jobId;
-    if (lineage !== undefined) jobcast.parentJobId = lineage;
-    const jobId = jobOptions.jobId ?? randomUUID();
-    await routes.set(queueName, jobId, { rooms, correlationId: jobcast.correlationId! }, { open: true });
-    const job = await queueFor(queueName).add(name, { ...stored, jobcast }, { ...SAFE_JOB_DEFAULTS, ...jobOptions, jobId });
-    const result: EnqueuedChildJob = { queue: queueName, jobId, correlationId: jobcast.correlationId! };
-    if (lineage !== undefined) result.parentJobId = lineage;
-    // With deduplication BullMQ hands back the job that already exists.
-    if (job.id && job.id !== jobId) result.deduplicatedBy = job.id;
-    return result;
+    const lineage: JobLineage = { ...injectTraceContext() };
+    const parentId = parentJobId ?? parent?.jobId;
+    if (parentId !== undefined) lineage.parentJobId = parentId;
+    const job = await base.enqueue(queueName, name, stored, { ...jobOptions, rooms, correlationId: correlationId ?? parent?.correlationId ?? randomUUID() }, lineage);
+    return parentId === undefined ? job : { ...job, parentJobId: parentId };
   };
-
-  let closed: Promise<void> | undefined;
-  const close = () =>
-    (closed ??= (async () => {
-      await Promise.all([...queues.values()].map((queue) => queue.close()));
-      queues.clear();
-      await redis.quit().catch(() => redis.disconnect());
-    })());
-  return { enqueue, close };
+  return { enqueue, close: base.close };
 }
 
 /**
