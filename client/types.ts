@@ -59,6 +59,8 @@ export interface RoomCounters {
 /** A room's read side as the client hands it out (`client.room(name)`); subscribing to it keeps the room subscribed. */
 export interface JobcastRoom extends JobcastStore<RoomSnapshot> {
   readonly room: string;
+  /** Calls `listener` with every event applied to the room (live, released from a gap, or replayed), in cursor order. */
+  onEvent(listener: (event: StatusEvent) => void): () => void;
 }
 
 /** One caller's hold on a room; the room stays subscribed until every handle is released. */

@@ -18,8 +18,8 @@ describe('package', () => {
       '--input-type=module',
       '-e',
       `const s = await import('jobcast/server'); const c = await import('jobcast/client'); const p = await import('jobcast/shared');
-       console.log(JSON.stringify([typeof s.createJobcastServer, typeof c.createJobcastClient, p.PROTOCOL_VERSION, typeof (await import('jobcast/worker')).step]));`,
+       console.log(JSON.stringify([typeof s.createJobcastServer, typeof c.createJobcastClient, p.PROTOCOL_VERSION, typeof (await import('jobcast/worker')).step, typeof (await import('jobcast/react')).useJobStatus]));`,
     ]);
-    expect(JSON.parse(stdout)).toEqual(['function', 'function', 1, 'function']);
+    expect(JSON.parse(stdout)).toEqual(['function', 'function', 1, 'function', 'function']);
   });
 });

@@ -6,7 +6,7 @@ import { formatDuration, formatTime } from './format.js';
 import { cx } from './styles.js';
 
 const BAD_KINDS = new Set(['rejected', 'revoked', 'connect_error', 'invalid-message', 'listener-error', 'resync', 'disconnect']);
-const WARN_KINDS = new Set(['gap', 'duplicate', 'replayed']);
+const WARN_KINDS = new Set(['gap', 'duplicate', 'replayed', 'notice']);
 
 /** Props of {@link EventLogSection}. */
 export interface EventLogSectionProps {

@@ -39,7 +39,6 @@ export interface TimelineLimits {
 }
 
 /** The event hook room stores have but `JobcastRoom` does not declare; takes no reference on the room. */
-type EventHook = { onEvent?: (listener: (event: StatusEvent) => void) => () => void };
 
 const signature = (status: JobStatus): string =>
   [status.state, status.updatedAt, status.attempt, status.step?.name, status.step?.status, JSON.stringify(status.progress ?? null)].join('|');
@@ -116,10 +115,9 @@ export class JobTimelineRecorder implements JobcastStore<readonly JobTimeline[]>
     for (const { room, snapshot } of rooms) {
       if (!this.#attached.has(room)) {
         const store = this.#client.room(room);
-        const hook = (store as JobcastRoom & EventHook).onEvent;
-        const detach = typeof hook === 'function'
-          ? hook.call(store, (event) => this.record(event.room, event.status, { event: event.event, seq: event.seq, latencyMs: this.#now() - event.at }))
-          : () => undefined;
+        const detach = store.onEvent((event) =>
+          this.record(event.room, event.status, { event: event.event, seq: event.seq, latencyMs: this.#now() - event.at }),
+        );
         this.#attached.set(room, { store, detach });
       }
       for (const status of Object.values(snapshot.jobs)) this.record(room, status);
