@@ -38,8 +38,6 @@ export interface TimelineLimits {
   readonly maxEntries: number;
 }
 
-/** The event hook room stores have but `JobcastRoom` does not declare; takes no reference on the room. */
-
 const signature = (status: JobStatus): string =>
   [status.state, status.updatedAt, status.attempt, status.step?.name, status.step?.status, JSON.stringify(status.progress ?? null)].join('|');
 
