@@ -78,6 +78,11 @@ export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; sta
   const correlationId = input.route.correlationId ?? previous?.correlationId;
   if (correlationId !== undefined) status.correlationId = correlationId;
   copyTimes(status, job, previous);
+  // Without the job (removed, or not read again), a finish happened when BullMQ wrote the event.
+  if (!job && !status.finishedAt && (state === 'completed' || state === 'failed')) {
+    const writtenAt = Number(event.id.split('-')[0]);
+    if (Number.isFinite(writtenAt) && writtenAt > 0) status.finishedAt = writtenAt;
+  }
 
   const progress = event.name === 'progress' ? parseJson(event.fields.data) : (job?.progress ?? previous?.progress);
   applyProgress(status, progress, previous);

@@ -45,9 +45,13 @@ interface Prepared {
   jobId: string;
   route: Route;
   job: Job | undefined;
-  previous: JobStatus | undefined;
+  /** The room's last status of the job, read when neither the job nor a recent status is at hand. */
+  stored: JobStatus | undefined;
   workersListening: number | undefined;
 }
+
+/** Jobs whose last status each ingestor keeps in memory. */
+const RECENT_JOBS = 20_000;
 
 /** How long a count of the workers listening on a queue is trusted (it costs a CLIENT LIST). */
 const WORKER_COUNT_TTL_MS = 2_000;
@@ -60,6 +64,7 @@ const WORKER_COUNT_TTL_MS = 2_000;
 export class Ingestor {
   readonly #options: IngestorOptions;
   readonly #keys: Keys;
+  readonly #recent = new Map<string, JobStatus>();
   readonly #redis: Redis & { jobcastAdvanceCursor(key: string, id: string): Promise<number> };
 
   constructor(options: IngestorOptions) {
@@ -69,10 +74,44 @@ export class Ingestor {
     this.#redis = options.redis as IngestorOptions['redis'] & { jobcastAdvanceCursor(key: string, id: string): Promise<number> };
   }
 
-  /** Ingests a batch in stream order. Job reads run in parallel; appends are sent in order on one connection. */
+  /**
+   * Ingests a batch in stream order. Job reads run in parallel; statuses are then built in
+   * order (each event's previous status is the one built just before it), and the appends go
+   * out in order on one connection. A job's hash is not read again for a progress event, or
+   * for the completion of a job this node saw start: the event and the previous status hold
+   * all the status needs (this saves a Redis round trip on the most frequent events).
+   */
   async ingestBatch(events: StreamEvent[]): Promise<void> {
-    const prepared = await Promise.all(coalesceProgress(events).map((event) => this.#prepare(event)));
-    const appends = prepared.map((item) => (item ? this.#append(item) : undefined));
+    const running = new Map<string, boolean>();
+    const plans = coalesceProgress(events).map((event) => {
+      const jobId = subjectOf(event);
+      if (!JOB_EVENTS.has(event.name) || !jobId) return undefined;
+      const wasRunning = running.get(jobId) ?? this.#recent.get(jobId)?.state === 'active';
+      const known = running.has(jobId) || this.#recent.has(jobId);
+      const readJob = event.name !== 'deduplicated' && !(known && (event.name === 'progress' || (event.name === 'completed' && wasRunning)));
+      running.set(jobId, event.name === 'active' || event.name === 'progress');
+      return { event, jobId, readJob };
+    });
+    const prepared = await Promise.all(plans.map((plan) => (plan ? this.#prepare(plan) : undefined)));
+    const appends: Array<Promise<void>> = [];
+    for (const item of prepared) {
+      if (!item) continue;
+      const { status, lifecycle } = buildStatus({
+        queue: this.#options.queue.name,
+        jobId: item.jobId,
+        event: item.event,
+        job: item.job,
+        previous: this.#recent.get(item.jobId) ?? item.stored,
+        route: item.route,
+        projection: this.#options.projection,
+        now: Date.now(),
+        logger: this.#options.logger,
+        expectedWorkerVersion: this.#options.expectedWorkerVersion,
+        workersListening: item.workersListening,
+      });
+      this.#remember(item.jobId, status);
+      appends.push(this.#appendStatus(item.jobId, item.route, lifecycle, status, item.event.id));
+    }
     await Promise.all(appends);
     const lastId = events[events.length - 1]?.id;
     if (lastId && prepared.some((item) => item === undefined)) {
@@ -122,37 +161,27 @@ export class Ingestor {
     return this.#workers.count;
   }
 
-  async #prepare(event: StreamEvent): Promise<Prepared | undefined> {
-    const jobId = subjectOf(event);
-    if (!JOB_EVENTS.has(event.name) || !jobId) return undefined;
+  async #prepare(plan: { event: StreamEvent; jobId: string; readJob: boolean }): Promise<Prepared | undefined> {
+    const { event, jobId } = plan;
     const { queue, routes } = this.#options;
     // The job hash may be gone already (removeOnComplete/removeOnFail delete it before the event is written).
-    const job = event.name === 'deduplicated' ? undefined : await Job.fromId(queue, jobId);
+    const job = plan.readJob ? await Job.fromId(queue, jobId) : undefined;
     const route = await routes.get(queue.name, jobId, job?.data);
     if (!route) {
       this.#options.onUnrouted?.(queue.name, jobId, event.name);
       return undefined;
     }
-    const previous = job ? undefined : (await this.#options.store.lastEventOf(route.rooms[0]!, queue.name, jobId))?.status;
+    // Without the job and without a status built here, what the room last showed stands in.
+    const stored = job || this.#recent.has(jobId) ? undefined : (await this.#options.store.lastEventOf(route.rooms[0]!, queue.name, jobId))?.status;
     const workersListening = event.name === 'waiting' || event.name === 'added' ? await this.#workerCount() : undefined;
-    return { event, jobId, route, job, previous, workersListening };
+    return { event, jobId, route, job, stored, workersListening };
   }
 
-  async #append(item: Prepared): Promise<void> {
-    const { status, lifecycle } = buildStatus({
-      queue: this.#options.queue.name,
-      jobId: item.jobId,
-      event: item.event,
-      job: item.job,
-      previous: item.previous,
-      route: item.route,
-      projection: this.#options.projection,
-      now: Date.now(),
-      logger: this.#options.logger,
-      expectedWorkerVersion: this.#options.expectedWorkerVersion,
-      workersListening: item.workersListening,
-    });
-    await this.#appendStatus(item.jobId, item.route, lifecycle, status, item.event.id);
+  /** The last status built for each job, most recent last; bounded. */
+  #remember(jobId: string, status: JobStatus) {
+    this.#recent.delete(jobId);
+    this.#recent.set(jobId, status);
+    if (this.#recent.size > RECENT_JOBS) this.#recent.delete(this.#recent.keys().next().value as string);
   }
 
   async #appendStatus(jobId: string, route: Route, lifecycle: StatusEvent['event'], status: JobStatus, eventId: string | undefined) {

@@ -1,0 +1,89 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { LatencyFigures } from './phases.js';
+import type { Mode } from './relay.js';
+
+type PerMode<T> = Partial<Record<Mode, T>>;
+
+export interface Results {
+  latency: Record<string, PerMode<LatencyFigures>>;
+  fanout: Record<string, PerMode<LatencyFigures>>;
+  memory: PerMode<{ clients: number; rssBeforeMb: number; rssAfterMb: number; perClientKb: number }>;
+  ingest: PerMode<{ sustainedPerSecond: number; drainMs: number }>;
+  replay: PerMode<{ ms: number; recovered: number; of: number }>;
+  twoNodes: PerMode<LatencyFigures>;
+  /** The browser SDK's own cost per event, measured apart from the relay. */
+  sdkMicros?: number;
+}
+
+const fmt = (value: number | undefined, digits = 0) => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b || Number.isNaN(a) ? 'n/a' : (a / b).toFixed(2));
+
+/** Prints the table and writes BENCHMARKS.md (with the machine) and bench-results.json (raw figures). */
+export async function writeReport(results: Results, redisUrl: string, redis: Redis): Promise<void> {
+  const rows: Array<[string, string, string, string]> = [];
+  const row = (label: string, jobcast: number | undefined, raw: number | undefined, unit: string, digits = 0) =>
+    rows.push([label, `${fmt(jobcast, digits)} ${unit}`, `${fmt(raw, digits)} ${unit}`, ratio(jobcast, raw)]);
+  for (const [rate, figures] of Object.entries(results.latency)) {
+    row(`latency p50 @${rate} jobs/s`, figures.jobcast?.p50, figures.raw?.p50, 'ms', 2);
+    row(`latency p90 @${rate} jobs/s`, figures.jobcast?.p90, figures.raw?.p90, 'ms', 2);
+    row(`latency p99 @${rate} jobs/s`, figures.jobcast?.p99, figures.raw?.p99, 'ms', 2);
+  }
+  for (const [perRoom, figures] of Object.entries(results.fanout)) {
+    row(`fan-out ${perRoom} client(s)/room p50 @500/s`, figures.jobcast?.p50, figures.raw?.p50, 'ms', 2);
+    row(`fan-out ${perRoom} client(s)/room p99 @500/s`, figures.jobcast?.p99, figures.raw?.p99, 'ms', 2);
+  }
+  row(`RSS per idle subscribed client (${results.memory.jobcast?.clients ?? '?'} clients)`, results.memory.jobcast?.perClientKb, results.memory.raw?.perClientKb, 'KB', 1);
+  row('ingest: highest rate with 0 loss, one node', results.ingest.jobcast?.sustainedPerSecond, results.ingest.raw?.sustainedPerSecond, 'ev/s');
+  rows.push([
+    'replay of 1,000 missed events',
+    `${fmt(results.replay.jobcast?.ms)} ms (${results.replay.jobcast?.recovered ?? 0}/1000)`,
+    `${results.replay.raw?.recovered ?? 0}/1000 recovered`,
+    'n/a',
+  ]);
+  row('two nodes: duplicate deliveries', results.twoNodes.jobcast?.duplicates, results.twoNodes.raw?.duplicates, '');
+  row('two nodes: lost deliveries', results.twoNodes.jobcast?.lost, results.twoNodes.raw?.lost, '');
+  row('two nodes: latency p50 @500/s', results.twoNodes.jobcast?.p50, results.twoNodes.raw?.p50, 'ms', 2);
+  row('two nodes: latency p99 @500/s', results.twoNodes.jobcast?.p99, results.twoNodes.raw?.p99, 'ms', 2);
+  rows.push(['client SDK: CPU per applied event (parse + cursor)', `${fmt(results.sdkMicros, 1)} µs`, 'n/a', 'n/a']);
+
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((r) => r[column]!.length), ['figure', 'jobcast', 'raw', 'ratio'][column]!.length));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
+  console.log(`\n${line(['figure', 'jobcast', 'raw', 'ratio'])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const r of rows) console.log(line(r));
+
+  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, Redis ${redisVersion}`;
+  const targets = [
+    `latency ratio p50 @1000/s ≤ 1.25: ${ratio(results.latency['1000']?.jobcast?.p50, results.latency['1000']?.raw?.p50)}`,
+    `latency ratio p99 @1000/s ≤ 1.25: ${ratio(results.latency['1000']?.jobcast?.p99, results.latency['1000']?.raw?.p99)}`,
+    `RSS per client ≤ 20 KB: ${fmt(results.memory.jobcast?.perClientKb, 1)} KB`,
+    `≥ 5,000 job events/s per node with 0 loss: ${fmt(results.ingest.jobcast?.sustainedPerSecond)} ev/s`,
+    `replay of 1,000 events < 250 ms: ${fmt(results.replay.jobcast?.ms)} ms`,
+  ];
+  const notesPath = new URL('./NOTES.md', import.meta.url);
+  const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : '';
+  const markdown = `# jobcast benchmarks
+
+Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine}.
+Every figure is measured twice in the same run: through jobcast (authorization, cursor, history,
+snapshot on) and through a raw relay written inside the bench (BullMQ \`QueueEvents\` →
+\`Job.fromId\` → \`io.to(room).emit\`, no auth, no cursor). Ratios are the figures to quote;
+absolute times vary from machine to machine. Load is BullMQ \`completed\` events written to the
+queue's events stream at a fixed rate (what workers finishing jobs write); latency is from that
+write to the client's listener, in the same process as the load generator.
+
+| figure | jobcast | raw | ratio |
+| --- | --- | --- | --- |
+${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+## Targets
+
+${targets.map((target) => `- ${target}`).join('\n')}
+
+${notes}`;
+  writeFileSync('BENCHMARKS.md', markdown);
+  writeFileSync('bench-results.json', `${JSON.stringify({ machine, date: new Date().toISOString(), redisUrl: redisUrl.replace(/\/\/.*@/, '//'), results }, null, 2)}\n`);
+  console.log('\nwrote BENCHMARKS.md and bench-results.json');
+}

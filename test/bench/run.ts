@@ -1,0 +1,119 @@
+/**
+ * `npm run bench`: jobcast side by side with a raw relay (QueueEvents → io.to(room).emit),
+ * in the same run, against its own Redis. Prints a table and writes BENCHMARKS.md and
+ * bench-results.json. Not part of `npm test`: figures are measured, never asserted.
+ */
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../scripts/redisServer.js';
+import { createJobs } from './load.js';
+import { measureLatency, type LatencyFigures } from './phases.js';
+import { startPool, waitUntil } from './pools.js';
+import { type Mode, startIdleClients, startRelay } from './relay.js';
+import { writeReport, type Results } from './report.js';
+import { measureSdkCost } from './sdkCost.js';
+
+const ROOMS = 100;
+const JOBS = 2_000;
+const quick = process.env.BENCH_QUICK === '1';
+const seconds = (s: number) => (quick ? Math.max(1, s / 2) : s) * 1_000;
+const IDLE_CLIENTS = Number(process.env.BENCH_CLIENTS ?? (quick ? 2_000 : 10_000));
+
+const redisServer = process.env.REDIS_URL ? undefined : await startRedisServer();
+const redisUrl = process.env.REDIS_URL ?? redisServer!.url;
+const redis = new Redis(redisUrl);
+const results: Results = { latency: {}, fanout: {}, memory: {}, ingest: {}, replay: {}, twoNodes: {} } as Results;
+let n = 0;
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+try {
+  for (const mode of ['jobcast', 'raw'] as Mode[]) {
+    const queue = `bench-${mode}-${Date.now()}`;
+    const jobIds = await createJobs(redisUrl, queue, JOBS, ROOMS);
+    const relay = await startRelay({ MODE: mode, REDIS_URL: redisUrl, QUEUE: queue, KEY_PREFIX: `jc-${queue}` });
+    const phase = async (label: string, pool: ReturnType<typeof startPool>, rate: number, ms: number, ids = jobIds, perRoom = 1) => {
+      const figures = await measureLatency({ pool, redis, queue, jobIds: ids, rooms: ROOMS, perRoom, rate, durationMs: ms, firstN: n });
+      n += figures.events;
+      log(`${mode} ${label}: p50 ${figures.p50} ms, p90 ${figures.p90}, p99 ${figures.p99}, lost ${figures.lost}, dup ${figures.duplicates}, drain ${figures.drainMs} ms`);
+      return figures;
+    };
+
+    const pool = startPool(mode, [relay.url], ROOMS, 1);
+    await pool.ready;
+    await phase('warm-up', pool, 500, 1_000);
+    for (const rate of [200, 1_000, 2_000]) results.latency[`${rate}`] = { ...results.latency[`${rate}`], [mode]: await phase(`latency @${rate}/s`, pool, rate, seconds(5)) };
+    results.fanout['1'] = { ...results.fanout['1'], [mode]: await phase('fan-out 1/room @500/s', pool, 500, seconds(4)) };
+
+    let ingest: { rate: number; figures: LatencyFigures } | undefined;
+    for (const rate of [2_500, 5_000, 10_000, 20_000]) {
+      const figures = await phase(`ingest @${rate}/s`, pool, rate, seconds(3));
+      if (figures.lost > 0 || figures.drainMs > 1_000) break;
+      ingest = { rate, figures };
+    }
+    results.ingest[mode] = ingest ? { sustainedPerSecond: ingest.rate, drainMs: ingest.figures.drainMs } : { sustainedPerSecond: 0, drainMs: NaN };
+    pool.close();
+
+    const fanPool = startPool(mode, [relay.url], 20, 10);
+    await fanPool.ready;
+    const firstTwenty = jobIds.filter((id) => Number(id.slice(1)) % ROOMS < 20);
+    results.fanout['10'] = { ...results.fanout['10'], [mode]: await phase('fan-out 10/room @500/s', fanPool, 500, seconds(4), firstTwenty, 10) };
+    fanPool.close();
+
+    // Replay: a client away while 1,000 events go to its room, then back.
+    const roomZero = jobIds.filter((id) => Number(id.slice(1)) % ROOMS === 0);
+    const away = startPool(mode, [relay.url], 1, 1, true);
+    const witness = startPool(mode, [relay.url], 1, 1);
+    await Promise.all([away.ready, witness.ready]);
+    away.clients[0]!.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = n;
+    await measureLatency({ pool: witness, redis, queue, jobIds: roomZero, rooms: ROOMS, perRoom: 1, rate: 5_000, durationMs: 200, firstN: n });
+    n += 1_000;
+    const missed = () => [...away.deliveries.perClient[0]!.keys()].filter((key) => key >= before && key < before + 1_000).length;
+    const start = Date.now();
+    away.clients[0]!.connect();
+    const complete = await waitUntil(() => missed() === 1_000, 10_000);
+    results.replay[mode] = { ms: complete ? Date.now() - start : NaN, recovered: missed(), of: 1_000 };
+    log(`${mode} replay: ${missed()}/1000 recovered${complete ? ` in ${Date.now() - start} ms` : ''}`);
+    away.close();
+    witness.close();
+    await relay.stop();
+
+    // Memory: idle subscribed clients on a fresh node.
+    const memoryRelay = await startRelay({ MODE: mode, REDIS_URL: redisUrl, QUEUE: queue, KEY_PREFIX: `jc-mem-${queue}` });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const rssBefore = await memoryRelay.rss();
+    const groups = await Promise.all(
+      [0, 1].map((offset) => startIdleClients({ URL: memoryRelay.url, MODE: mode, COUNT: IDLE_CLIENTS / 2, ROOMS: 1_000, OFFSET: offset * (IDLE_CLIENTS / 2) })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const rssAfter = await memoryRelay.rss();
+    const subscribed = groups.reduce((sum, group) => sum + group.subscribed, 0);
+    results.memory[mode] = { clients: subscribed, rssBeforeMb: rssBefore / 2 ** 20, rssAfterMb: rssAfter / 2 ** 20, perClientKb: (rssAfter - rssBefore) / 1_024 / Math.max(1, subscribed) };
+    log(`${mode} memory: ${subscribed} clients, ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MB`);
+    groups.forEach((group) => group.stop());
+    await memoryRelay.stop();
+
+    // Two nodes on one Redis, with the Socket.IO Redis adapter.
+    const twoQueue = `${queue}-two`;
+    const twoIds = await createJobs(redisUrl, twoQueue, JOBS, ROOMS);
+    const nodes = await Promise.all(
+      ['a', 'b'].map((id) => startRelay({ MODE: mode, REDIS_URL: redisUrl, QUEUE: twoQueue, KEY_PREFIX: `jc-two-${queue}`, NODE_ID: id, ADAPTER: '1' })),
+    );
+    const twoPool = startPool(mode, nodes.map((node) => node.url), 50, 2);
+    await twoPool.ready;
+    const firstFifty = twoIds.filter((id) => Number(id.slice(1)) % ROOMS < 50);
+    const twoFigures = await measureLatency({ pool: twoPool, redis, queue: twoQueue, jobIds: firstFifty, rooms: ROOMS, perRoom: 2, rate: 500, durationMs: seconds(4), firstN: n });
+    n += twoFigures.events;
+    results.twoNodes[mode] = twoFigures;
+    log(`${mode} two nodes: p50 ${twoFigures.p50}, p99 ${twoFigures.p99}, lost ${twoFigures.lost}, duplicates ${twoFigures.duplicates}`);
+    twoPool.close();
+    await Promise.all(nodes.map((node) => node.stop()));
+  }
+  results.sdkMicros = measureSdkCost();
+  log(`client SDK: ${results.sdkMicros.toFixed(1)} µs per applied event`);
+  await writeReport(results, redisUrl, redis);
+} finally {
+  redis.disconnect();
+  await redisServer?.dispose();
+}
+process.exit(0);
