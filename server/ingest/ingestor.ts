@@ -92,7 +92,10 @@ export class Ingestor {
       running.set(jobId, event.name === 'active' || event.name === 'progress');
       return { event, jobId, readJob };
     });
-    const prepared = await Promise.all(plans.map((plan) => (plan ? this.#prepare(plan) : undefined)));
+    // One route lookup per job and batch: an event that does not read its job (a completion
+    // right after its start, in the same batch) must not race the read that finds its rooms.
+    const routes = new Map<string, Promise<Route | undefined>>();
+    const prepared = await Promise.all(plans.map((plan) => (plan ? this.#prepare(plan, routes) : undefined)));
     const appends: Array<Promise<void>> = [];
     for (const item of prepared) {
       if (!item) continue;
@@ -161,12 +164,20 @@ export class Ingestor {
     return this.#workers.count;
   }
 
-  async #prepare(plan: { event: StreamEvent; jobId: string; readJob: boolean }): Promise<Prepared | undefined> {
+  async #prepare(
+    plan: { event: StreamEvent; jobId: string; readJob: boolean },
+    batchRoutes: Map<string, Promise<Route | undefined>>,
+  ): Promise<Prepared | undefined> {
     const { event, jobId } = plan;
     const { queue, routes } = this.#options;
     // The job hash may be gone already (removeOnComplete/removeOnFail delete it before the event is written).
-    const job = plan.readJob ? await Job.fromId(queue, jobId) : undefined;
-    const route = await routes.get(queue.name, jobId, job?.data);
+    const reading = plan.readJob ? Job.fromId(queue, jobId) : Promise.resolve(undefined);
+    let routing = batchRoutes.get(jobId);
+    if (!routing) {
+      routing = reading.then((read) => routes.get(queue.name, jobId, read?.data));
+      batchRoutes.set(jobId, routing);
+    }
+    const [job, route] = await Promise.all([reading, routing]);
     if (!route) {
       this.#options.onUnrouted?.(queue.name, jobId, event.name);
       return undefined;
