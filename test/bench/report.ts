@@ -35,7 +35,7 @@ export async function writeReport(results: Results, redisUrl: string, redis: Red
     row(`fan-out ${perRoom} client(s)/room p99 @500/s`, figures.jobcast?.p99, figures.raw?.p99, 'ms', 2);
   }
   row(`RSS per idle subscribed client (${results.memory.jobcast?.clients ?? '?'} clients)`, results.memory.jobcast?.perClientKb, results.memory.raw?.perClientKb, 'KB', 1);
-  row('ingest: highest rate with 0 loss, one node', results.ingest.jobcast?.sustainedPerSecond, results.ingest.raw?.sustainedPerSecond, 'ev/s');
+  row('ingest: highest job-event rate with 0 loss, one node', results.ingest.jobcast?.sustainedPerSecond, results.ingest.raw?.sustainedPerSecond, 'ev/s');
   rows.push([
     'replay of 1,000 missed events',
     `${fmt(results.replay.jobcast?.ms)} ms (${results.replay.jobcast?.recovered ?? 0}/1000)`,
