@@ -1,20 +1,39 @@
-import { Worker } from 'bullmq';
+/**
+ * A worker process of the demo (started by demo/startDemo.ts, one per "Start worker"). Its
+ * code version comes from APP_VERSION, so the supervisor can start an old one on purpose.
+ */
+import { pino } from 'pino';
+import { createJobcastWorker } from '../server/worker/index.js';
+import { APP_VERSION, namesFor, readChildConfig } from './config.js';
+import { exitOnShutdown } from './shutdown.js';
+import { DemoStore } from './store.js';
+import { createSummarizeProcessor } from './summarizeJob.js';
 
-export const SUMMARY_QUEUE = 'summaries';
+const config = readChildConfig();
+const names = namesFor(config.namespace);
+const version = process.env.APP_VERSION ?? APP_VERSION;
+const store = new DemoStore(config.redisUrl, names.appPrefix);
 
-/** The demo's summarizer: fake steps with progress, so a page has something to watch. */
-export function startDemoWorker(redisUrl: string): Worker {
-  return new Worker(
-    SUMMARY_QUEUE,
-    async (job) => {
-      const text = String(job.data.text ?? '');
-      const sentences = text.split(/(?<=[.!?])\s+/).filter(Boolean);
-      for (const [index, step] of ['fetch', 'chunk', 'summarize', 'persist'].entries()) {
-        await job.updateProgress({ percent: index * 25, step: { name: step, status: 'started', index, total: 4 } });
-        await new Promise((resolve) => setTimeout(resolve, 600));
-      }
-      return { summary: sentences.slice(0, 2).join(' ') };
-    },
-    { connection: { url: redisUrl, maxRetriesPerRequest: null } },
-  );
-}
+const worker = createJobcastWorker(names.queue, createSummarizeProcessor(store), {
+  connection: config.redisUrl,
+  keyPrefix: names.keyPrefix,
+  version,
+  // A retry skips the steps an earlier attempt completed.
+  checkpoint: true,
+  concurrency: 2,
+  logger: pino({ level: config.logLevel ?? 'warn', base: { worker_version: version } }),
+});
+worker.on('error', (error) => console.error(`worker error: ${error.message}`));
+
+// Lets the running jobs finish first (the supervisor kills a worker that takes longer).
+exitOnShutdown({
+  redis: store.redis,
+  capMs: 14_000,
+  close: async () => {
+    await worker.close();
+    await store.close();
+  },
+});
+
+await worker.waitUntilReady();
+process.send?.({ type: 'ready', version });
