@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import {
   JobProgressSchema,
   LIFTED_PROGRESS_KEYS,
+  LifecycleEventSchema,
   WorkerProgressSchema,
   type JobWarning,
   type JobState,
@@ -20,21 +21,14 @@ export interface StreamEvent {
   fields: Record<string, string>;
 }
 
-/** BullMQ events that concern one job; queue-wide ones (drained, paused, cleaned…) are not pushed. */
-export const JOB_EVENTS = new Set([
-  'added',
-  'waiting',
-  'waiting-children',
-  'active',
-  'progress',
-  'delayed',
-  'stalled',
-  'completed',
-  'failed',
-  'retries-exhausted',
-  'removed',
-  'deduplicated',
-]);
+/**
+ * BullMQ events that concern one job: every lifecycle event but jobcast's own (`retrying` is
+ * derived from `delayed`/`waiting`, `reconciled` from BullMQ's state). Queue-wide events
+ * (drained, paused, cleaned…) are not pushed.
+ */
+export const JOB_EVENTS: ReadonlySet<string> = new Set(
+  LifecycleEventSchema.options.filter((event) => event !== 'retrying' && event !== 'reconciled'),
+);
 
 export interface BuildInput extends WarningContext {
   queue: string;

@@ -1,33 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJobcastClient, type JobcastClient } from '../../client/index.js';
 import type { StatusEvent } from '../../shared/index.js';
 import { freePort } from '../../scripts/redisServer.js';
 import { createEnqueuer } from '../../server/index.js';
-import { openQueue, startStack, startWorker, uniqueName, waitFor } from '../support/stack.js';
+import { openQueue, startStack, startWorker, testClient, uniqueName, waitFor } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-function client(url: string, token: string): JobcastClient {
-  const jobcast = createJobcastClient({
-    url,
-    getToken: () => token,
-    reconnectDelayMs: 100,
-    reconnectDelayMaxMs: 500,
-    socketOptions: { transports: ['websocket'] },
-  });
-  cleanups.push(() => jobcast.close());
-  return jobcast;
-}
 
 describe('client against a real server', () => {
   it('shows a subscription rejected by the server with its code and message', async () => {
     const queue = uniqueName('client');
     const stack = await startStack({ queues: [queue], channels: { 'document:{id}': (user) => user.id === 'alice' } });
     cleanups.push(() => stack.close());
-    const bob = client(stack.url, 'user:bob');
+    const bob = testClient(stack.url, 'user:bob');
     const handle = bob.subscribe('document:1');
     await waitFor(() => handle.getSnapshot().state === 'rejected', 'rejected');
     expect(handle.getSnapshot().error).toMatchObject({ code: 'FORBIDDEN', message: 'You are not allowed to subscribe to "document:1".' });
@@ -43,7 +31,7 @@ describe('client against a real server', () => {
     const first = await startStack({ queues: [queue], port });
     let stack = first;
     cleanups.push(() => stack.close());
-    const alice = client(first.url, 'user:alice');
+    const alice = testClient(first.url, 'user:alice');
     const events: StatusEvent[] = [];
     const handle = alice.subscribe('document:1', (event) => events.push(event));
     await waitFor(() => handle.getSnapshot().state === 'active', 'active subscription');
@@ -72,7 +60,7 @@ describe('client against a real server', () => {
     const first = await startStack({ queues: [queue], port });
     let stack = first;
     cleanups.push(() => stack.close());
-    const alice = client(first.url, 'user:alice');
+    const alice = testClient(first.url, 'user:alice');
     const handle = alice.subscribe('document:1');
     await waitFor(() => handle.getSnapshot().state === 'active', 'active subscription');
     await first.close();

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createJobcastClient, type JobcastClient } from '../../client/index.js';
 import { createEnqueuer } from '../../server/index.js';
 import type { StatusEvent } from '../../shared/index.js';
 import { freePort, startRedisServer } from '../../scripts/redisServer.js';
 import { startServerProcess } from '../support/processes.js';
-import { openQueue, startStack, startWorker, uniqueName, waitFor } from '../support/stack.js';
+import { openQueue, startStack, startWorker, testClient, uniqueName, waitFor } from '../support/stack.js';
 import { startBalancer } from '../support/tcpBalancer.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -13,17 +12,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-function client(url: string): JobcastClient {
-  const jobcast = createJobcastClient({
-    url,
-    getToken: () => 'user:alice',
-    reconnectDelayMs: 100,
-    reconnectDelayMaxMs: 1_000,
-    socketOptions: { transports: ['websocket'] },
-  });
-  cleanups.push(() => jobcast.close());
-  return jobcast;
-}
 
 /** A job that reports progress in steps and waits for `release()` before finishing. */
 function gatedWorker(queue: string, redisUrl?: string) {
@@ -54,7 +42,7 @@ describe('a server node dies', () => {
     cleanups.push(() => Promise.all(nodes.map((node) => node.kill())));
     const balancer = await startBalancer(nodes.map((node) => node.port));
     cleanups.push(() => balancer.close());
-    const alice = client(balancer.url);
+    const alice = testClient(balancer.url);
     const events: StatusEvent[] = [];
     const handle = alice.subscribe('document:1', (event) => events.push(event));
     await waitFor(() => handle.getSnapshot().state === 'active' && alice.connection.getSnapshot().nodeId, 'subscribed');
@@ -95,7 +83,7 @@ describe('Redis restarts', () => {
     const queue = uniqueName('redis');
     const stack = await startStack({ queues: [queue], redisUrl: redis.url, dataLossCheckMs: 500 });
     cleanups.push(() => stack.close());
-    const alice = client(stack.url);
+    const alice = testClient(stack.url);
     const handle = alice.subscribe('document:1');
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
     gatedWorker(queue, redis.url);
@@ -117,7 +105,7 @@ describe('Redis restarts', () => {
     const queue = uniqueName('redis');
     const stack = await startStack({ queues: [queue], redisUrl: redis.url, dataLossCheckMs: 500 });
     cleanups.push(() => stack.close());
-    const alice = client(stack.url);
+    const alice = testClient(stack.url);
     const events: StatusEvent[] = [];
     const handle = alice.subscribe('document:1', (event) => events.push(event));
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
@@ -145,7 +133,7 @@ describe('the events stream is trimmed while the server is down', () => {
     const first = await startStack({ queues: [queue], port });
     let stack = first;
     cleanups.push(() => stack.close());
-    const alice = client(first.url);
+    const alice = testClient(first.url);
     const events: StatusEvent[] = [];
     const handle = alice.subscribe('document:1', (event) => events.push(event));
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');

@@ -1,24 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJobcastClient, type JobcastClient } from '../../client/index.js';
 import { EVENTS, type StatusEvent } from '../../shared/index.js';
-import { connectRaw, connected, request, startStack, startWorker, uniqueName, waitFor } from '../support/stack.js';
+import { connected, connectRaw, request, startStack, startWorker, testClient, uniqueName, waitFor } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-function client(url: string): JobcastClient {
-  const jobcast = createJobcastClient({
-    url,
-    getToken: () => 'user:alice',
-    reconnectDelayMs: 100,
-    reconnectDelayMaxMs: 500,
-    socketOptions: { transports: ['websocket'] },
-  });
-  cleanups.push(() => jobcast.close());
-  return jobcast;
-}
 
 /** Runs `count` jobs to completion in `room`; each makes 5 events: added, waiting, active, progress, completed. */
 async function runJobs(stack: Awaited<ReturnType<typeof startStack>>, queue: string, room: string, count: number) {
@@ -32,7 +20,7 @@ describe('recovery after a client was away', () => {
     const queue = uniqueName('recovery');
     const stack = await startStack({ queues: [queue] });
     cleanups.push(() => stack.close());
-    const alice = client(stack.url);
+    const alice = testClient(stack.url);
     const received: StatusEvent[] = [];
     const handle = alice.subscribe('document:1', (event) => received.push(event));
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
@@ -65,7 +53,7 @@ describe('recovery after a client was away', () => {
     const queue = uniqueName('recovery');
     const stack = await startStack({ queues: [queue], historySize: 10 });
     cleanups.push(() => stack.close());
-    const alice = client(stack.url);
+    const alice = testClient(stack.url);
     const handle = alice.subscribe('document:2');
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
     alice.disconnect();
@@ -89,7 +77,7 @@ describe('recovery after a client was away', () => {
     const queue = uniqueName('recovery');
     const stack = await startStack({ queues: [queue] });
     cleanups.push(() => stack.close());
-    const alice = client(stack.url);
+    const alice = testClient(stack.url);
     const received: StatusEvent[] = [];
     const handle = alice.subscribe('document:3', (event) => received.push(event));
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');

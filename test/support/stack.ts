@@ -1,5 +1,6 @@
 import type { Processor } from 'bullmq';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
+import { createJobcastClient, type JobcastClient, type JobcastClientOptions } from '../../client/index.js';
 import type { JobcastServerOptions } from '../../server/index.js';
 import * as harness from './harness.js';
 import type { TestStack, TestUser } from './harness.js';
@@ -18,3 +19,23 @@ export const startWorker = <T = unknown, R = unknown>(queue: string, processor: 
 
 /** A plain BullMQ queue on the test run's Redis, for jobs added without the enqueue helper. */
 export const openQueue = (name: string, redisUrl?: string) => harness.openQueue(name, redisUrl ?? inject('redisUrl'));
+
+const openClients = new Set<JobcastClient>();
+afterEach(() => {
+  for (const client of openClients) client.close();
+  openClients.clear();
+});
+
+/** A jobcast client with quick reconnects over WebSocket, closed after the test. */
+export function testClient(url: string, token = 'user:alice', options: Partial<JobcastClientOptions> = {}): JobcastClient {
+  const client = createJobcastClient({
+    url,
+    getToken: () => token,
+    reconnectDelayMs: 100,
+    reconnectDelayMaxMs: 1_000,
+    socketOptions: { transports: ['websocket'] },
+    ...options,
+  });
+  openClients.add(client);
+  return client;
+}
