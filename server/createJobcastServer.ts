@@ -219,7 +219,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       await Promise.all(adapterConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
     })());
 
-  const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry });
+  const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry, sessions });
   mountDebugRoutes(router, {
     io,
     nodeId: knobs.nodeId,

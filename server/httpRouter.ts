@@ -5,6 +5,7 @@ import { sendError } from './httpErrors.js';
 import type { Authenticate, Logger } from './options.js';
 import type { RoomAccess } from './roomAccess.js';
 import type { RoomStore } from './store/roomStore.js';
+import type { Sessions } from './sessions.js';
 
 export interface HttpRouterDeps<User> {
   authenticate: Authenticate<User>;
@@ -13,6 +14,7 @@ export interface HttpRouterDeps<User> {
   health: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   logger: Logger;
   metrics: Registry;
+  sessions: Sessions<User>;
 }
 
 /** The HTTP side: `GET /health`, and `GET /rooms/:room` (a room's snapshot, authorized like a subscription). */
@@ -38,6 +40,8 @@ export function createHttpRouter<User>(deps: HttpRouterDeps<User>): Router {
         origin: request.headers.origin,
       });
       const room = request.params.room;
+      // The same rules as a subscribe: revoked access and expired credentials, then the channel rule.
+      await deps.sessions.assertMayRead(user, room);
       await deps.access.authorize(user, room);
       const read = await deps.store.readRoom(room, undefined);
       response.json({ room, epoch: read.epoch, seq: read.seq, jobs: read.events });

@@ -62,8 +62,12 @@ export class Sessions<User> {
   }
 
   /** Throws TOKEN_EXPIRED when the socket's credentials ran out, REVOKED when the app revoked this room for its user. */
-  async assertMaySubscribe(socket: Socket, room: string): Promise<void> {
-    const user = (socket.data as SocketData<User>).user;
+  assertMaySubscribe(socket: Socket, room: string): Promise<void> {
+    return this.assertMayRead((socket.data as SocketData<User>).user, room);
+  }
+
+  /** The same checks for any request of `user` (an HTTP snapshot too): expiry, then revocation. */
+  async assertMayRead(user: User, room: string): Promise<void> {
     const expiresAt = this.deps.policy.expiresAt(user);
     if (expiresAt !== undefined && expiresAt < Date.now()) throw new JobcastError('TOKEN_EXPIRED', 'The access token expired; refresh it.');
     const key = this.deps.policy.userKey(user);

@@ -115,6 +115,10 @@ describe('revoke(user, room)', () => {
     await waitFor(() => revoked.length === 1, 'the revoked message');
     expect(revoked[0]).toEqual({ room: 'document:1', code: 'REVOKED', message: 'Access to "document:1" was revoked.' });
     expect(await request(alice, EVENTS.subscribe, { room: 'document:1' })).toMatchObject({ ok: false, error: { code: 'REVOKED' } });
+    // Over HTTP too: the snapshot follows the same rules as a subscribe.
+    const snapshot = await fetch(`${second.url}/jobcast/rooms/document:1`, { headers: { authorization: 'Bearer user:alice' } });
+    expect(snapshot.status).toBe(403);
+    expect(await snapshot.json()).toMatchObject({ error: { code: 'REVOKED' } });
     const bobEvents: unknown[] = [];
     const aliceEvents: unknown[] = [];
     bob.on(EVENTS.status, (event: unknown) => bobEvents.push(event));
