@@ -130,6 +130,9 @@ export class Ingestor {
    */
   async reconcile(jobId: string): Promise<void> {
     const { queue, logger, store } = this.#options;
+    // Where the stream stands before the job is read: events up to here that are not ingested
+    // yet predate the state read below, so the store drops them once this correction is in.
+    const asOf = (await this.#redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
     const job = await Job.fromId(queue, jobId);
     const route = await this.#options.routes.get(queue.name, jobId, job?.data);
     if (!route) return;
@@ -150,7 +153,8 @@ export class Ingestor {
     const mark = this.#keys.reconcileMark(queue.name, jobId, `${status.state}:${status.attempt}:${previous?.seq ?? 0}`);
     if ((await this.#redis.set(mark, '1', 'PX', 60_000, 'NX')) !== 'OK') return;
     logger.info({ queue: queue.name, jobId, from: previous?.status.state, to: status.state }, 'reconciled job state from BullMQ');
-    await this.#appendStatus(jobId, route, 'reconciled', status, undefined);
+    this.#remember(jobId, status);
+    await this.#appendStatus(jobId, route, 'reconciled', status, undefined, asOf);
   }
 
   #workers: { count: Promise<number | undefined>; at: number } | undefined;
@@ -195,7 +199,14 @@ export class Ingestor {
     if (this.#recent.size > RECENT_JOBS) this.#recent.delete(this.#recent.keys().next().value as string);
   }
 
-  async #appendStatus(jobId: string, route: Route, lifecycle: StatusEvent['event'], status: JobStatus, eventId: string | undefined) {
+  async #appendStatus(
+    jobId: string,
+    route: Route,
+    lifecycle: StatusEvent['event'],
+    status: JobStatus,
+    eventId: string | undefined,
+    watermark?: string,
+  ) {
     const result = await this.#options.store.ingest({
       queue: this.#options.queue.name,
       jobId,
@@ -203,7 +214,13 @@ export class Ingestor {
       body: { event: lifecycle, status, at: Date.now() },
       terminal: isTerminalStatus(status),
       eventId,
+      ...(watermark ? { watermark } : {}),
     });
+    // What was published (possibly another node's, or with a raised attempt) is the job's previous status from now on.
+    if (this.#recent.get(jobId) === status) {
+      if (result.stale) this.#recent.delete(jobId);
+      else if (result.body) this.#remember(jobId, result.body.status);
+    }
     if (result.fresh) this.#options.onIngested?.(this.#options.queue.name, lifecycle, status, eventId ? Date.now() - Number(eventId.split('-')[0]) : undefined);
     if (!result.body) return; // ingested so long ago by another node that its result is forgotten: clients see a gap and replay
     for (const cursor of result.cursors) this.#options.emit({ ...result.body, ...cursor });

@@ -17,6 +17,8 @@ export function createKeys(prefix: string) {
     queueOpenJobs: (queue: string) => `${prefix}:q:${queue}:open`,
     /** Written once; its disappearance means Redis lost jobcast's data. */
     instanceMarker: () => `${prefix}:instance`,
+    /** What was published per job (highest attempt, reconciliation watermark): nothing goes back on screen. */
+    jobVersion: (queue: string, jobId: string) => `${prefix}:q:${queue}:v:${jobId}`,
     /** A user's revoked access to a room (`*`: every room). */
     revoked: (userKey: string, room: string) => `${prefix}:revoked:${userKey}:${room}`,
     /** Results of a job's completed steps, so a retry can skip them (worker helpers' checkpointing). */

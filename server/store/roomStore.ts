@@ -22,6 +22,8 @@ export interface RoomCursor {
 export interface IngestResult {
   /** False when another node (or an earlier run) had already ingested this stream event. */
   fresh: boolean;
+  /** True when the event was older than a reconciled state already published for the job, so dropped. */
+  stale: boolean;
   body: EventBody | undefined;
   cursors: RoomCursor[];
 }
@@ -89,16 +91,19 @@ export class RoomStore {
     body: EventBody;
     terminal: boolean;
     eventId: string | undefined;
+    /** For a reconciliation: the stream position its state was read at; older stream events of the job become stale. */
+    watermark?: string;
   }): Promise<IngestResult> {
     const { queue, jobId, rooms, body } = args;
     const keys = this.#keys;
     const roomKeys = rooms.flatMap((room) => [keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room)]);
     const reply = await this.#redis.jobcastIngest(
-      4 + roomKeys.length,
+      5 + roomKeys.length,
       keys.queueCursor(queue),
       keys.queueResults(queue),
       keys.queueResultIds(queue),
       keys.queueOpenJobs(queue),
+      keys.jobVersion(queue, jobId),
       ...roomKeys,
       args.eventId ?? '',
       newEpoch(),
@@ -110,14 +115,23 @@ export class RoomStore {
       args.terminal ? '1' : '0',
       this.#options.resultsKept,
       JSON.stringify(body),
+      args.watermark ?? '',
+      body.event === 'added' ? '1' : '0',
       ...rooms,
     );
-    if (reply[0] === 0) return { fresh: true, body, cursors: toCursors(reply.slice(1)) };
+    if (reply[0] === 0) {
+      // The store may have raised the attempt so that it never goes back on screen.
+      const attempt = Number(reply[1]);
+      const published = attempt === body.status.attempt ? body : { ...body, status: { ...body.status, attempt } };
+      return { fresh: true, stale: false, body: published, cursors: toCursors(reply.slice(2)) };
+    }
+    if (reply[0] === 2) return { fresh: false, stale: true, body: undefined, cursors: [] };
     const stored = reply[1];
-    if (typeof stored !== 'string') return { fresh: false, body: undefined, cursors: [] };
-    const parsed = JSON.parse(stored) as { b: string; r: unknown[] | Record<string, never> };
+    if (typeof stored !== 'string') return { fresh: false, stale: false, body: undefined, cursors: [] };
+    const parsed = JSON.parse(stored) as { b?: string; r?: unknown[] | Record<string, never>; stale?: boolean };
+    if (parsed.stale || parsed.b === undefined) return { fresh: false, stale: parsed.stale === true, body: undefined, cursors: [] };
     // cjson encodes an empty Lua table as {} rather than [].
-    return { fresh: false, body: JSON.parse(parsed.b) as EventBody, cursors: Array.isArray(parsed.r) ? toCursors(parsed.r) : [] };
+    return { fresh: false, stale: false, body: JSON.parse(parsed.b) as EventBody, cursors: Array.isArray(parsed.r) ? toCursors(parsed.r) : [] };
   }
 
   /** Reads a room for a subscriber: a replay after `since` when the history still reaches back, else a snapshot. */

@@ -17,30 +17,62 @@ end
 
 /**
  * Ingest one event for one job into each of its rooms.
- * KEYS: queueCursor, queueResults, queueResultIds, queueOpenJobs, then per room: meta, history, jobs, jobIndex.
- * ARGV: eventId ('' for a reconciliation), epochCandidate, historySize, ttlMs, snapshotJobs, roomJobKey,
- *       jobId, terminal ('1'|'0'), resultsKept, body (JSON object without room/epoch/seq), rooms...
- * Returns {0, room, epoch, seq, ...} when this call ingested the event, or {1, stored} when a node
- * already had (stored is cjson {b = body, r = {room, epoch, seq, ...}} or false if forgotten).
+ * KEYS: queueCursor, queueResults, queueResultIds, queueOpenJobs, jobVersion, then per room: meta, history, jobs, jobIndex.
+ * ARGV: eventId ('' for a reconciliation), epochCandidate, historySize, ttlMs, snapshotJobs, roomJobKey, jobId,
+ *       terminal ('1'|'0'), resultsKept, body (JSON object without room/epoch/seq), watermark (a reconciliation's
+ *       stream position, else ''), newJob ('1' for `added`), rooms...
+ * Returns {0, attempt, room, epoch, seq, ...} when this call ingested the event; {1, stored} when a node already
+ * had (stored is cjson {b = body, r = {room, epoch, seq, ...}}, {stale = true}, or false if forgotten); {2} when
+ * the event is older than a reconciled state already published for the job, and was dropped.
+ *
+ * The job version (KEYS[5]) keeps what was published per job, so nothing goes back on screen
+ * whichever node built a status: the attempt never decreases (nodes read the job at slightly
+ * different moments), and stream events at or before a reconciliation's position are stale.
  */
 export const INGEST_SCRIPT = `${STREAM_ID_AFTER}
 local eventId = ARGV[1]
+local resultsKept = tonumber(ARGV[9])
+local function remember(result)
+  redis.call('SET', KEYS[1], eventId)
+  redis.call('HSET', KEYS[2], eventId, result)
+  redis.call('RPUSH', KEYS[3], eventId)
+  if redis.call('LLEN', KEYS[3]) > resultsKept then
+    redis.call('HDEL', KEYS[2], redis.call('LPOP', KEYS[3]))
+  end
+end
+local version = KEYS[5]
+local ttl = tonumber(ARGV[4])
+if ARGV[12] == '1' then redis.call('DEL', version) end
 if eventId ~= '' then
   local last = redis.call('GET', KEYS[1])
   if last and not isAfter(eventId, last) then
     return {1, redis.call('HGET', KEYS[2], eventId)}
   end
+  local watermark = redis.call('HGET', version, 'wm')
+  if watermark and not isAfter(eventId, watermark) then
+    remember(cjson.encode({stale = true}))
+    return {2}
+  end
 end
+local body = ARGV[10]
+local published = tonumber(redis.call('HGET', version, 'attempt') or '0')
+local attempt = tonumber(string.match(body, '"state":"[%a%-]+","attempt":(%d+)') or '0')
+if attempt < published then
+  body = string.gsub(body, '("state":"[%a%-]+","attempt":)%d+', '%1' .. published, 1)
+  attempt = published
+else
+  redis.call('HSET', version, 'attempt', attempt)
+end
+if ARGV[11] ~= '' then redis.call('HSET', version, 'wm', ARGV[11]) end
+redis.call('PEXPIRE', version, ttl)
 local historySize = tonumber(ARGV[3])
-local ttl = tonumber(ARGV[4])
 local snapshotJobs = tonumber(ARGV[5])
 local jobKey = ARGV[6]
-local body = ARGV[10]
 local tail = string.sub(body, 2)
 local out = {}
-for i = 11, #ARGV do
+for i = 13, #ARGV do
   local room = ARGV[i]
-  local base = 4 + (i - 11) * 4
+  local base = 5 + (i - 13) * 4
   local meta, hist, jobs, idx = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4]
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then
@@ -74,16 +106,8 @@ if ARGV[8] == '1' then
 else
   redis.call('SADD', KEYS[4], ARGV[7])
 end
-if eventId ~= '' then
-  redis.call('SET', KEYS[1], eventId)
-  redis.call('HSET', KEYS[2], eventId, cjson.encode({b = body, r = out}))
-  redis.call('RPUSH', KEYS[3], eventId)
-  if redis.call('LLEN', KEYS[3]) > tonumber(ARGV[9]) then
-    local old = redis.call('LPOP', KEYS[3])
-    redis.call('HDEL', KEYS[2], old)
-  end
-end
-local reply = {0}
+if eventId ~= '' then remember(cjson.encode({b = body, r = out})) end
+local reply = {0, attempt}
 for _, value in ipairs(out) do reply[#reply + 1] = value end
 return reply
 `;
