@@ -4,6 +4,7 @@ import { isTerminalStatus, type JobStatus, type StatusEvent } from '../../shared
 import type { Logger } from '../options.js';
 import type { RoomStore } from '../store/roomStore.js';
 import { JOB_EVENTS, buildStatus, type StreamEvent } from './buildStatus.js';
+import { readJobSnapshot } from './jobSnapshot.js';
 import type { Projection } from './projection.js';
 import type { Route, RouteTable } from './routing.js';
 import type { Keys } from '../store/keys.js';
@@ -130,18 +131,19 @@ export class Ingestor {
    */
   async reconcile(jobId: string): Promise<void> {
     const { queue, logger, store } = this.#options;
-    // Where the stream stands before the job is read: events up to here that are not ingested
-    // yet predate the state read below, so the store drops them once this correction is in.
-    const asOf = (await this.#redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
-    const job = await Job.fromId(queue, jobId);
+    // The job, its state and the stream position in one instant: events up to that position
+    // are reflected in the state, so the store drops any of them still on their way.
+    const { job, state, streamPosition: asOf } = await readJobSnapshot(this.#redis, queue, jobId);
     const route = await this.#options.routes.get(queue.name, jobId, job?.data);
     if (!route) return;
     const previous = await store.lastEventOf(route.rooms[0]!, queue.name, jobId);
     let status: JobStatus | undefined;
     if (!job) {
+      // Gone between the two reads: its own events will say what happened.
+      if (state !== 'missing') return;
       if (previous && !isTerminalStatus(previous.status)) status = { ...previous.status, state: 'unknown', updatedAt: Date.now() };
     } else {
-      const synthetic = syntheticEvent(await job.getState(), job);
+      const synthetic = syntheticEvent(state, job);
       if (synthetic) {
         const input = { queue: queue.name, jobId, event: synthetic, job, previous: previous?.status, route };
         const expectedWorkerVersion = this.#options.expectedWorkerVersion;
