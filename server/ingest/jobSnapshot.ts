@@ -28,14 +28,18 @@ export async function readJobSnapshot(redis: Redis, queue: Queue, jobId: string)
   const multi = redis.multi().exists(queue.toKey(jobId));
   for (const set of SORTED_SETS) multi.zscore(keys[set]!, jobId);
   for (const list of LISTS) multi.lpos(keys[list]!, jobId);
-  multi.xrevrange(keys.events!, '+', '-', 'COUNT', 1);
+  multi.xrevrange(keys.events!, '+', '-', 'COUNT', 1).time();
   const replies = ((await multi.exec()) ?? []).map(([error, value]) => {
     if (error) throw error;
     return value;
   });
   const exists = replies[0] === 1;
   const placed = [...SORTED_SETS, ...LISTS].find((_, index) => replies[index + 1] !== null && replies[index + 1] !== undefined);
-  const newest = replies[replies.length - 1] as Array<[string, string[]]>;
+  const newest = replies[replies.length - 2] as Array<[string, string[]]>;
+  const [seconds, micros] = (replies[replies.length - 1] as [string, string]).map(Number) as [number, number];
   const state = !exists ? 'missing' : placed === 'wait' || placed === 'paused' || placed === 'prioritized' ? 'waiting' : (placed ?? 'unknown');
-  return { job: exists ? await Job.fromId(queue, jobId) : undefined, state, streamPosition: newest[0]?.[0] ?? '0-0' };
+  // An empty stream (trimmed away) has no newest entry: Redis's clock places the read instead,
+  // as stream ids are that clock's milliseconds.
+  const streamPosition = newest[0]?.[0] ?? `${seconds * 1_000 + Math.floor(micros / 1_000)}-0`;
+  return { job: exists ? await Job.fromId(queue, jobId) : undefined, state, streamPosition };
 }

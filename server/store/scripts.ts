@@ -27,7 +27,8 @@ end
  *
  * The job version (KEYS[5]) keeps what was published per job, so nothing goes back on screen
  * whichever node built a status: the attempt never decreases (nodes read the job at slightly
- * different moments), and stream events at or before a reconciliation's position are stale.
+ * different moments); stream events at or before a published reconciliation's position are
+ * stale; and a reconciliation read before the job's newest ingested event is stale itself.
  */
 export const INGEST_SCRIPT = `${STREAM_ID_AFTER}
 local eventId = ARGV[1]
@@ -53,6 +54,11 @@ if eventId ~= '' then
     remember(cjson.encode({stale = true}))
     return {2}
   end
+  redis.call('HSET', version, 'ev', eventId)
+elseif ARGV[11] ~= '' then
+  -- A reconciliation read before an event of the job that is already in: it is the stale one.
+  local newest = redis.call('HGET', version, 'ev')
+  if newest and isAfter(newest, ARGV[11]) then return {2} end
 end
 local body = ARGV[10]
 local published = tonumber(redis.call('HGET', version, 'attempt') or '0')

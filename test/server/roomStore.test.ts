@@ -51,6 +51,15 @@ describe('RoomStore', () => {
     expect(after).toMatchObject({ fresh: true, cursors: [{ seq: 3 }] });
   });
 
+  it('drops a reconciliation that was read before an event of the job already published', async () => {
+    const s = store();
+    await ingest(s, '100-1', body('active', 'active', 1));
+    await ingest(s, '100-4', body('completed', 'completed', 1));
+    const late = await ingest(s, undefined, body('reconciled', 'active', 1), '100-2');
+    expect(late).toMatchObject({ stale: true, cursors: [] });
+    expect((await s.readRoom('document:1', undefined)).events.at(-1)?.status.state).toBe('completed');
+  });
+
   it('starts a new job version when a job id is added again', async () => {
     const s = store();
     await ingest(s, '100-1', body('active', 'active', 3));
