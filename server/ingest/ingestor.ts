@@ -76,11 +76,11 @@ export class Ingestor {
   }
 
   /**
-   * Ingests a batch in stream order. Job reads run in parallel; statuses are then built in
-   * order (each event's previous status is the one built just before it), and the appends go
-   * out in order on one connection. A job's hash is not read again for a progress event, or
-   * for the completion of a job this node saw start: the event and the previous status hold
-   * all the status needs (this saves a Redis round trip on the most frequent events).
+   * Ingests a batch: job reads run in parallel; each job's statuses are built and appended in
+   * stream order (its previous status is the one built just before), while jobs do not wait
+   * for one another. A job's hash is not read again for a progress event, or for the
+   * completion of a job this node saw start: the event and the previous status hold all the
+   * status needs (a Redis round trip saved on the most frequent events).
    */
   async ingestBatch(events: StreamEvent[]): Promise<void> {
     const running = new Map<string, boolean>();
@@ -96,32 +96,41 @@ export class Ingestor {
     // One route lookup per job and batch: an event that does not read its job (a completion
     // right after its start, in the same batch) must not race the read that finds its rooms.
     const routes = new Map<string, Promise<Route | undefined>>();
-    const prepared = await Promise.all(plans.map((plan) => (plan ? this.#prepare(plan, routes) : undefined)));
-    const appends: Array<Promise<void>> = [];
-    for (const item of prepared) {
-      if (!item) continue;
-      const { status, lifecycle } = buildStatus({
-        queue: this.#options.queue.name,
-        jobId: item.jobId,
-        event: item.event,
-        job: item.job,
-        previous: this.#recent.get(item.jobId) ?? item.stored,
-        route: item.route,
-        projection: this.#options.projection,
-        now: Date.now(),
-        logger: this.#options.logger,
-        expectedWorkerVersion: this.#options.expectedWorkerVersion,
-        workersListening: item.workersListening,
-      });
-      this.#remember(item.jobId, status);
-      appends.push(this.#appendStatus(item.jobId, item.route, lifecycle, status, item.event.id));
+    // Each job's events are built and appended in stream order, one after the other; different
+    // jobs do not wait for each other, so a completion never waits on another job's read.
+    const chains = new Map<string, Promise<void>>();
+    for (const plan of plans) {
+      if (!plan) continue;
+      const preparing = this.#prepare(plan, routes);
+      const previousStep = chains.get(plan.jobId) ?? Promise.resolve();
+      chains.set(
+        plan.jobId,
+        previousStep.then(async () => {
+          const item = await preparing;
+          if (!item) return;
+          const { status, lifecycle } = buildStatus({
+            queue: this.#options.queue.name,
+            jobId: item.jobId,
+            event: item.event,
+            job: item.job,
+            previous: this.#recent.get(item.jobId) ?? item.stored,
+            route: item.route,
+            projection: this.#options.projection,
+            now: Date.now(),
+            logger: this.#options.logger,
+            expectedWorkerVersion: this.#options.expectedWorkerVersion,
+            workersListening: item.workersListening,
+          });
+          this.#remember(item.jobId, status);
+          await this.#appendStatus(item.jobId, item.route, lifecycle, status, item.event.id);
+        }),
+      );
     }
-    await Promise.all(appends);
+    await Promise.all(chains.values());
+    // The stored position moves once the whole batch is in: a node that dies mid-batch reads it
+    // again on restart, and the per-job check in the store skips what was already ingested.
     const lastId = events[events.length - 1]?.id;
-    if (lastId && prepared.some((item) => item === undefined)) {
-      // Events that concern no room still move the shared cursor, so a restart does not read them again.
-      await this.#redis.jobcastAdvanceCursor(this.#keys.queueCursor(this.#options.queue.name), lastId);
-    }
+    if (lastId) await this.#redis.jobcastAdvanceCursor(this.#keys.queueCursor(this.#options.queue.name), lastId);
   }
 
   /**

@@ -17,7 +17,8 @@ end
 
 /**
  * Ingest one event for one job into each of its rooms.
- * KEYS: queueCursor, queueResults, queueResultIds, queueOpenJobs, jobVersion, then per room: meta, history, jobs, jobIndex.
+ * KEYS: queueCursor (unused here: the caller moves it once a whole batch is in), queueResults, queueResultIds,
+ *       queueOpenJobs, jobVersion, then per room: meta, history, jobs, jobIndex.
  * ARGV: eventId ('' for a reconciliation), epochCandidate, historySize, ttlMs, snapshotJobs, roomJobKey, jobId,
  *       terminal ('1'|'0'), resultsKept, body (JSON object without room/epoch/seq), watermark (a reconciliation's
  *       stream position, else ''), newJob ('1' for `added`), rooms...
@@ -34,7 +35,6 @@ export const INGEST_SCRIPT = `${STREAM_ID_AFTER}
 local eventId = ARGV[1]
 local resultsKept = tonumber(ARGV[9])
 local function remember(result)
-  redis.call('SET', KEYS[1], eventId)
   redis.call('HSET', KEYS[2], eventId, result)
   redis.call('RPUSH', KEYS[3], eventId)
   if redis.call('LLEN', KEYS[3]) > resultsKept then
@@ -43,18 +43,21 @@ local function remember(result)
 end
 local version = KEYS[5]
 local ttl = tonumber(ARGV[4])
-if ARGV[12] == '1' then redis.call('DEL', version) end
 if eventId ~= '' then
-  local last = redis.call('GET', KEYS[1])
-  if last and not isAfter(eventId, last) then
+  -- Each job's events are ingested in stream order (jobs among themselves in any order):
+  -- an event at or before the job's newest ingested one was ingested already, by some node.
+  local newest = redis.call('HGET', version, 'ev')
+  if newest and not isAfter(eventId, newest) then
     return {1, redis.call('HGET', KEYS[2], eventId)}
   end
+  if ARGV[12] == '1' then redis.call('DEL', version) end
+  redis.call('HSET', version, 'ev', eventId)
+  redis.call('PEXPIRE', version, ttl)
   local watermark = redis.call('HGET', version, 'wm')
   if watermark and not isAfter(eventId, watermark) then
     remember(cjson.encode({stale = true}))
     return {2}
   end
-  redis.call('HSET', version, 'ev', eventId)
 elseif ARGV[11] ~= '' then
   -- A reconciliation read before an event of the job that is already in: it is the stale one.
   local newest = redis.call('HGET', version, 'ev')
