@@ -69,7 +69,9 @@ export function createTokenIssuer(options: TokenIssuerOptions) {
       if (parts.length !== 3 || parts[0] !== header) throw new JobcastError('UNAUTHENTICATED', 'Malformed access token.');
       const expected = sign(`${parts[0]}.${parts[1]}`);
       const given = Buffer.from(parts[2]!, 'base64url');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      // Node's decoder skips characters outside the alphabet: insist on the canonical form, so one token has one spelling.
+      const canonical = given.toString('base64url') === parts[2];
+      if (!canonical || given.length !== expected.length || !timingSafeEqual(given, expected)) {
         throw new JobcastError('UNAUTHENTICATED', 'Access token signature does not match.');
       }
       let claims: TokenClaims;
