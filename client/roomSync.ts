@@ -4,7 +4,6 @@ import type { Cursor, Revoked, StatusEvent, SubscribeOk, WireError } from '../sh
 import { computeBackoffMs } from './backoff.js';
 import { invalidRoomError, toErrorMessage } from './errors.js';
 import { OneShotTimer } from './timer.js';
-import type { LogInput } from './eventLog.js';
 import { EMPTY_GAP_STATS, countResubscribe, recordGap, resolvePendingGaps } from './gapStats.js';
 import type { GapStats } from './gapStats.js';
 import { applyLiveEvent, applyReplay, applySubscribeAck, createRoomState, highestSeq, missingRange } from './roomState.js';

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Router } from 'express';
-import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type StatusEvent } from '../shared/index.js';
+import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, type StatusEvent } from '../shared/index.js';
 import { createEnqueue, type Enqueue } from './enqueue.js';
 import { createHttpRouter } from './httpRouter.js';
 import { EventsReader, type ReaderHealth } from './ingest/eventsReader.js';

@@ -1,4 +1,4 @@
-import type { JobState, JobStatus, JobStep, LifecycleEvent, StatusEvent } from '../../../shared/index.js';
+import type { JobState, JobStatus, JobStep, LifecycleEvent } from '../../../shared/index.js';
 import type { JobcastClient, JobcastRoom, JobcastStore } from '../../index.js';
 
 /** One change of a job, as the panel saw it. */
