@@ -98,8 +98,7 @@ export class RoomStore {
     const keys = this.#keys;
     const roomKeys = rooms.flatMap((room) => [keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room)]);
     const reply = await this.#redis.jobcastIngest(
-      5 + roomKeys.length,
-      keys.queueCursor(queue),
+      4 + roomKeys.length,
       keys.queueResults(queue),
       keys.queueResultIds(queue),
       keys.queueOpenJobs(queue),

@@ -17,8 +17,8 @@ end
 
 /**
  * Ingest one event for one job into each of its rooms.
- * KEYS: queueCursor (unused here: the caller moves it once a whole batch is in), queueResults, queueResultIds,
- *       queueOpenJobs, jobVersion, then per room: meta, history, jobs, jobIndex.
+ * KEYS: queueResults, queueResultIds, queueOpenJobs, jobVersion, then per room: meta, history, jobs, jobIndex.
+ * (The queue's stored stream position is moved by the caller once a whole batch is in.)
  * ARGV: eventId ('' for a reconciliation), epochCandidate, historySize, ttlMs, snapshotJobs, roomJobKey, jobId,
  *       terminal ('1'|'0'), resultsKept, body (JSON object without room/epoch/seq), watermark (a reconciliation's
  *       stream position, else ''), newJob ('1' for `added`), rooms...
@@ -26,7 +26,7 @@ end
  * had (stored is cjson {b = body, r = {room, epoch, seq, ...}}, {stale = true}, or false if forgotten); {2} when
  * the event is older than a reconciled state already published for the job, and was dropped.
  *
- * The job version (KEYS[5]) keeps what was published per job, so nothing goes back on screen
+ * The job version (KEYS[4]) keeps what was published per job, so nothing goes back on screen
  * whichever node built a status: the attempt never decreases (nodes read the job at slightly
  * different moments); stream events at or before a published reconciliation's position are
  * stale; and a reconciliation read before the job's newest ingested event is stale itself.
@@ -35,20 +35,20 @@ export const INGEST_SCRIPT = `${STREAM_ID_AFTER}
 local eventId = ARGV[1]
 local resultsKept = tonumber(ARGV[9])
 local function remember(result)
-  redis.call('HSET', KEYS[2], eventId, result)
-  redis.call('RPUSH', KEYS[3], eventId)
-  if redis.call('LLEN', KEYS[3]) > resultsKept then
-    redis.call('HDEL', KEYS[2], redis.call('LPOP', KEYS[3]))
+  redis.call('HSET', KEYS[1], eventId, result)
+  redis.call('RPUSH', KEYS[2], eventId)
+  if redis.call('LLEN', KEYS[2]) > resultsKept then
+    redis.call('HDEL', KEYS[1], redis.call('LPOP', KEYS[2]))
   end
 end
-local version = KEYS[5]
+local version = KEYS[4]
 local ttl = tonumber(ARGV[4])
 if eventId ~= '' then
   -- Each job's events are ingested in stream order (jobs among themselves in any order):
   -- an event at or before the job's newest ingested one was ingested already, by some node.
   local newest = redis.call('HGET', version, 'ev')
   if newest and not isAfter(eventId, newest) then
-    return {1, redis.call('HGET', KEYS[2], eventId)}
+    return {1, redis.call('HGET', KEYS[1], eventId)}
   end
   if ARGV[12] == '1' then redis.call('DEL', version) end
   redis.call('HSET', version, 'ev', eventId)
@@ -81,7 +81,7 @@ local tail = string.sub(body, 2)
 local out = {}
 for i = 13, #ARGV do
   local room = ARGV[i]
-  local base = 5 + (i - 13) * 4
+  local base = 4 + (i - 13) * 4
   local meta, hist, jobs, idx = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4]
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then
@@ -111,9 +111,9 @@ for i = 13, #ARGV do
   out[#out + 1] = seq
 end
 if ARGV[8] == '1' then
-  redis.call('SREM', KEYS[4], ARGV[7])
+  redis.call('SREM', KEYS[3], ARGV[7])
 else
-  redis.call('SADD', KEYS[4], ARGV[7])
+  redis.call('SADD', KEYS[3], ARGV[7])
 end
 if eventId ~= '' then remember(cjson.encode({b = body, r = out})) end
 local reply = {0, attempt}

@@ -3,8 +3,7 @@
  * jobs run, a server node killed under its clients, and a slow consumer.
  */
 import { createEnqueuer } from '../../server/index.js';
-import { EVENTS } from '../../shared/index.js';
-import { openQueue, startStack, uniqueName, waitFor } from '../support/harness.js';
+import { openQueue, stalledPollingClient, startStack, uniqueName, waitFor } from '../support/harness.js';
 import { startServerProcess } from '../support/processes.js';
 import { startBalancer } from '../support/tcpBalancer.js';
 import { converge } from './converge.js';
@@ -111,30 +110,13 @@ export async function nodeKilledScenario(ctx: ScenarioContext): Promise<void> {
   ctx.check('node killed: the client on the dead node moved to the other', moved !== undefined && moved !== victimNode, `was on ${victimNode}, now on ${moved}`);
 }
 
-/** A hand-made long-polling client that subscribes and then never polls again. */
-async function stalledPollingClient(url: string, room: string) {
-  const base = `${url}/socket.io/?EIO=4&transport=polling`;
-  const open = await (await fetch(base)).text();
-  const { sid } = JSON.parse(open.slice(1)) as { sid: string };
-  const session = `${base}&sid=${sid}`;
-  const post = (body: string) => fetch(session, { method: 'POST', body, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
-  const poll = async () => (await fetch(session)).text();
-  await post(`40${JSON.stringify({ token: TOKEN, protocol: 1 })}`);
-  const reply = await poll();
-  const socketId = (JSON.parse(/40(\{[^\x1e]*\})/.exec(reply)![1]!) as { sid: string }).sid;
-  await post(`420${JSON.stringify([EVENTS.subscribe, { room }])}`);
-  let acked = '';
-  for (let tries = 0; tries < 10 && !acked.includes('"ok":true'); tries++) acked += await poll();
-  return { socketId, subscribed: acked.includes('"ok":true') };
-}
-
 export async function slowConsumerScenario(ctx: ScenarioContext): Promise<void> {
   const queueName = uniqueName('slow');
   const stack = await startStack({ queues: [queueName], redisUrl: ctx.redisUrl, maxBufferedPackets: 20 });
   ctx.scope.defer(() => stack.close());
   const fast = [...observers(ctx, stack.url, 'document:s1', 2, 'fast'), ...observers(ctx, stack.url, 'document:s1', 1, 'fast-polling', { transports: ['polling'] })];
   await allReady(fast);
-  const slow = await stalledPollingClient(stack.url, 'document:s1');
+  const slow = await stalledPollingClient(stack.url, TOKEN, 'document:s1');
   ctx.check('slow consumer: the stalled client subscribed (control)', slow.subscribed);
   gatedWorker(ctx, queueName);
   const queue = openQueue(queueName, ctx.redisUrl);

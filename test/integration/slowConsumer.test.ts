@@ -1,31 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EVENTS, type StatusEvent } from '../../shared/index.js';
-import { connectRaw, connected, request, startStack, uniqueName, waitFor } from '../support/stack.js';
+import { connectRaw, connected, request, stalledPollingClient, startStack, uniqueName, waitFor } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-/**
- * A client that speaks Engine.IO long-polling by hand and then stops polling: everything the
- * server sends it piles up in the server's write buffer, as with a client on a stalled network.
- */
-async function stalledPollingClient(url: string, token: string, room: string) {
-  const base = `${url}/socket.io/?EIO=4&transport=polling`;
-  const open = await (await fetch(base)).text();
-  const { sid } = JSON.parse(open.slice(1)) as { sid: string };
-  const session = `${base}&sid=${sid}`;
-  const post = (body: string) => fetch(session, { method: 'POST', body, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
-  const poll = async () => (await fetch(session)).text();
-  await post(`40${JSON.stringify({ token, protocol: 1 })}`);
-  const connectReply = await poll();
-  const socketId = (JSON.parse(/40(\{[^\x1e]*\})/.exec(connectReply)![1]!) as { sid: string }).sid;
-  await post(`420${JSON.stringify([EVENTS.subscribe, { room }])}`);
-  let acked = '';
-  while (!acked.includes('"ok":true')) acked += await poll();
-  return { socketId, poll: () => fetch(session) };
-}
 
 describe('slow consumers', () => {
   it('disconnects a client that cannot keep up, while the others in its room get every event without waiting for it', async () => {
@@ -39,6 +19,7 @@ describe('slow consumers', () => {
     await connected(fast);
     expect(await request(fast, EVENTS.subscribe, { room: 'document:1' })).toMatchObject({ ok: true });
     const slow = await stalledPollingClient(stack.url, 'user:slow', 'document:1');
+    expect(slow.subscribed).toBe(true);
     expect(stack.server.io.of('/').sockets.has(slow.socketId)).toBe(true);
 
     const jobs = 60; // added + waiting each: 120 events, past the 50-packet bound

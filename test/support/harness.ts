@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Queue, Worker, type Processor } from 'bullmq';
 import { io as connectSocket, type Socket } from 'socket.io-client';
+import { EVENTS } from '../../shared/index.js';
 import { createJobcastServer, type JobcastServer, type JobcastServerOptions } from '../../server/index.js';
 
 /**
@@ -113,4 +114,25 @@ export function connected(socket: Socket): Promise<void> {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
   });
+}
+
+/**
+ * A client that speaks Engine.IO long-polling by hand, subscribes, then never polls again:
+ * everything the server sends it piles up in the server's write buffer, as with a client on a
+ * stalled network. `poll()` makes one late poll (a refused one means the session is gone).
+ */
+export async function stalledPollingClient(url: string, token: string, room: string) {
+  const base = `${url}/socket.io/?EIO=4&transport=polling`;
+  const open = await (await fetch(base)).text();
+  const { sid } = JSON.parse(open.slice(1)) as { sid: string };
+  const session = `${base}&sid=${sid}`;
+  const post = (body: string) => fetch(session, { method: 'POST', body, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
+  const read = async () => (await fetch(session)).text();
+  await post(`40${JSON.stringify({ token, protocol: 1 })}`);
+  const reply = await read();
+  const socketId = (JSON.parse(/40(\{[^\x1e]*\})/.exec(reply)![1]!) as { sid: string }).sid;
+  await post(`420${JSON.stringify([EVENTS.subscribe, { room }])}`);
+  let acked = '';
+  for (let tries = 0; tries < 10 && !acked.includes('"ok":true'); tries++) acked += await read();
+  return { socketId, subscribed: acked.includes('"ok":true'), poll: () => fetch(session) };
 }

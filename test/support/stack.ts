@@ -5,7 +5,7 @@ import type { JobcastServerOptions } from '../../server/index.js';
 import * as harness from './harness.js';
 import type { TestStack, TestUser } from './harness.js';
 
-export { connectRaw, connected, request, tokenAuth, uniqueName, waitFor } from './harness.js';
+export { connectRaw, connected, request, stalledPollingClient, tokenAuth, uniqueName, waitFor } from './harness.js';
 export type { TestStack, TestUser } from './harness.js';
 
 /** A jobcast server on a port-0 HTTP server with its router at /jobcast, against the test run's Redis. */
