@@ -5,3 +5,4 @@ export * from './rooms.js';
 export * from './schemas.js';
 export * from './debug.js';
 export * from './worker.js';
+export * from './identity.js';

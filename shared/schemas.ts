@@ -101,6 +101,12 @@ export type WorkerIdentity = z.infer<typeof WorkerIdentitySchema>;
 export const JobStatusSchema = z.object({
   jobId: z.string().max(256),
   queue: z.string().max(256),
+  /**
+   * Which job that had this id: BullMQ ids are unique per queue only while the job exists
+   * (custom ids are reused, ids restart after `obliterate` or lost Redis data). A job is
+   * (queue, jobId, incarnation); a status of another incarnation is another job.
+   */
+  incarnation: z.string().min(1).max(64),
   name: z.string().max(256).optional(),
   state: JobStateSchema,
   progress: JobProgressSchema.optional(),
@@ -108,8 +114,12 @@ export const JobStatusSchema = z.object({
   step: JobStepSchema.optional(),
   /** Every step boundary so far, oldest first: survives progress coalescing. */
   steps: z.array(JobStepSchema).max(100).optional(),
-  /** Attempts started so far, including the running one. */
-  attempt: z.number().int().nonnegative(),
+  /**
+   * The attempt this status is about, from 1: BullMQ's `attemptsMade + 1` while the job has not
+   * finished, `attemptsMade` once it has. Only a failure that BullMQ retries starts a new
+   * attempt; rate limits, stalls and `moveToDelayed` do not.
+   */
+  attempt: z.number().int().positive(),
   maxAttempts: z.number().int().positive(),
   /** On a failed attempt: whether BullMQ will run it again. */
   willRetry: z.boolean().optional(),

@@ -7,7 +7,7 @@ import { StatusEventSchema, type StatusEvent } from '../../shared/index.js';
  */
 export function measureSdkCost(events = 50_000): number {
   const base = { room: 'bench:0', epoch: 'e1', event: 'progress' as const, at: Date.now() };
-  const status = { jobId: 'j1', queue: 'bench', state: 'active' as const, attempt: 1, maxAttempts: 3, progress: 50, updatedAt: Date.now() };
+  const status = { jobId: 'j1', queue: 'bench', incarnation: 'i1', state: 'active' as const, attempt: 1, maxAttempts: 3, progress: 50, updatedAt: Date.now() };
   let state = { ...createRoomState(), epoch: 'e1' };
   const started = performance.now();
   for (let seq = 1; seq <= events; seq++) {

@@ -62,7 +62,7 @@ async function startProtocolServer(refuse: (auth: Record<string, unknown>) => Wi
         epoch: 'e1',
         seq: events.length + 1,
         event: state,
-        status: { jobId, queue: 'q', state, attempt: 1, maxAttempts: 1, updatedAt: Date.now() },
+        status: { jobId, queue: 'q', incarnation: 'i1', state, attempt: 1, maxAttempts: 1, updatedAt: Date.now() },
         at: Date.now(),
       };
       history.set(room, [...events, event]);

@@ -18,7 +18,7 @@ function ev(seq: number, jobId = 'j1', state: JobState = 'active', epoch = 'e1')
     epoch,
     seq,
     event: state === 'completed' ? 'completed' : 'active',
-    status: { jobId, queue: 'q', state, attempt: 1, maxAttempts: 1, updatedAt: seq },
+    status: { jobId, queue: 'q', incarnation: 'i1', state, attempt: 1, maxAttempts: 1, updatedAt: seq },
     at: 1_000 + seq,
   };
 }
@@ -172,7 +172,7 @@ describe('roomState', () => {
 describe('roomState after an epoch change', () => {
   it('shows a running job the new snapshot no longer has as unknown, and drops finished ones it does not list', async () => {
     const { applySubscribeAck, createRoomState } = await import('../../client/roomState.js');
-    const status = (jobId: string, state: 'active' | 'completed') => ({ jobId, queue: 'q', state, attempt: 1, maxAttempts: 1, updatedAt: 1 });
+    const status = (jobId: string, state: 'active' | 'completed') => ({ jobId, queue: 'q', incarnation: 'i1', state, attempt: 1, maxAttempts: 1, updatedAt: 1 });
     const event = (seq: number, jobId: string, state: 'active' | 'completed') => ({
       room: 'document:1', epoch: 'old', seq, event: state, status: status(jobId, state), at: 1,
     });

@@ -12,7 +12,7 @@ function ev(seq: number, jobId = 'j1', state: JobState = 'active', epoch = 'e1')
     epoch,
     seq,
     event: 'active',
-    status: { jobId, queue: 'q', state, attempt: 1, maxAttempts: 1, updatedAt: seq },
+    status: { jobId, queue: 'q', incarnation: 'i1', state, attempt: 1, maxAttempts: 1, updatedAt: seq },
     at: Date.now(),
   };
 }

@@ -12,6 +12,7 @@ const noGaps = { detected: 0, replayed: 0, resynced: 0, ranges: [] };
 const status = (jobId: string, state: JobStatus['state'] = 'completed'): JobStatus => ({
   jobId,
   queue: 'q',
+  incarnation: 'i1',
   state,
   attempt: 1,
   maxAttempts: 3,

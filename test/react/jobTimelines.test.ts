@@ -6,6 +6,7 @@ import type { JobStatus, StatusEvent } from '../../shared/index.js';
 const status = (jobId: string, state: JobStatus['state'], updatedAt: number, step?: string): JobStatus => ({
   jobId,
   queue: 'q',
+  incarnation: 'i1',
   state,
   attempt: 1,
   maxAttempts: 1,

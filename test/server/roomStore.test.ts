@@ -15,7 +15,7 @@ function store() {
 
 const body = (event: EventBody['event'], state: EventBody['status']['state'], attempt: number): EventBody => ({
   event,
-  status: { jobId: 'j1', queue: 'q', state, attempt, maxAttempts: 3, updatedAt: 1 },
+  status: { jobId: 'j1', queue: 'q', incarnation: 'i1', state, attempt, maxAttempts: 3, updatedAt: 1 },
   at: 1,
 });
 const ingest = (s: RoomStore, eventId: string | undefined, b: EventBody, watermark?: string) =>
