@@ -1,10 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { Redis, RedisOptions } from 'ioredis';
 import type { Server as IoServer, ServerOptions as IoServerOptions } from 'socket.io';
 import { z } from 'zod';
 import type { Channels } from './channels.js';
 import type { Projection } from './ingest/projection.js';
+import type { RedisSource } from './redisConnection.js';
 import type { SocketLimits } from './limits.js';
 import type { TokenIssuer } from './tokens.js';
 
@@ -33,8 +33,12 @@ export interface JobcastServerOptions<User> {
   httpServer?: HttpServer;
   /** An existing Socket.IO server to use instead of creating one. */
   io?: IoServer;
-  /** Redis connection: a URL, ioredis options, or an ioredis client (jobcast duplicates it; it never closes yours). */
-  redis: string | RedisOptions | Redis;
+  /**
+   * Redis connection: a `redis://` URL, ioredis options naming an address, or an ioredis `Redis`/`Cluster`
+   * from any copy of ioredis (recognised by its methods; jobcast duplicates it and never closes yours).
+   * Anything else is refused at start-up: jobcast never falls back to 127.0.0.1:6379.
+   */
+  redis: RedisSource;
   /** The BullMQ queues whose jobs are reported. */
   queues: string[];
   /**

@@ -2,18 +2,110 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './options.js';
 
 /**
+ * An ioredis client (`Redis` or `Cluster`) from any copy of ioredis: the app's own (often
+ * another major version) fails `instanceof` against jobcast's, so it is recognised by what it
+ * can do instead.
+ */
+export interface RedisClientLike {
+  duplicate(...args: never[]): unknown;
+  options: object;
+  status: string;
+  defineCommand(...args: never[]): unknown;
+}
+
+/** Where jobcast may get Redis from: a URL, ioredis options, or a client of any ioredis copy. */
+export type RedisSource = string | RedisOptions | RedisClientLike;
+
+const CLIENT_METHODS = ['duplicate', 'defineCommand', 'connect', 'disconnect', 'quit'] as const;
+
+/** True when `value` looks like an ioredis `Redis` or `Cluster`, whichever copy of ioredis made it. */
+export function isRedisClient(value: unknown): value is RedisClientLike {
+  if (value === null || typeof value !== 'object') return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    CLIENT_METHODS.every((method) => typeof candidate[method] === 'function') &&
+    typeof candidate.status === 'string' &&
+    typeof candidate.options === 'object' &&
+    candidate.options !== null
+  );
+}
+
+/** Keys that say where Redis is; options without any of them would silently mean 127.0.0.1:6379. */
+const ADDRESS_KEYS = ['host', 'port', 'path', 'sentinels'] as const;
+
+/** A short, password-free description of where a source points, for error messages and logs. */
+export function describeRedisSource(source: unknown): string {
+  if (typeof source === 'string') {
+    try {
+      const url = new URL(source);
+      return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    } catch {
+      return 'an unparsable URL';
+    }
+  }
+  if (isRedisClient(source)) {
+    const options = source.options as { host?: unknown; port?: unknown; path?: unknown };
+    return `an ioredis client (${typeof options.path === 'string' ? options.path : `${String(options.host ?? '?')}:${String(options.port ?? '?')}`})`;
+  }
+  return 'ioredis options';
+}
+
+/**
+ * Checks what the user gave for Redis without connecting: a URL, ioredis options that name an
+ * address, or an ioredis client. Anything else throws a TypeError that says what was expected,
+ * instead of ioredis quietly connecting to 127.0.0.1:6379.
+ */
+export function assertRedisSource(source: unknown, where = '`redis`'): asserts source is RedisSource {
+  if (typeof source === 'string') {
+    if (!/^rediss?:\/\//i.test(source)) throw new TypeError(`jobcast: ${where} must be a redis:// or rediss:// URL, got ${JSON.stringify(source.slice(0, 40))}`);
+    return;
+  }
+  if (isRedisClient(source)) return;
+  if (source === null || typeof source !== 'object') {
+    throw new TypeError(`jobcast: ${where} must be a Redis URL, ioredis options or an ioredis client, got ${source === null ? 'null' : typeof source}`);
+  }
+  const prototype = Object.getPrototypeOf(source) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) {
+    const name = (source as { constructor?: { name?: string } }).constructor?.name ?? 'an object';
+    throw new TypeError(
+      `jobcast: ${where} is a ${name} that is not an ioredis client (it needs duplicate(), defineCommand(), connect(), quit(), status and options); pass a Redis URL, ioredis options or an ioredis Redis/Cluster`,
+    );
+  }
+  if (!ADDRESS_KEYS.some((key) => (source as Record<string, unknown>)[key] !== undefined)) {
+    throw new TypeError(`jobcast: ${where} options name no address (host, port, path or sentinels); jobcast does not default to 127.0.0.1:6379`);
+  }
+}
+
+/**
  * Opens a connection of jobcast's own from what the user gave: a URL, options, or a client
  * (duplicated, so closing ours never closes theirs). `blocking` connections wait forever
  * for Redis instead of failing commands, as XREAD BLOCK and BullMQ require.
+ *
+ * A client from another copy of ioredis is duplicated by its own copy, so the connection is
+ * that copy's class: jobcast only uses the command API, which every ioredis 5 and 6 shares.
  */
-export function openRedis(source: string | RedisOptions | Redis, purpose: string, blocking = false, logger?: Logger): Redis {
+export function openRedis(source: RedisSource | Redis, purpose: string, blocking = false, logger?: Logger): Redis {
+  assertRedisSource(source);
   const overrides: RedisOptions = {
     connectionName: `jobcast:${purpose}`,
     ...(blocking ? { maxRetriesPerRequest: null } : {}),
   };
-  const client =
-    source instanceof Redis ? source.duplicate(overrides) : typeof source === 'string' ? new Redis(source, overrides) : new Redis({ ...source, ...overrides });
+  const client = isRedisClient(source)
+    ? duplicateClient(source, overrides)
+    : typeof source === 'string'
+      ? new Redis(source, overrides)
+      : new Redis({ ...source, ...overrides });
   // ioredis reconnects by itself; a connection error is worth a log line, never a crash.
   client.on('error', (error: Error) => logger?.warn({ err: error, connection: purpose }, 'Redis connection error'));
   return client;
+}
+
+/** `Redis#duplicate(options)` and `Cluster#duplicate(nodes, options)` take their overrides in different places. */
+function duplicateClient(source: RedisClientLike, overrides: RedisOptions): Redis {
+  const duplicate = source.duplicate as (...args: unknown[]) => Redis;
+  if ((source as { isCluster?: unknown }).isCluster === true) {
+    const redisOptions = (source.options as { redisOptions?: RedisOptions }).redisOptions ?? {};
+    return duplicate.call(source, undefined, { redisOptions: { ...redisOptions, ...overrides } });
+  }
+  return duplicate.call(source, overrides);
 }

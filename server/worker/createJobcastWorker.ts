@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions, type Processor, type WorkerOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { isRedisClient } from '../redisConnection.js';
 import { resolveWorkerIdentity } from './identity.js';
 import { withJobcast, type JobcastProcessor, type WithJobcastOptions } from './withJobcast.js';
 
@@ -59,7 +60,8 @@ export function createJobcastWorker<Data = any, Result = any>(
 
 /** BullMQ takes a client or options; a URL goes in as `{ url }`, which BullMQ hands to ioredis. */
 function toBullConnection(connection: string | RedisOptions | Redis): ConnectionOptions {
-  if (connection instanceof Redis) return connection;
+  // By its methods, not `instanceof`: the app's client may come from another copy of ioredis.
+  if (isRedisClient(connection)) return connection as ConnectionOptions;
   // Workers block on Redis: BullMQ requires commands that wait instead of failing.
   if (typeof connection === 'string') return { url: connection, maxRetriesPerRequest: null };
   // ioredis' options type and BullMQ's own description of it differ only in detail.
