@@ -36,9 +36,13 @@ const redisUrl = values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:637
 const openRedis = () => new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000, lazyConnect: false });
 
 async function main(): Promise<number> {
-  if (values.help || !command) {
+  if (values.help) {
     console.log(USAGE);
-    return command ? 0 : 2;
+    return 0;
+  }
+  if (!command) {
+    console.error(USAGE);
+    return 2;
   }
   if (command === 'tail' && args[0]) {
     const url = values.url ?? process.env.JOBCAST_URL ?? 'http://localhost:3000';
