@@ -3,11 +3,13 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Router } from 'express';
 import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, type StatusEvent } from '../shared/index.js';
-import { createEnqueue, type Enqueue } from './enqueue.js';
+import { createEnqueue, type Enqueue, type RouteJob, type RouteScheduler } from './enqueue.js';
 import { createHttpRouter } from './httpRouter.js';
-import { EventsReader, type ReaderHealth } from './ingest/eventsReader.js';
 import { Ingestor } from './ingest/ingestor.js';
-import { RouteTable } from './ingest/routing.js';
+import { QueueIngest, type ReaderHealth } from './ingest/queueIngest.js';
+import { QueueLease } from './ingest/queueLease.js';
+import { Reconciler } from './ingest/reconciler.js';
+import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, resolveServerOptions, silentLogger } from './options.js';
 import { openRedis } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
@@ -28,6 +30,10 @@ export interface JobcastServer {
   nodeId: string;
   /** Enqueue a job that reports to rooms, with jobcast's safe defaults. */
   enqueue: Enqueue;
+  /** Record the rooms of the next job added with this id, before a plain `queue.add(name, data, { jobId })`. */
+  routeJob: RouteJob;
+  /** Record the rooms of every job a BullMQ job scheduler adds. */
+  routeScheduler: RouteScheduler;
   /** Health of Redis and of each queue's reader. */
   health: () => Promise<{ ok: boolean; nodeId: string; redis: 'up' | 'down'; queues: Array<ReaderHealth & { workers: number | null }> }>;
   /**
@@ -35,7 +41,7 @@ export interface JobcastServer {
    * message, and refuses their subscribes to it for `revokeTtlMs`.
    */
   revoke: (userKey: string, room?: string) => Promise<void>;
-  /** Re-reads the open jobs of every queue from BullMQ and pushes any state the rooms missed. */
+  /** Asks the ingesting node to re-read every unfinished job from BullMQ and push any state the rooms missed. */
   reconcileAll: () => Promise<void>;
   /** Stops reading, closes sockets it created and its Redis connections. Safe to call twice. */
   close: () => Promise<void>;
@@ -43,6 +49,9 @@ export interface JobcastServer {
 
 /** How often one job's state may be re-checked against BullMQ because a subscriber saw it still running. */
 const STALE_CHECK_INTERVAL_MS = 5_000;
+
+/** How often the ingesting node checks that unfinished jobs still exist (drain, obliterate and clean write no per-job event). */
+const SWEEP_INTERVAL_MS = 2_000;
 
 /**
  * Creates the push server: reads each queue's BullMQ events, pushes public job status to
@@ -58,10 +67,10 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     historySize: knobs.historySize,
     historyTtlMs: knobs.historyTtlMs,
     snapshotJobs: knobs.snapshotJobs,
-    resultsKept: 10_000,
+    recordTtlMs: knobs.routeTtlMs,
     maxReplay: MAX_REPLAY_RANGE,
   });
-  const routes = new RouteTable(redis, keys, knobs.routeTtlMs);
+  const routes = new RouteBook(redis, keys, { ttlMs: knobs.routeTtlMs, streamKey: (queue) => `${knobs.bullPrefix}:${queue}:events` });
   const access = new RoomAccess(options.channels, logger, options.scopeOf);
 
   const ownsIo = !options.io;
@@ -83,61 +92,60 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   });
   const debugStats = new DebugStats();
   const metrics = new JobcastMetrics(queues);
-  // Each node emits only to its own sockets: every node ingests every event, and the store
-  // hands all of them the same cursor, so going through the adapter would deliver it N times.
-  const emit = (event: StatusEvent) => {
+  // One node ingests each queue (the lease holder) and broadcasts through the adapter, which
+  // reaches the sockets of every node; the cursor in each event lets clients drop repeats.
+  const broadcast = (event: StatusEvent) => {
     const target = socketRoom(event.room);
     const subscribers = io.of('/').adapter.rooms.get(target)?.size ?? 0;
     debugStats.recordEmit(event.room, event.seq, subscribers);
     metrics.emitted(subscribers);
-    io.local.to(target).emit(EVENTS.status, event);
+    io.to(target).emit(EVENTS.status, event);
   };
 
-  const ingestors = new Map(
-    queues.map((queue) => [
-      queue.name,
-      new Ingestor({
-        queue,
-        redis,
-        keys,
-        store,
-        routes,
-        projection: options.project?.[queue.name],
-        emit,
-        logger,
-        onUnrouted: (name, jobId, event) => debugStats.recordUnrouted(name, jobId, event),
-        expectedWorkerVersion: options.expectedWorkerVersion,
-        onIngested: (name, lifecycle, status, lagMs) => metrics.ingested(name, lifecycle, status, lagMs),
-      }),
-    ]),
-  );
-  const reconcileQueue = async (queue: string) => {
-    const ingestor = ingestors.get(queue)!;
-    for (const jobId of await store.openJobs(queue)) {
-      await ingestor.reconcile(jobId).catch((error) => logger.warn({ err: error, queue, jobId }, 'reconcile failed'));
-    }
+  const pipelines = queues.map((queue) => {
+    const ingestor = new Ingestor({
+      queue,
+      redis,
+      keys,
+      store,
+      projection: options.project?.[queue.name],
+      broadcast,
+      logger,
+      batchSize: knobs.readBatchSize,
+      onUnrouted: (name, jobId, event) => {
+        debugStats.recordUnrouted(name, jobId, event);
+        logger.warn({ queue: name, jobId, event }, 'job has no recorded rooms (add it with enqueue, or call routeJob before queue.add): not pushed');
+      },
+      expectedWorkerVersion: options.expectedWorkerVersion,
+      onIngested: (name, lifecycle, status, lagMs) => metrics.ingested(name, lifecycle, status, lagMs),
+      canary: process.env.JOBCAST_CANARY,
+    });
+    const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: SWEEP_INTERVAL_MS, logger });
+    const reader = new QueueIngest({
+      queue: queue.name,
+      nodeId: knobs.nodeId,
+      streamKey: queue.keys.events!,
+      cursorKey: keys.queueCursor(queue.name),
+      blocking: openRedis(options.redis, `events:${queue.name}`, true, logger),
+      redis,
+      lease: new QueueLease(redis, keys.queueLease(queue.name), knobs.leaseTtlMs),
+      leaseTtlMs: knobs.leaseTtlMs,
+      ingestor,
+      reconciler,
+      batchSize: knobs.readBatchSize,
+      blockMs: 1_000,
+      logger,
+    });
+    return { queue, reader, reconciler };
+  });
+  const readers = pipelines.map((pipeline) => pipeline.reader);
+  // Any node may ask; the ingesting node of the queue does the reading, in its read loop.
+  const requestChecks = async (queue: string, jobIds: string[]) => {
+    if (jobIds.length > 0) await redis.sadd(keys.queueChecks(queue), ...jobIds);
   };
   const reconcileEverything = async () => {
-    for (const queue of knobs.queues) await reconcileQueue(queue);
+    for (const queue of knobs.queues) await requestChecks(queue, await store.openJobs(queue));
   };
-  const readers = queues.map(
-    (queue) =>
-      new EventsReader({
-        queue: queue.name,
-        streamKey: queue.keys.events!,
-        cursorKey: keys.queueCursor(queue.name),
-        blocking: openRedis(options.redis, `events:${queue.name}`, true, logger),
-        redis,
-        batchSize: knobs.readBatchSize,
-        blockMs: 1_000,
-        onBatch: (events) => ingestors.get(queue.name)!.ingestBatch(events),
-        onGap: async (reason) => {
-          logger.warn({ queue: queue.name, reason }, 'events may have been missed; reconciling open jobs from BullMQ');
-          await reconcileQueue(queue.name);
-        },
-        logger,
-      }),
-  );
 
   const lastStaleCheck = new Map<string, number>();
   const reconcileStale = (events: StatusEvent[]) => {
@@ -147,7 +155,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       if ((lastStaleCheck.get(key) ?? 0) > now - STALE_CHECK_INTERVAL_MS) continue;
       lastStaleCheck.set(key, now);
       if (lastStaleCheck.size > 10_000) lastStaleCheck.delete(lastStaleCheck.keys().next().value as string);
-      ingestors.get(status.queue)?.reconcile(status.jobId).catch((error) => logger.warn({ err: error, jobId: status.jobId }, 'stale check failed'));
+      if (knobs.queues.includes(status.queue)) requestChecks(status.queue, [status.jobId]).catch((error) => logger.warn({ err: error, jobId: status.jobId }, 'stale check failed'));
     }
   };
 
@@ -180,7 +188,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     socket.once('disconnect', () => metrics.disconnected());
   });
 
-  const { enqueue, close: closeEnqueue } = createEnqueue({ redis, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
+  const { enqueue, routeJob, routeScheduler, close: closeEnqueue } = createEnqueue({ redis, keys, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
 
   const health: JobcastServer['health'] = async () => {
     const up = await redis.ping().then(
@@ -235,6 +243,8 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     router,
     nodeId: knobs.nodeId,
     enqueue,
+    routeJob,
+    routeScheduler,
     health,
     reconcileAll: reconcileEverything,
     revoke: (userKey, room) => sessions.revoke(userKey, room),

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { isValidRoomName } from '../shared/index.js';
-import { RouteTable, type JobcastJobData } from './ingest/routing.js';
+import { RouteBook, parseRoute, type JobcastJobData, type Route } from './ingest/routing.js';
 import { openRedis } from './redisConnection.js';
-import { createKeys } from './store/keys.js';
+import { createKeys, type Keys } from './store/keys.js';
 
 /** Options of one enqueue: where the job reports, plus any BullMQ job option. */
 export interface EnqueueOptions extends JobsOptions {
@@ -20,7 +20,28 @@ export interface EnqueuedJob {
   correlationId: string;
   /** Set when deduplication dropped this job: the id of the existing job that will do the work. */
   deduplicatedBy?: string;
+  /**
+   * Set when a job with this custom `jobId` existed already: BullMQ adds nothing then, and
+   * the existing job keeps its own rooms.
+   */
+  alreadyExists?: true;
 }
+
+/** Where a job reports: what `routeJob` records before a plain `queue.add`. */
+export interface RouteOptions {
+  /** Rooms that receive the job's status, e.g. `['document:42']`. */
+  rooms: string[];
+  /** Ties the job's logs, steps and status to the request that caused it. @default a new UUID */
+  correlationId?: string;
+  /** The job's `attempts` option, shown as `maxAttempts` once the job's record is gone. @default 1 */
+  maxAttempts?: number;
+}
+
+/** Records the rooms of the next job added to `queue` with `jobId` (call it right before `queue.add`). */
+export type RouteJob = (queue: string, jobId: string, options: RouteOptions) => Promise<{ queue: string; jobId: string; correlationId: string }>;
+
+/** Records the rooms of every job a BullMQ job scheduler adds (`queue.upsertJobScheduler(schedulerId, …)`). */
+export type RouteScheduler = (queue: string, schedulerId: string, options: RouteOptions) => Promise<void>;
 
 /**
  * jobcast's job defaults, chosen because BullMQ's own (one attempt, keep every job forever)
@@ -29,7 +50,10 @@ export interface EnqueuedJob {
 export const SAFE_JOB_DEFAULTS = {
   /** Transient faults get two more chances. */
   attempts: 3,
-  /** 1 s, 2 s, 4 s… with ±50 % jitter so failed jobs do not retry in lockstep. */
+  /**
+   * 1 s, 2 s, 4 s…; BullMQ's jitter shortens each delay to between 50 % and 100 % of it (Node
+   * workers apply it), so failed jobs do not retry in lockstep.
+   */
   backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
   /** Finished jobs are trimmed; their final status stays in the rooms' snapshots. */
   removeOnComplete: { age: 24 * 3600, count: 1_000 },
@@ -56,44 +80,119 @@ export type EnqueueWithLineage = <Data extends Record<string, unknown>>(
   lineage?: JobLineage,
 ) => Promise<EnqueuedJob>;
 
-/**
- * Makes the enqueue helper: stores the job → rooms route before adding the job (so even a
- * job removed on completion reaches its rooms), and names the rooms in `data.jobcast` too.
- */
-export function createEnqueue(args: { redis: Redis; routes: RouteTable; eventsMaxLen: number; bullPrefix?: string }): {
+/** How long enqueue waits for another enqueue of the same custom job id to finish. */
+const LOCK_WAIT_MS = 10_000;
+
+/** The helpers that attach rooms to jobs, built on one Redis connection. */
+export interface Enqueuer {
   enqueue: EnqueueWithLineage;
+  routeJob: RouteJob;
+  routeScheduler: RouteScheduler;
   close: () => Promise<void>;
-} {
+}
+
+/**
+ * Makes the enqueue helpers. A job's rooms are recorded before it is added, at the events
+ * stream's current position, and bound to the job when jobcast reads its `added` event: the
+ * job's own data may be gone by then (removeOnComplete), and its id may be reused later.
+ */
+export function createEnqueue(args: { redis: Redis; keys: Keys; routes: RouteBook; eventsMaxLen: number; bullPrefix?: string }): Enqueuer {
+  const { redis, keys, routes } = args;
   const queues = new Map<string, Queue>();
   const queueFor = (name: string) => {
     let queue = queues.get(name);
     if (!queue) {
       // Every Queue rewrites the events stream's max length when it starts: always pass ours.
-      queue = new Queue(name, { connection: args.redis, prefix: args.bullPrefix ?? 'bull', streams: { events: { maxLen: args.eventsMaxLen } } });
+      queue = new Queue(name, { connection: redis, prefix: args.bullPrefix ?? 'bull', streams: { events: { maxLen: args.eventsMaxLen } } });
       queue.on('error', () => undefined); // connection errors surface on add(), to the caller
       queues.set(name, queue);
     }
     return queue;
   };
+
   const enqueue: EnqueueWithLineage = async (queueName, name, data, options, lineage = {}) => {
     const { rooms, correlationId = randomUUID(), ...jobOptions } = options;
-    if (!Array.isArray(rooms) || rooms.length === 0) throw new TypeError('enqueue needs `rooms`, e.g. ["document:42"]');
-    const invalid = rooms.find((room) => !isValidRoomName(room));
-    if (invalid !== undefined) throw new TypeError(`Invalid room name ${JSON.stringify(invalid)}: rooms look like "type:id"`);
-    const jobId = jobOptions.jobId ?? randomUUID();
-    const routing: JobcastJobData = { ...lineage, rooms, correlationId };
-    await args.routes.set(queueName, jobId, { rooms, correlationId }, { open: true });
-    const job = await queueFor(queueName).add(name, { ...data, jobcast: routing }, { ...SAFE_JOB_DEFAULTS, ...jobOptions, jobId });
-    // With deduplication BullMQ hands back the job that already exists; ours is reported as deduplicated.
-    return job.id && job.id !== jobId
-      ? { queue: queueName, jobId, correlationId, deduplicatedBy: job.id }
-      : { queue: queueName, jobId, correlationId };
+    checkRooms(rooms);
+    if (jobOptions.jobId === undefined) {
+      // A fresh id cannot collide with another job: no lock needed.
+      return add(queueName, name, data, { rooms, correlationId, jobOptions: { ...jobOptions, jobId: randomUUID() }, lineage });
+    }
+    const jobId = jobOptions.jobId;
+    const release = await lock(queueName, jobId);
+    try {
+      if ((await redis.exists(queueFor(queueName).toKey(jobId))) === 1) return { queue: queueName, jobId, correlationId, alreadyExists: true };
+      // Two incarnations of one id get two timestamps, even within one millisecond.
+      const previous = parseRoute(await redis.hget(keys.job(queueName, jobId), 'route'))?.timestamp ?? 0;
+      const timestamp = Math.max(Date.now(), previous + 1);
+      return await add(queueName, name, data, { rooms, correlationId, jobOptions: { ...jobOptions, jobId, timestamp }, lineage });
+    } finally {
+      await release();
+    }
   };
+
+  async function add(
+    queueName: string,
+    name: string,
+    data: Record<string, unknown>,
+    args: { rooms: string[]; correlationId: string; jobOptions: JobsOptions & { jobId: string }; lineage: JobLineage },
+  ): Promise<EnqueuedJob> {
+    const { rooms, correlationId, lineage } = args;
+    const jobOptions = { ...SAFE_JOB_DEFAULTS, ...args.jobOptions, timestamp: args.jobOptions.timestamp ?? Date.now() };
+    const jobId = jobOptions.jobId;
+    const route: Route = { rooms, correlationId, maxAttempts: jobOptions.attempts ?? 1, timestamp: jobOptions.timestamp };
+    await routes.record(queueName, jobId, route);
+    let job;
+    try {
+      const routing: JobcastJobData = { ...lineage, rooms, correlationId };
+      job = await queueFor(queueName).add(name, { ...data, jobcast: routing }, jobOptions);
+    } catch (error) {
+      await routes.forget(queueName, jobId, route).catch(() => undefined);
+      throw error;
+    }
+    // With deduplication BullMQ hands back the job that already exists; ours is reported as deduplicated.
+    return job.id && job.id !== jobId ? { queue: queueName, jobId, correlationId, deduplicatedBy: job.id } : { queue: queueName, jobId, correlationId };
+  }
+
+  /** Serialises enqueues of one custom id, so a route is never recorded between another's record and add. */
+  async function lock(queueName: string, jobId: string): Promise<() => Promise<void>> {
+    const key = keys.enqueueLock(queueName, jobId);
+    const token = randomUUID();
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while ((await redis.set(key, token, 'PX', LOCK_WAIT_MS, 'NX')) !== 'OK') {
+      if (Date.now() > deadline) throw new Error(`enqueue: job id ${JSON.stringify(jobId)} of queue ${JSON.stringify(queueName)} is being enqueued by another call for too long`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return async () => {
+      if ((await redis.get(key)) === token) await redis.del(key);
+    };
+  }
+
+  const routeJob: RouteJob = async (queueName, jobId, options) => {
+    checkRooms(options.rooms);
+    if (typeof jobId !== 'string' || jobId.length === 0) throw new TypeError('routeJob needs the job id you will pass to queue.add');
+    const correlationId = options.correlationId ?? randomUUID();
+    const route: Route = { rooms: options.rooms, correlationId, ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}) };
+    await routes.record(queueName, jobId, route);
+    return { queue: queueName, jobId, correlationId };
+  };
+
+  const routeScheduler: RouteScheduler = async (queueName, schedulerId, options) => {
+    checkRooms(options.rooms);
+    const route: Route = { rooms: options.rooms, ...(options.correlationId ? { correlationId: options.correlationId } : {}), ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}) };
+    await routes.recordScheduler(queueName, schedulerId, route);
+  };
+
   const close = async () => {
     await Promise.all([...queues.values()].map((queue) => queue.close()));
     queues.clear();
   };
-  return { enqueue, close };
+  return { enqueue, routeJob, routeScheduler, close };
+}
+
+function checkRooms(rooms: unknown): asserts rooms is string[] {
+  if (!Array.isArray(rooms) || rooms.length === 0) throw new TypeError('enqueue needs `rooms`, e.g. ["document:42"]');
+  const invalid = rooms.find((room) => !isValidRoomName(room));
+  if (invalid !== undefined) throw new TypeError(`Invalid room name ${JSON.stringify(invalid)}: rooms look like "type:id"`);
 }
 
 export interface EnqueuerOptions {
@@ -110,19 +209,21 @@ export interface EnqueuerOptions {
 }
 
 /**
- * The enqueue helper for processes that do not run the jobcast server (an API server, a
+ * The enqueue helpers for processes that do not run the jobcast server (an API server, a
  * worker enqueueing follow-up jobs).
  * @example
- * const { enqueue, close } = createEnqueuer({ redis: process.env.REDIS_URL! });
+ * const { enqueue, routeJob, close } = createEnqueuer({ redis: process.env.REDIS_URL! });
  * await enqueue('summaries', 'summarize', { documentId: 42 }, { rooms: ['document:42'] });
  */
-export function createEnqueuer(options: EnqueuerOptions): { enqueue: EnqueueWithLineage; close: () => Promise<void> } {
+export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
   const redis = openRedis(options.redis, 'enqueue');
-  const routes = new RouteTable(redis, createKeys(options.keyPrefix ?? 'jobcast'), options.routeTtlMs ?? 604_800_000);
-  const helper = createEnqueue({ redis, routes, eventsMaxLen: options.eventsMaxLen ?? 10_000, bullPrefix: options.bullPrefix ?? 'bull' });
+  const keys = createKeys(options.keyPrefix ?? 'jobcast');
+  const bullPrefix = options.bullPrefix ?? 'bull';
+  const routes = new RouteBook(redis, keys, { ttlMs: options.routeTtlMs ?? 604_800_000, streamKey: (queue) => `${bullPrefix}:${queue}:events` });
+  const helper = createEnqueue({ redis, keys, routes, eventsMaxLen: options.eventsMaxLen ?? 10_000, bullPrefix });
   let closed: Promise<void> | undefined;
   return {
-    enqueue: helper.enqueue,
+    ...helper,
     close: () =>
       (closed ??= (async () => {
         await helper.close();

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { bearerToken, authenticateContext } from './auth.js';
 import { sendError } from './httpErrors.js';
+import { originPolicyOf, type OriginPolicy } from './origins.js';
 import type { Authenticate, Logger } from './options.js';
 import type { RoomAccess } from './roomAccess.js';
 import type { RoomStore } from './store/roomStore.js';
@@ -15,11 +16,20 @@ export interface HttpRouterDeps<User> {
   logger: Logger;
   metrics: Registry;
   sessions: Sessions<User>;
+  /** The Origin allowlist for CORS. @default the one `allowedOrigins` registered for these sessions */
+  origins?: OriginPolicy;
 }
 
-/** The HTTP side: `GET /health`, and `GET /rooms/:room` (a room's snapshot, authorized like a subscription). */
+/**
+ * The HTTP side: `GET /health`, and `GET /rooms/:room` (a room's snapshot, authorized like a
+ * subscription), with CORS for the origins in `allowedOrigins`.
+ */
 export function createHttpRouter<User>(deps: HttpRouterDeps<User>): Router {
   const router = Router();
+  // A page on another origin (a dev server on another port, the debug panel) may read the
+  // routes when its Origin is allowed: CORS headers and preflight from the socket allowlist.
+  const origins = deps.origins ?? originPolicyOf(deps.sessions);
+  if (origins) router.use((request, response, next) => origins.cors(request, response, next));
 
   router.get('/health', async (_request, response) => {
     const health = await deps.health();

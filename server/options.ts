@@ -90,6 +90,11 @@ export interface JobcastServerOptions<User> {
   maxBufferedPackets?: number;
   /** How often to check that Redis still has jobcast's data (a restart without persistence loses it). @default 5_000 */
   dataLossCheckMs?: number;
+  /**
+   * One node at a time ingests each queue's events, under a lease it renews every third of
+   * this; when it dies, another node takes over within about this long. @default 5_000
+   */
+  leaseTtlMs?: number;
   /** Socket.IO options when jobcast creates the server. */
   socket?: Partial<IoServerOptions>;
   /** Attach the Socket.IO Redis adapter when jobcast creates the server (for revocation and inspection across nodes). @default true */
@@ -126,6 +131,7 @@ const KnobsSchema = z.object({
     .default({}),
   maxBufferedPackets: z.number().int().min(10).default(1_000),
   dataLossCheckMs: z.number().int().min(100).default(5_000),
+  leaseTtlMs: z.number().int().min(300).default(5_000),
   nodeId: z.string().min(1).max(100).default(() => `node-${randomUUID().slice(0, 8)}`),
 });
 

@@ -2,6 +2,7 @@ import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import {
   EVENTS,
+  HeartbeatRequestSchema,
   RefreshRequestSchema,
   ReplayRequestSchema,
   SubscribeRequestSchema,
@@ -9,6 +10,8 @@ import {
   isTerminalStatus,
   type ErrorAck,
   type ErrorCode,
+  type HeartbeatAck,
+  type HeartbeatRoomState,
   type Hello,
   type StatusEvent,
   type SubscribeOk,
@@ -30,6 +33,12 @@ export const roomOfSocketRoom = (name: string) => (name.startsWith(SOCKET_ROOM_P
 
 /** Most events one replay request may ask for. */
 export const MAX_REPLAY_RANGE = 1_000;
+
+/**
+ * How long a heartbeat waits for the room cursors. The answer proves the connection alive, so
+ * a slow or unreachable Redis must not delay it: past this it goes out without cursors.
+ */
+export const HEARTBEAT_READ_TIMEOUT_MS = 1_000;
 
 export interface SocketHandlerDeps<User> {
   access: RoomAccess<User>;
@@ -118,6 +127,19 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
       return expiresAt === undefined ? { ok: true } : { ok: true, expiresAt };
     });
 
+    on(EVENTS.heartbeat, HeartbeatRequestSchema, async ({ rooms }): Promise<HeartbeatAck> => {
+      // Only rooms this socket is subscribed to get a cursor: another room's activity is not its business.
+      const read = Promise.all(
+        rooms.map(async ({ room }): Promise<HeartbeatRoomState> => {
+          if (!data.rooms.has(room)) return { room, subscribed: false };
+          const { epoch, seq } = await deps.store.cursorOf(room);
+          return epoch === undefined ? { room, subscribed: true } : { room, subscribed: true, epoch, seq };
+        }),
+      );
+      const states = await withinMs(HEARTBEAT_READ_TIMEOUT_MS, read);
+      return { ok: true, at: Date.now(), rooms: states ?? [] };
+    });
+
     on(EVENTS.replay, ReplayRequestSchema, async ({ room, epoch, after, to }) => {
       if (!data.rooms.has(room)) throw new JobcastError('NOT_SUBSCRIBED', `Subscribe to "${room}" before asking for its history.`);
       if (to <= after || to - after > MAX_REPLAY_RANGE) {
@@ -130,6 +152,13 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
       }
     });
   });
+}
+
+/** Resolves with `work`'s value, or undefined when it fails or takes longer than `ms`. */
+function withinMs<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

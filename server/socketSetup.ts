@@ -4,6 +4,7 @@ import type { Server } from 'socket.io';
 import { PROTOCOL_VERSION, type ErrorCode, type StatusEvent } from '../shared/index.js';
 import { authenticateContext, createAuthMiddleware, type SocketData } from './auth.js';
 import { JobcastError } from './errors.js';
+import { ORIGIN_REFUSAL, createOriginPolicy, registerOriginPolicy } from './origins.js';
 import { DEFAULT_SOCKET_LIMITS } from './limits.js';
 import type { JobcastMetrics } from './metrics.js';
 import type { Authenticate, JobcastServerOptions, Logger, ResolvedKnobs } from './options.js';
@@ -22,7 +23,7 @@ export function resolveAuthenticate<User>(options: JobcastServerOptions<User>): 
 
 /**
  * Everything between a browser and the rooms: the Origin check (in `allowRequest`, before
- * any WebSocket exists), handshake authentication with a per-user connection limit, live
+ * any WebSocket exists) with CORS for long-polling from the same allowlist, handshake authentication with a per-user connection limit, live
  * sessions (expiry, refresh, revoke), and the protocol handlers with their limits.
  */
 export function setupSockets<User>(args: {
@@ -48,15 +49,18 @@ export function setupSockets<User>(args: {
     logger.warn({ code, ...detail }, 'limit breached');
   };
 
-  if (options.allowedOrigins) {
-    const allowed = options.allowedOrigins;
-    const isAllowed = typeof allowed === 'function' ? allowed : (origin: string) => allowed.includes(origin);
+  const origins = options.allowedOrigins ? createOriginPolicy(options.allowedOrigins) : undefined;
+  if (origins) {
+    // CORS for Socket.IO's long-polling, from the same list that admits a WebSocket.
+    io.engine.use(origins.cors);
     const previous = io.engine.opts.allowRequest;
     io.engine.opts.allowRequest = (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
       const origin = request.headers.origin;
-      if (origin !== undefined && !isAllowed(origin)) {
+      if (!origins.allows(origin)) {
         breach('ORIGIN_NOT_ALLOWED', { origin });
-        return callback('ORIGIN_NOT_ALLOWED', false);
+        // Engine.IO answers 403 with the JSON body { code: 4, message: "ORIGIN_NOT_ALLOWED" }; let the refused page read it.
+        origins.exposeRefusal(request);
+        return callback(ORIGIN_REFUSAL, false);
       }
       if (previous) return previous(request, callback);
       callback(null, true);
@@ -122,5 +126,7 @@ export function setupSockets<User>(args: {
       };
     },
   });
+  // The router is built from these sessions: it finds the same allowlist for its CORS through them.
+  if (origins) registerOriginPolicy(sessions, origins);
   return sessions;
 }

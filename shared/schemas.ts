@@ -143,6 +143,15 @@ export const JobStatusSchema = z.object({
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 /**
+ * Why a `reconciled` status was read from BullMQ's state rather than built from an event:
+ * `stream-trimmed` and `redis-reconnected` mean events may have been skipped (intermediate
+ * states were not seen: count it as a gap); `vanished`: the job's record disappeared without
+ * a terminal event (`drain`, `obliterate`, `clean`); `checked`: a subscriber or an operator asked.
+ */
+export const ReconcileReasonSchema = z.enum(['stream-trimmed', 'redis-reconnected', 'vanished', 'checked']);
+export type ReconcileReason = z.infer<typeof ReconcileReasonSchema>;
+
+/**
  * One status update pushed to a room. `seq` is the room's cursor: assigned once per
  * event across all server nodes, strictly increasing within an `epoch`.
  */
@@ -154,6 +163,8 @@ export const StatusEventSchema = z.object({
   status: JobStatusSchema,
   /** When the server ingested the event (epoch ms): lets a client measure delivery latency. */
   at: z.number(),
+  /** On a `reconciled` event: why. */
+  reason: ReconcileReasonSchema.optional(),
 });
 export type StatusEvent = z.infer<typeof StatusEventSchema>;
 

@@ -1,6 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StatusEvent } from '../../shared/index.js';
+import { parseRoute } from '../ingest/routing.js';
 import { createKeys } from '../store/keys.js';
 import { formatStatusLine } from './tail.js';
 
@@ -16,8 +17,8 @@ export async function describeJob(options: { redis: Redis; queue: string; jobId:
   try {
     const lines: string[] = [];
     const job = await Job.fromId(queue, options.jobId);
-    const route = await options.redis.get(keys.route(options.queue, options.jobId));
-    const rooms: string[] = route ? ((JSON.parse(route) as { rooms?: string[] }).rooms ?? []) : [];
+    const route = parseRoute(await options.redis.hget(keys.job(options.queue, options.jobId), 'route'));
+    const rooms: string[] = route?.rooms ?? [];
     if (job) {
       lines.push(`job ${options.queue}/${job.id} "${job.name}": ${await job.getState()}, attempts ${job.attemptsMade}/${job.opts.attempts ?? 1}`);
       if (job.failedReason) lines.push(`failed reason: ${job.failedReason}`);
@@ -25,10 +26,12 @@ export async function describeJob(options: { redis: Redis; queue: string; jobId:
     } else {
       lines.push(`job ${options.queue}/${options.jobId}: not in BullMQ (removed, or never existed)`);
     }
-    lines.push(rooms.length > 0 ? `rooms: ${rooms.join(', ')}` : 'rooms: none recorded (the job names no room, so nothing was pushed)');
+    lines.push(rooms.length > 0 ? `rooms: ${rooms.join(', ')}` : 'rooms: none recorded (add jobs with enqueue, or call routeJob before queue.add): nothing was pushed');
     if (rooms[0]) {
       const members = await options.redis.zrange(keys.roomHistory(rooms[0]), 0, -1);
-      const events = members.map((member) => JSON.parse(member) as StatusEvent).filter((event) => event.status.jobId === options.jobId);
+      const events = members
+        .map((member) => JSON.parse(member) as StatusEvent)
+        .filter((event) => event.status.queue === options.queue && event.status.jobId === options.jobId);
       lines.push(events.length > 0 ? `timeline in ${rooms[0]}:` : `no events of this job left in ${rooms[0]}'s history`);
       for (const event of events) lines.push(`  ${formatStatusLine(event)}`);
     }

@@ -1,42 +1,35 @@
-import type { Job } from 'bullmq';
+import type { JobFacts } from './jobFacts.js';
 import {
   JobProgressSchema,
   LIFTED_PROGRESS_KEYS,
-  LifecycleEventSchema,
   WorkerProgressSchema,
   type JobWarning,
   type JobState,
+  type JobStep,
   type JobStatus,
   type LifecycleEvent,
   type PublicFailure,
 } from '../../shared/index.js';
 import type { Logger } from '../options.js';
+import { attemptOf } from './attempts.js';
 import { DEFAULT_FAILURE, type Projection, type ProjectionContext } from './projection.js';
 import type { Route } from './routing.js';
+import { streamIdTime, type StreamEvent } from './streamEvent.js';
 
-/** One entry of BullMQ's events stream, as read. */
-export interface StreamEvent {
-  id: string;
-  name: string;
-  fields: Record<string, string>;
-}
-
-/**
- * BullMQ events that concern one job: every lifecycle event but jobcast's own (`retrying` is
- * derived from `delayed`/`waiting`, `reconciled` from BullMQ's state). Queue-wide events
- * (drained, paused, cleaned…) are not pushed.
- */
-export const JOB_EVENTS: ReadonlySet<string> = new Set(
-  LifecycleEventSchema.options.filter((event) => event !== 'retrying' && event !== 'reconciled'),
-);
+export type { StreamEvent } from './streamEvent.js';
 
 export interface BuildInput extends WarningContext {
   queue: string;
   jobId: string;
+  incarnation: string;
   event: StreamEvent;
-  /** The job as read after the event; undefined when it was already removed. */
-  job: Job | undefined;
-  /** The job's last public status, used for what a removed job can no longer tell. */
+  /** The job's record when it is this incarnation's, else undefined (removed, or not read). */
+  job: JobFacts | undefined;
+  /** True when `job` is the state right after `event` (no later event of the job happened before the read). */
+  exact: boolean;
+  /** The job's next event, when already read. */
+  next?: StreamEvent | undefined;
+  /** This incarnation's last public status, for what the event and record do not tell. */
   previous: JobStatus | undefined;
   route: Route;
   projection: Projection | undefined;
@@ -57,38 +50,37 @@ export interface WarningContext {
  */
 export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; status: JobStatus } {
   const { event, job, previous } = input;
-  const { lifecycle, state } = classify(event, job);
-  const failedAttempt = job !== undefined && job.attemptsMade > 0 && Boolean(job.failedReason);
+  const attempt = attemptOf(input);
+  const retried = attempt > (previous?.attempt ?? 1);
+  const { lifecycle, state } = classify(event, job, retried);
   const status: JobStatus = {
     jobId: input.jobId,
     queue: input.queue,
+    incarnation: input.incarnation,
     state,
-    attempt: job ? Math.max(job.attemptsStarted ?? 0, job.attemptsMade) : attemptOfRemovedJob(lifecycle, previous),
-    maxAttempts: Math.max(1, job?.opts.attempts ?? previous?.maxAttempts ?? 1),
+    attempt,
+    maxAttempts: Math.max(1, job?.opts.attempts ?? input.route.maxAttempts ?? previous?.maxAttempts ?? 1),
     updatedAt: input.now,
   };
-  const name = job?.name ?? previous?.name;
+  const name = job?.name ?? event.fields.name ?? previous?.name;
   if (name !== undefined) status.name = name;
   const correlationId = input.route.correlationId ?? previous?.correlationId;
   if (correlationId !== undefined) status.correlationId = correlationId;
-  copyTimes(status, job, previous);
-  // Without the job (removed, or not read again), a finish happened when BullMQ wrote the event.
-  if (!job && !status.finishedAt && (state === 'completed' || state === 'failed')) {
-    const writtenAt = Number(event.id.split('-')[0]);
-    if (Number.isFinite(writtenAt) && writtenAt > 0) status.finishedAt = writtenAt;
-  }
+  copyTimes(status, event, job, previous);
 
-  const progress = event.name === 'progress' ? parseJson(event.fields.data) : (job?.progress ?? previous?.progress);
+  // A record read after later events may hold a later progress: only an exact read replaces the last one.
+  const progress =
+    event.name === 'progress' ? parseJson(event.fields.data) : job && (input.exact || !previous) ? job.progress : previous?.progress;
   applyProgress(status, progress, previous);
 
-  if (lifecycle === 'retrying' || (state === 'delayed' && failedAttempt)) status.willRetry = true;
+  if (lifecycle === 'retrying') status.willRetry = true;
   if (state === 'delayed') {
     const due = Number(event.fields.delay);
     if (Number.isFinite(due) && due > 0) status.nextAttemptAt = due;
   }
   const context: ProjectionContext = { queue: input.queue, jobId: input.jobId, name, event: lifecycle, data: job?.data };
   if (state === 'failed' || status.willRetry) {
-    status.failure = publicFailure(job?.failedReason ?? event.fields.failedReason ?? '', context, input.projection, status);
+    status.failure = publicFailure(event.fields.failedReason ?? job?.failedReason ?? '', context, input.projection, status);
     if (state === 'failed') status.willRetry = false;
   }
   if (state === 'deduplicated' && event.fields.jobId) status.deduplicatedBy = event.fields.jobId;
@@ -100,33 +92,17 @@ export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; sta
   return { lifecycle, status };
 }
 
-/**
- * A removed job can no longer say how many attempts it made: infer it from the event.
- * A finish implies at least one attempt; a start after a non-active state implies one more.
- */
-function attemptOfRemovedJob(lifecycle: LifecycleEvent, previous: JobStatus | undefined): number {
-  const before = previous?.attempt ?? 0;
-  if (lifecycle === 'active' && previous?.state !== 'active') return before + 1;
-  if (lifecycle === 'completed' || lifecycle === 'failed' || lifecycle === 'retries-exhausted') return Math.max(before, 1);
-  return before;
-}
-
-function classify(event: StreamEvent, job: Job | undefined): { lifecycle: LifecycleEvent; state: JobState } {
-  const failedAttempt = job !== undefined && job.attemptsMade > 0 && Boolean(job.failedReason);
+function classify(event: StreamEvent, job: JobFacts | undefined, retried: boolean): { lifecycle: LifecycleEvent; state: JobState } {
   switch (event.name) {
     case 'added':
       return { lifecycle: 'added', state: (job?.opts.delay ?? 0) > 0 ? 'delayed' : 'waiting' };
     case 'waiting':
-      // BullMQ writes no "failed" event for an attempt that will be retried at once: it moves the job back to wait.
-      return event.fields.prev === 'active' && failedAttempt
-        ? { lifecycle: 'retrying', state: 'waiting' }
-        : { lifecycle: 'waiting', state: 'waiting' };
+      // BullMQ writes no "failed" event for an attempt it retries: it moves the job back to wait or delayed.
+      return retried ? { lifecycle: 'retrying', state: 'waiting' } : { lifecycle: 'waiting', state: 'waiting' };
     case 'delayed':
-      return failedAttempt ? { lifecycle: 'retrying', state: 'delayed' } : { lifecycle: 'delayed', state: 'delayed' };
+      return retried ? { lifecycle: 'retrying', state: 'delayed' } : { lifecycle: 'delayed', state: 'delayed' };
     case 'progress':
       return { lifecycle: 'progress', state: 'active' };
-    case 'retries-exhausted':
-      return { lifecycle: 'retries-exhausted', state: 'failed' };
     case 'waiting-children':
     case 'active':
     case 'stalled':
@@ -136,14 +112,17 @@ function classify(event: StreamEvent, job: Job | undefined): { lifecycle: Lifecy
     case 'deduplicated':
       return { lifecycle: event.name, state: event.name };
     default:
-      throw new Error(`Not a job event: ${event.name}`);
+      throw new Error(`Not a pushed job event: ${event.name}`);
   }
 }
 
-function copyTimes(status: JobStatus, job: Job | undefined, previous: JobStatus | undefined) {
-  const enqueuedAt = job?.timestamp ?? previous?.enqueuedAt;
-  const startedAt = job?.processedOn ?? previous?.startedAt;
-  const finishedAt = job?.finishedOn ?? previous?.finishedAt;
+/** Times come from the events' ids (Redis's clock) where an event marks them, else from the record. */
+function copyTimes(status: JobStatus, event: StreamEvent, job: JobFacts | undefined, previous: JobStatus | undefined) {
+  const at = streamIdTime(event.id);
+  const written = Number.isFinite(at) && at > 0 ? at : undefined;
+  const enqueuedAt = job?.timestamp ?? previous?.enqueuedAt ?? (event.name === 'added' ? written : undefined);
+  const startedAt = event.name === 'active' ? (written ?? job?.processedOn) : (previous?.startedAt ?? job?.processedOn);
+  const finishedAt = status.state === 'completed' || status.state === 'failed' ? (written ?? job?.finishedOn) : undefined;
   if (enqueuedAt) status.enqueuedAt = enqueuedAt;
   if (startedAt) status.startedAt = startedAt;
   if (finishedAt) status.finishedAt = finishedAt;
@@ -166,7 +145,9 @@ function applyProgress(status: JobStatus, raw: unknown, previous: JobStatus | un
   // BullMQ starts every job at progress 0: leave that out until the worker reports something.
   if (parsed.success && !(progress === 0 && previous?.progress === undefined)) status.progress = parsed.data;
   const fields = lifted?.success ? lifted.data : undefined;
-  const step = fields?.step ?? previous?.step;
+  // The step of an earlier attempt is not what this attempt is doing.
+  const carried = previous?.step && (previous.step.attempt === undefined || previous.step.attempt === status.attempt) ? previous.step : undefined;
+  const step = fields?.step ?? carried;
   const steps = fields?.steps ?? previous?.steps;
   const worker = fields?.worker ?? previous?.worker;
   const traceId = fields?.traceId ?? previous?.traceId;
@@ -204,13 +185,17 @@ function publicFailure(reason: string, context: ProjectionContext, projection: P
 
 /**
  * Names the step that failed and the last one that completed, from the worker helpers'
- * timeline. A failed step of an earlier attempt is not this attempt's failure.
+ * timeline, within the attempt that failed: a step of another attempt is not its story.
  */
 function withSteps(failure: PublicFailure, status: JobStatus): PublicFailure {
   const result = { ...failure };
-  const step = status.step;
-  if (step?.status === 'failed' && (step.attempt === undefined || step.attempt >= status.attempt)) result.step = step.name;
-  const lastCompleted = status.steps?.findLast((step) => step.status === 'completed' || step.status === 'skipped');
+  // A retrying status already counts the next attempt; the failure is the one before it.
+  const failedAttempt = status.state === 'failed' ? status.attempt : status.attempt - 1;
+  const ofAttempt = (step: JobStep) => step.attempt === undefined || step.attempt === failedAttempt;
+  const timeline = [...(status.steps ?? []), ...(status.step ? [status.step] : [])];
+  const failedStep = timeline.findLast((step) => step.status === 'failed' && ofAttempt(step));
+  if (failedStep) result.step = failedStep.name;
+  const lastCompleted = timeline.findLast((step) => (step.status === 'completed' || step.status === 'skipped') && ofAttempt(step));
   if (lastCompleted) result.lastCompletedStep = lastCompleted.name;
   return result;
 }

@@ -1,174 +1,220 @@
-import { Job, type Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isTerminalStatus, type JobStatus, type StatusEvent } from '../../shared/index.js';
+import { isTerminalStatus, type JobStatus, type ReconcileReason, type StatusEvent } from '../../shared/index.js';
 import type { Logger } from '../options.js';
-import type { RoomStore } from '../store/roomStore.js';
-import { JOB_EVENTS, buildStatus, type StreamEvent } from './buildStatus.js';
-import { readJobSnapshot } from './jobSnapshot.js';
-import type { Projection } from './projection.js';
-import type { Route, RouteTable } from './routing.js';
+import type { AppendInput, EventBody, RoomStore } from '../store/roomStore.js';
 import type { Keys } from '../store/keys.js';
+import { buildStatus } from './buildStatus.js';
+import { readBatchContext, type BatchContext } from './batchContext.js';
+import type { JobFacts } from './jobFacts.js';
+import { bindAtStart, bindLate, isOtherIncarnation, type JobRecord } from './jobRecord.js';
+import type { Projection } from './projection.js';
+import { compareStreamIds, startsIncarnation, streamIdTime, subjectOf, type StreamEvent } from './streamEvent.js';
 
-/** Delivers an ingested event to this node's own sockets in its room. */
-export type LocalEmit = (event: StatusEvent) => void;
+/** Delivers an appended event to every subscriber of its room, on every node. */
+export type Broadcast = (event: StatusEvent) => void;
 
 export interface IngestorOptions {
   queue: Queue;
   redis: Redis;
   store: RoomStore;
-  routes: RouteTable;
-  projection: Projection | undefined;
-  emit: LocalEmit;
-  logger: Logger;
   keys: Keys;
+  projection: Projection | undefined;
+  broadcast: Broadcast;
+  logger: Logger;
+  batchSize: number;
   /** The worker version this server expects (flags STALE_WORKER). */
   expectedWorkerVersion?: string | undefined;
-  /** Told about each event this node ingested first (not one another node had), with its lag from BullMQ. */
+  /** Told about each event ingested, with its lag from BullMQ. */
   onIngested?: (queue: string, lifecycle: StatusEvent['event'], status: JobStatus, lagMs: number | undefined) => void;
-  /** Told about each event that no room listens to, for the debug views. */
+  /** Told once per incarnation whose rooms are unknown, for the debug views and the log. */
   onUnrouted?: (queue: string, jobId: string, event: string) => void;
+  /** Test-only fault: `stale-route` keeps a job id's first route forever (the conformance suite must catch it). */
+  canary?: string | undefined;
 }
 
-const ADVANCE_CURSOR = `
-local current = redis.call('GET', KEYS[1])
-local function parts(id) local m, s = string.match(id, '^(%d+)-(%d+)$'); return tonumber(m), tonumber(s) end
-if current then
-  local cm, cs = parts(current)
-  local nm, ns = parts(ARGV[1])
-  if cm and nm and (nm < cm or (nm == cm and ns <= cs)) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1])
-return 1
-`;
-
-interface Prepared {
-  event: StreamEvent;
-  jobId: string;
-  route: Route;
-  job: Job | undefined;
-  /** The room's last status of the job, read when neither the job nor a recent status is at hand. */
-  stored: JobStatus | undefined;
-  workersListening: number | undefined;
+/** Thrown when a write found that another node holds the queue's lease now. */
+export class LeaseLostError extends Error {
+  constructor(queue: string) {
+    super(`Another node ingests queue "${queue}" now`);
+    this.name = 'LeaseLostError';
+  }
 }
 
-/** Jobs whose last status each ingestor keeps in memory. */
-const RECENT_JOBS = 20_000;
+/** Job records a node keeps in memory while it holds a queue's lease. */
+const CACHED_RECORDS = 50_000;
 
 /** How long a count of the workers listening on a queue is trusted (it costs a CLIENT LIST). */
 const WORKER_COUNT_TTL_MS = 2_000;
 
 /**
- * One queue's ingestion: stream event → routed rooms → public status → room store → this
- * node's sockets. Every node runs one per queue; the store makes the cursor exactly-once,
- * and each node emits only to its own sockets, so a client gets each event once.
+ * One queue's ingestion, run only by the node that holds the queue's lease: each batch of
+ * stream events, in stream order, becomes public statuses appended to the routed rooms and
+ * broadcast. Reads for a batch take one round trip (batchContext.ts); each status is one
+ * atomic, fenced script call (roomStore.append), pipelined.
  */
 export class Ingestor {
   readonly #options: IngestorOptions;
-  readonly #keys: Keys;
-  readonly #recent = new Map<string, JobStatus>();
-  readonly #redis: Redis & { jobcastAdvanceCursor(key: string, id: string): Promise<number> };
+  readonly #records = new Map<string, JobRecord>();
+  #token: string | undefined;
+  #workers: { count: Promise<number | undefined>; at: number } | undefined;
 
   constructor(options: IngestorOptions) {
     this.#options = options;
-    this.#keys = options.keys;
-    options.redis.defineCommand('jobcastAdvanceCursor', { lua: ADVANCE_CURSOR, numberOfKeys: 1 });
-    this.#redis = options.redis as IngestorOptions['redis'] & { jobcastAdvanceCursor(key: string, id: string): Promise<number> };
   }
 
-  /**
-   * Ingests a batch: job reads run in parallel; each job's statuses are built and appended in
-   * stream order (its previous status is the one built just before), while jobs do not wait
-   * for one another. A job's hash is not read again for a progress event, or for the
-   * completion of a job this node saw start: the event and the previous status hold all the
-   * status needs (a Redis round trip saved on the most frequent events).
-   */
+  /** Starts a lease term: what was cached under an earlier one may be stale. */
+  begin(leaseToken: string): void {
+    this.#token = leaseToken;
+    this.#records.clear();
+  }
+
+  /** Ingests a batch of stream events, then moves the queue's stored position past it. */
   async ingestBatch(events: StreamEvent[]): Promise<void> {
-    const running = new Map<string, boolean>();
-    const plans = coalesceProgress(events).map((event) => {
-      const jobId = subjectOf(event);
-      if (!JOB_EVENTS.has(event.name) || !jobId) return undefined;
-      const wasRunning = running.get(jobId) ?? this.#recent.get(jobId)?.state === 'active';
-      const known = running.has(jobId) || this.#recent.has(jobId);
-      const readJob = event.name !== 'deduplicated' && !(known && (event.name === 'progress' || (event.name === 'completed' && wasRunning)));
-      running.set(jobId, event.name === 'active' || event.name === 'progress');
-      return { event, jobId, readJob };
-    });
-    // One route lookup per job and batch: an event that does not read its job (a completion
-    // right after its start, in the same batch) must not race the read that finds its rooms.
-    const routes = new Map<string, Promise<Route | undefined>>();
-    // Each job's events are built and appended in stream order, one after the other; different
-    // jobs do not wait for each other, so a completion never waits on another job's read.
-    const chains = new Map<string, Promise<void>>();
-    for (const plan of plans) {
-      if (!plan) continue;
-      const preparing = this.#prepare(plan, routes);
-      const previousStep = chains.get(plan.jobId) ?? Promise.resolve();
-      chains.set(
-        plan.jobId,
-        previousStep.then(async () => {
-          const item = await preparing;
-          if (!item) return;
-          const { status, lifecycle } = buildStatus({
-            queue: this.#options.queue.name,
-            jobId: item.jobId,
-            event: item.event,
-            job: item.job,
-            previous: this.#recent.get(item.jobId) ?? item.stored,
-            route: item.route,
-            projection: this.#options.projection,
-            now: Date.now(),
-            logger: this.#options.logger,
-            expectedWorkerVersion: this.#options.expectedWorkerVersion,
-            workersListening: item.workersListening,
-          });
-          this.#remember(item.jobId, status);
-          await this.#appendStatus(item.jobId, item.route, lifecycle, status, item.event.id);
-        }),
-      );
-    }
-    await Promise.all(chains.values());
-    // The stored position moves once the whole batch is in: a node that dies mid-batch reads it
-    // again on restart, and the per-job check in the store skips what was already ingested.
     const lastId = events[events.length - 1]?.id;
-    if (lastId) await this.#redis.jobcastAdvanceCursor(this.#keys.queueCursor(this.#options.queue.name), lastId);
+    if (!lastId) return;
+    const kept = coalesceProgress(events);
+    const context = await readBatchContext({ ...this.#options, events: kept, lastId, cached: this.#records });
+    const writes: Array<{ input: AppendInput; lifecycle?: StatusEvent['event'] }> = [];
+    for (const event of kept) {
+      const jobId = subjectOf(event);
+      if (jobId === undefined) continue;
+      const input = await this.#ingestEvent(event, jobId, context);
+      if (input) writes.push(input);
+    }
+    await this.#write(writes.map((write) => write.input));
+    if (!(await this.#options.store.advanceCursor(this.#leaseToken(), this.#options.queue.name, lastId))) {
+      throw new LeaseLostError(this.#options.queue.name);
+    }
   }
 
   /**
-   * Pushes a job's real state, read from BullMQ, when it differs from what its rooms last saw
-   * (after a trimmed stream, a Redis reconnect, or a subscribe that found a stale state).
-   * A job that is gone without a terminal event becomes `unknown`, never "active" forever.
+   * Pushes the real state of jobs whose events may not tell it (after a trimmed stream, for a
+   * job that vanished without a terminal event, or when asked). `read` reads each job's
+   * facts (and BullMQ state when known) at the same instant as the stream's newest id: when
+   * that id is past what was ingested, events are still on their way and nothing is done
+   * (false), so a reconciled state never overtakes an unread event.
    */
-  async reconcile(jobId: string): Promise<void> {
-    const { queue, logger, store } = this.#options;
-    // The job, its state and the stream position in one instant: events up to that position
-    // are reflected in the state, so the store drops any of them still on their way.
-    const { job, state, streamPosition: asOf } = await readJobSnapshot(this.#redis, queue, jobId);
-    const route = await this.#options.routes.get(queue.name, jobId, job?.data);
-    if (!route) return;
-    const previous = await store.lastEventOf(route.rooms[0]!, queue.name, jobId);
-    let status: JobStatus | undefined;
-    if (!job) {
-      // Gone between the two reads: its own events will say what happened.
-      if (state !== 'missing') return;
-      if (previous && !isTerminalStatus(previous.status)) status = { ...previous.status, state: 'unknown', updatedAt: Date.now() };
-    } else {
-      const synthetic = syntheticEvent(state, job);
-      if (synthetic) {
-        const input = { queue: queue.name, jobId, event: synthetic, job, previous: previous?.status, route };
-        const expectedWorkerVersion = this.#options.expectedWorkerVersion;
-        status = buildStatus({ ...input, projection: this.#options.projection, now: Date.now(), logger, expectedWorkerVersion }).status;
-      }
+  async reconcile(args: {
+    jobIds: string[];
+    reason: ReconcileReason;
+    position: string | undefined;
+    read: (jobIds: string[]) => Promise<{ newest: string | undefined; jobs: Map<string, { facts: JobFacts | undefined; state: string | undefined }> }>;
+  }): Promise<boolean> {
+    const { newest, jobs } = await args.read(args.jobIds);
+    if (newest && (!args.position || compareStreamIds(newest, args.position) > 0)) return false;
+    const records = await this.#loadRecords(args.jobIds);
+    const writes: AppendInput[] = [];
+    for (const jobId of args.jobIds) {
+      const record = records.get(jobId);
+      const read = jobs.get(jobId);
+      if (!record?.route || !record.status || isTerminalStatus(record.status) || !read) continue;
+      const status = reconciledStatus(record, read, this.#options, jobId);
+      if (!status) continue;
+      const body: EventBody = { event: 'reconciled', status, at: Date.now(), reason: read.facts ? args.reason : 'vanished' };
+      record.status = status;
+      writes.push({ queue: this.#options.queue.name, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes: [] });
+      this.#options.logger.info({ queue: this.#options.queue.name, jobId, to: status.state, reason: body.reason }, 'reconciled job state from BullMQ');
     }
-    if (!status || (previous && previous.status.state === status.state && previous.status.attempt === status.attempt)) return;
-    // Several nodes may reconcile the same job at once: the first to mark it appends the correction.
-    const mark = this.#keys.reconcileMark(queue.name, jobId, `${status.state}:${status.attempt}:${previous?.seq ?? 0}`);
-    if ((await this.#redis.set(mark, '1', 'PX', 60_000, 'NX')) !== 'OK') return;
-    logger.info({ queue: queue.name, jobId, from: previous?.status.state, to: status.state }, 'reconciled job state from BullMQ');
-    this.#remember(jobId, status);
-    await this.#appendStatus(jobId, route, 'reconciled', status, undefined, asOf);
+    await this.#write(writes);
+    return true;
   }
 
-  #workers: { count: Promise<number | undefined>; at: number } | undefined;
+  /** Decides what one event does; returns the write it needs, or undefined. */
+  async #ingestEvent(event: StreamEvent, jobId: string, context: BatchContext): Promise<{ input: AppendInput } | undefined> {
+    const queue = this.#options.queue.name;
+    let record = this.#records.get(jobId) ?? context.records.get(jobId);
+    if (record?.lastEventId && compareStreamIds(event.id, record.lastEventId) <= 0) return undefined; // ingested before a restart
+    if (event.name === 'retries-exhausted') return undefined; // the `failed` before it was the final failure
+    const facts = context.facts.get(jobId);
+    let consumedRoutes: string[] = [];
+    if (startsIncarnation(event) && !(this.#options.canary === 'stale-route' && record?.route)) {
+      const binding = bindAtStart({ jobId, startedAt: event.id, versions: context.versions.get(jobId) ?? {}, schedulerRoute: context.schedulerRoutes.get(jobId) });
+      record = { incarnation: event.id, lastEventId: undefined, route: binding.route, status: undefined };
+      consumedRoutes = binding.consumed;
+    } else if (!record || isOtherIncarnation(record, facts)) {
+      // Its start was not read: only a route that names the job's own timestamp is taken.
+      const versions = context.versions.get(jobId) ?? (await this.#options.redis.hgetall(this.#options.keys.routeVersions(queue, jobId)));
+      const binding = bindLate({ versions, facts });
+      record = { incarnation: facts ? `t${facts.timestamp}` : `s${event.id}`, lastEventId: undefined, route: binding.route, status: undefined };
+      consumedRoutes = binding.consumed;
+    }
+    const isNew = record.lastEventId === undefined;
+    record.lastEventId = event.id;
+    this.#remember(jobId, record);
+    if (!record.route) {
+      if (isNew) this.#options.onUnrouted?.(queue, jobId, event.name);
+      // Written once per incarnation, so a restart knows its later events are unrouted too.
+      return isNew ? { input: { queue, jobId, eventId: event.id, incarnation: record.incarnation, route: undefined, body: undefined, consumedRoutes } } : undefined;
+    }
+    // The record read is this incarnation's when it carries the timestamp the route names, or,
+    // for a route without one, when no new incarnation of the id started after this event.
+    const stamp = record.route.timestamp;
+    const own = facts && (stamp !== undefined ? facts.timestamp === stamp : context.isSameIncarnation(jobId, event)) ? facts : undefined;
+    const { lifecycle, status } = buildStatus({
+      queue,
+      jobId,
+      incarnation: record.incarnation,
+      event,
+      job: own,
+      exact: own !== undefined && context.isLastRead(jobId, event),
+      next: context.nextEventOf(jobId, event),
+      previous: record.status,
+      route: record.route,
+      projection: this.#options.projection,
+      now: Date.now(),
+      logger: this.#options.logger,
+      expectedWorkerVersion: this.#options.expectedWorkerVersion,
+      workersListening: event.name === 'waiting' || event.name === 'added' ? await this.#workerCount() : undefined,
+    });
+    record.status = status;
+    this.#options.onIngested?.(queue, lifecycle, status, Date.now() - streamIdTime(event.id));
+    const body: EventBody = { event: lifecycle, status, at: Date.now() };
+    return { input: { queue, jobId, eventId: event.id, incarnation: record.incarnation, route: record.route, body, consumedRoutes } };
+  }
+
+  /**
+   * Sends the writes pipelined (one connection keeps their order), waits for every answer,
+   * and broadcasts what landed, in order. If any failed, the cache of the jobs involved is
+   * dropped so the retried batch reads what Redis really holds (a write that did land is then
+   * a duplicate, and a subscriber that missed its broadcast sees a gap and replays it).
+   */
+  async #write(writes: AppendInput[]): Promise<void> {
+    if (writes.length === 0) return;
+    const token = this.#leaseToken();
+    const results = await Promise.allSettled(writes.map((input) => this.#options.store.append(token, input)));
+    results.forEach((result, index) => {
+      const body = writes[index]!.body;
+      if (result.status !== 'fulfilled' || result.value.kind !== 'appended' || !body) return;
+      for (const cursor of result.value.cursors) this.#options.broadcast({ ...body, ...cursor });
+    });
+    const failure = results.find((result) => result.status === 'rejected');
+    const leaseLost = results.some((result) => result.status === 'fulfilled' && result.value.kind === 'lease-lost');
+    if (!failure && !leaseLost) return;
+    for (const input of writes) this.#records.delete(input.jobId);
+    if (leaseLost) throw new LeaseLostError(this.#options.queue.name);
+    throw (failure as PromiseRejectedResult).reason;
+  }
+
+  async #loadRecords(jobIds: string[]): Promise<Map<string, JobRecord>> {
+    const missing = jobIds.filter((jobId) => !this.#records.has(jobId));
+    if (missing.length > 0) {
+      const context = await readBatchContext({ ...this.#options, events: [], lastId: undefined, cached: this.#records, jobIds: missing });
+      for (const [jobId, record] of context.records) this.#remember(jobId, record);
+    }
+    return new Map(jobIds.flatMap((jobId) => (this.#records.has(jobId) ? [[jobId, this.#records.get(jobId)!] as const] : [])));
+  }
+
+  #leaseToken(): string {
+    if (!this.#token) throw new LeaseLostError(this.#options.queue.name);
+    return this.#token;
+  }
+
+  #remember(jobId: string, record: JobRecord) {
+    this.#records.delete(jobId);
+    this.#records.set(jobId, record);
+    if (this.#records.size > CACHED_RECORDS) this.#records.delete(this.#records.keys().next().value as string);
+  }
 
   /** Workers listening on the queue, cached briefly; undefined when Redis will not say. */
   #workerCount(): Promise<number | undefined> {
@@ -178,82 +224,54 @@ export class Ingestor {
     }
     return this.#workers.count;
   }
-
-  async #prepare(
-    plan: { event: StreamEvent; jobId: string; readJob: boolean },
-    batchRoutes: Map<string, Promise<Route | undefined>>,
-  ): Promise<Prepared | undefined> {
-    const { event, jobId } = plan;
-    const { queue, routes } = this.#options;
-    // The job hash may be gone already (removeOnComplete/removeOnFail delete it before the event is written).
-    const reading = plan.readJob ? Job.fromId(queue, jobId) : Promise.resolve(undefined);
-    let routing = batchRoutes.get(jobId);
-    if (!routing) {
-      routing = reading.then((read) => routes.get(queue.name, jobId, read?.data));
-      batchRoutes.set(jobId, routing);
-    }
-    const [job, route] = await Promise.all([reading, routing]);
-    if (!route) {
-      this.#options.onUnrouted?.(queue.name, jobId, event.name);
-      return undefined;
-    }
-    // Without the job and without a status built here, what the room last showed stands in.
-    const stored = job || this.#recent.has(jobId) ? undefined : (await this.#options.store.lastEventOf(route.rooms[0]!, queue.name, jobId))?.status;
-    const workersListening = event.name === 'waiting' || event.name === 'added' ? await this.#workerCount() : undefined;
-    return { event, jobId, route, job, stored, workersListening };
-  }
-
-  /** The last status built for each job, most recent last; bounded. */
-  #remember(jobId: string, status: JobStatus) {
-    this.#recent.delete(jobId);
-    this.#recent.set(jobId, status);
-    if (this.#recent.size > RECENT_JOBS) this.#recent.delete(this.#recent.keys().next().value as string);
-  }
-
-  async #appendStatus(
-    jobId: string,
-    route: Route,
-    lifecycle: StatusEvent['event'],
-    status: JobStatus,
-    eventId: string | undefined,
-    watermark?: string,
-  ) {
-    const result = await this.#options.store.ingest({
-      queue: this.#options.queue.name,
-      jobId,
-      rooms: route.rooms,
-      body: { event: lifecycle, status, at: Date.now() },
-      terminal: isTerminalStatus(status),
-      eventId,
-      ...(watermark ? { watermark } : {}),
-    });
-    // What was published (possibly another node's, or with a raised attempt) is the job's previous status from now on.
-    if (this.#recent.get(jobId) === status) {
-      if (result.stale) this.#recent.delete(jobId);
-      else if (result.body) this.#remember(jobId, result.body.status);
-    }
-    if (result.fresh) this.#options.onIngested?.(this.#options.queue.name, lifecycle, status, eventId ? Date.now() - Number(eventId.split('-')[0]) : undefined);
-    if (!result.body) return; // ingested so long ago by another node that its result is forgotten: clients see a gap and replay
-    for (const cursor of result.cursors) this.#options.emit({ ...result.body, ...cursor });
-  }
 }
 
-/** A stand-in stream event for a job's real BullMQ state, so reconciliation reuses the normal status builder. */
-function syntheticEvent(bullState: string, job: Job): StreamEvent | undefined {
-  const fields: Record<string, string> = { jobId: String(job.id) };
-  switch (bullState) {
+/** The status a reconciliation pushes, or undefined when the rooms already show the truth. */
+function reconciledStatus(
+  record: JobRecord,
+  read: { facts: JobFacts | undefined; state: string | undefined },
+  options: IngestorOptions,
+  jobId: string,
+): JobStatus | undefined {
+  const previous = record.status!;
+  if (!read.facts || isOtherIncarnation(record, read.facts)) {
+    // Gone without a terminal event (or replaced by another job with its id): lost, never "active" forever.
+    return previous.state === 'unknown' ? undefined : { ...previous, state: 'unknown', willRetry: undefined, updatedAt: Date.now() };
+  }
+  const event = syntheticEvent(read.state, read.facts, jobId);
+  if (!event) return undefined;
+  const { status } = buildStatus({
+    queue: options.queue.name,
+    jobId,
+    incarnation: record.incarnation,
+    event,
+    job: read.facts,
+    exact: true,
+    previous,
+    route: record.route!,
+    projection: options.projection,
+    now: Date.now(),
+    logger: options.logger,
+  });
+  const same = status.state === previous.state && status.attempt === previous.attempt && JSON.stringify(status.progress) === JSON.stringify(previous.progress);
+  return same ? undefined : status;
+}
+
+/** A stand-in stream event for a job's real BullMQ state, so reconciliation reuses the status builder. */
+function syntheticEvent(state: string | undefined, facts: JobFacts, jobId: string): StreamEvent | undefined {
+  const id = `${Date.now()}-0`;
+  const fields: Record<string, string> = { jobId };
+  switch (state) {
     case 'completed':
-      return { id: 'reconcile', name: 'completed', fields: { ...fields, returnvalue: JSON.stringify(job.returnvalue ?? null) } };
+      return { id, name: 'completed', fields };
     case 'failed':
-      return { id: 'reconcile', name: 'failed', fields };
+      return { id, name: 'failed', fields: { ...fields, failedReason: facts.failedReason ?? '' } };
     case 'delayed':
-      return { id: 'reconcile', name: 'delayed', fields: { ...fields, delay: String((job.timestamp ?? 0) + (job.delay ?? 0)) } };
+      return { id, name: 'delayed', fields: { ...fields, delay: String(facts.timestamp + (facts.opts.delay ?? 0)) } };
     case 'active':
     case 'waiting-children':
-      return { id: 'reconcile', name: bullState, fields };
     case 'waiting':
-    case 'prioritized':
-      return { id: 'reconcile', name: 'waiting', fields };
+      return { id, name: state, fields };
     default:
       return undefined;
   }
@@ -262,8 +280,8 @@ function syntheticEvent(bullState: string, job: Job): StreamEvent | undefined {
 /**
  * Progress storms: a progress event followed in the same batch by another progress event of
  * the same job (with nothing else of that job between) is dropped; the latest wins. Every
- * other event, terminal ones above all, is kept. Under load batches grow, so coalescing
- * grows with the load and costs nothing when it is light.
+ * other event, terminal ones above all, is kept. Only the lease holder ingests, so every
+ * subscriber sees the same coalesced sequence.
  */
 export function coalesceProgress(events: StreamEvent[]): StreamEvent[] {
   const nextOfJob = new Map<string, StreamEvent>();
@@ -277,12 +295,4 @@ export function coalesceProgress(events: StreamEvent[]): StreamEvent[] {
     kept.push(event);
   }
   return kept.reverse();
-}
-
-/**
- * The job an event is about. For `deduplicated`, BullMQ writes the existing job as `jobId`
- * and the dropped one as `deduplicatedJobId`; the dropped one is what its caller watches.
- */
-function subjectOf(event: StreamEvent): string | undefined {
-  return event.name === 'deduplicated' ? (event.fields.deduplicatedJobId ?? event.fields.jobId) : event.fields.jobId;
 }

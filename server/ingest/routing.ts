@@ -1,14 +1,19 @@
 import type { Redis } from 'ioredis';
 import { isValidRoomName } from '../../shared/index.js';
 import type { Keys } from '../store/keys.js';
+import { compareStreamIds } from './streamEvent.js';
 
-/** Where a job reports to, stored apart from the job so it outlives `removeOnComplete`. */
+/** Where a job incarnation reports to, recorded before the job is added. */
 export interface Route {
   rooms: string[];
   correlationId?: string;
+  /** The job's `attempts` option, known to the enqueue helper: what a removed job can no longer say. */
+  maxAttempts?: number;
+  /** The job's BullMQ `timestamp`, when the enqueue helper chose it: tells this incarnation's record from another's. */
+  timestamp?: number;
 }
 
-/** The reserved field of `job.data` that carries routing: `{ jobcast: { rooms, correlationId } }`. */
+/** The reserved field of `job.data` that carries routing and lineage: `{ jobcast: { rooms, correlationId } }`. */
 export interface JobcastJobData {
   rooms: string[];
   correlationId?: string;
@@ -17,7 +22,7 @@ export interface JobcastJobData {
   tracestate?: string;
 }
 
-/** Reads routing from a job's data: `data.jobcast.rooms`, or a plain `data.rooms` array. */
+/** Reads the rooms a job's data names (`data.jobcast.rooms` or `data.rooms`): what child jobs inherit. */
 export function routeFromData(data: unknown): Route | undefined {
   if (!data || typeof data !== 'object') return undefined;
   const record = data as { jobcast?: Partial<JobcastJobData>; rooms?: unknown };
@@ -29,56 +34,86 @@ export function routeFromData(data: unknown): Route | undefined {
   return typeof correlationId === 'string' ? { rooms: valid, correlationId } : { rooms: valid };
 }
 
+/** Parses a stored route; undefined for anything that is not one. */
+export function parseRoute(text: string | null | undefined): Route | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as Route;
+    return Array.isArray(value.rooms) && value.rooms.every(isValidRoomName) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * job → rooms, in Redis (so every node and every restart sees it) with a small
- * in-process cache in front, because every event of a job needs it.
+ * Records a route at the events stream's current position: the next `added` event of the id
+ * (always written after this position) takes the newest route recorded before it.
  */
-export class RouteTable {
-  readonly #redis: Redis;
+const RECORD_ROUTE = `
+local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local at = '0-0'
+if newest[1] then at = newest[1][1] end
+redis.call('HSET', KEYS[1], at, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return at
+`;
+
+type RouteRedis = Redis & { jobcastRecordRoute(versions: string, stream: string, route: string, ttlMs: number): Promise<string> };
+
+/**
+ * Where routes are recorded before jobs exist. A route belongs to one incarnation: the first
+ * job added with its id after it was recorded. Events carry only the job id, and BullMQ deletes
+ * a job's record (with its data) before writing its last event, so the route cannot be read
+ * from the job; it is bound, in stream order, when the ingest reads the job's `added` event.
+ */
+export class RouteBook {
+  readonly #redis: RouteRedis;
   readonly #keys: Keys;
   readonly #ttlMs: number;
-  readonly #cache = new Map<string, Route>();
-  readonly #cacheSize: number;
+  readonly #streamKey: (queue: string) => string;
 
-  constructor(redis: Redis, keys: Keys, ttlMs: number, cacheSize = 10_000) {
-    this.#redis = redis;
+  constructor(redis: Redis, keys: Keys, options: { ttlMs: number; streamKey: (queue: string) => string }) {
+    redis.defineCommand('jobcastRecordRoute', { lua: RECORD_ROUTE, numberOfKeys: 2 });
+    this.#redis = redis as RouteRedis;
     this.#keys = keys;
-    this.#ttlMs = ttlMs;
-    this.#cacheSize = cacheSize;
+    this.#ttlMs = options.ttlMs;
+    this.#streamKey = options.streamKey;
   }
 
-  /**
-   * Stores a job's route; called by the enqueue helper before the job exists, and by ingest
-   * when data names rooms. A new job is also marked open, so that if its events are never
-   * read (the stream trimmed while every server was down) reconciliation still finds it.
-   */
-  async set(queue: string, jobId: string, route: Route, options: { open?: boolean } = {}): Promise<void> {
-    this.#remember(queue, jobId, route);
-    const write = this.#redis.multi().set(this.#keys.route(queue, jobId), JSON.stringify(route), 'PX', this.#ttlMs);
-    if (options.open) write.sadd(this.#keys.queueOpenJobs(queue), jobId);
-    await write.exec();
+  /** Records the route of the next job added to `queue` with `jobId`. */
+  async record(queue: string, jobId: string, route: Route): Promise<void> {
+    await this.#redis.jobcastRecordRoute(this.#keys.routeVersions(queue, jobId), this.#streamKey(queue), JSON.stringify(route), this.#ttlMs);
   }
 
-  /** The stored route, or the one named in the job's data (then stored for when the job is gone). */
-  async get(queue: string, jobId: string, jobData: unknown): Promise<Route | undefined> {
-    const cached = this.#cache.get(`${queue}\n${jobId}`);
-    if (cached) return cached;
-    const stored = await this.#redis.get(this.#keys.route(queue, jobId));
-    if (stored) {
-      const route = routeFromData({ jobcast: JSON.parse(stored) });
-      if (route) this.#remember(queue, jobId, route);
-      return route;
-    }
-    const fromData = routeFromData(jobData);
-    if (fromData) await this.set(queue, jobId, fromData);
-    return fromData;
+  /** Removes a recorded route that no job will take (its add did not happen). */
+  async forget(queue: string, jobId: string, route: Route): Promise<void> {
+    const key = this.#keys.routeVersions(queue, jobId);
+    const stored = JSON.stringify(route);
+    const versions = await this.#redis.hgetall(key);
+    const at = Object.keys(versions).filter((field) => versions[field] === stored);
+    if (at.length > 0) await this.#redis.hdel(key, ...at);
   }
 
-  #remember(queue: string, jobId: string, route: Route) {
-    const key = `${queue}\n${jobId}`;
-    this.#cache.delete(key);
-    this.#cache.set(key, route);
-    // A Map iterates in insertion order, so the first key is the least recently stored.
-    if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value as string);
+  /** Records the route of every job the scheduler `schedulerId` adds. */
+  async recordScheduler(queue: string, schedulerId: string, route: Route): Promise<void> {
+    await this.#redis.set(this.#keys.schedulerRoute(queue, schedulerId), JSON.stringify(route), 'PX', this.#ttlMs);
   }
+}
+
+/**
+ * The route an incarnation that started at stream id `startedAt` takes: the newest recorded
+ * strictly before it. Returns it with the versions it consumes (it and every older one).
+ */
+export function pickRoute(versions: Record<string, string>, startedAt: string): { route: Route | undefined; consumed: string[] } {
+  const before = Object.keys(versions)
+    .filter((at) => compareStreamIds(at, startedAt) < 0)
+    .sort(compareStreamIds);
+  const newest = before[before.length - 1];
+  return { route: newest === undefined ? undefined : parseRoute(versions[newest]), consumed: before };
+}
+
+/** The scheduler id of a job a BullMQ job scheduler added (`repeat:<schedulerId>:<millis>`). */
+export function schedulerIdOf(jobId: string): string | undefined {
+  const match = /^repeat:(.+):\d+$/.exec(jobId);
+  return match?.[1];
 }

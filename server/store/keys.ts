@@ -8,26 +8,31 @@ export function createKeys(prefix: string) {
     roomHistory: (room: string) => `${prefix}:room:${room}:hist`,
     roomJobs: (room: string) => `${prefix}:room:${room}:jobs`,
     roomJobIndex: (room: string) => `${prefix}:room:${room}:jobidx`,
-    /** The last events-stream id ingested for a queue, shared by all nodes: where a restarted reader resumes. */
+    /** The last events-stream id ingested for a queue: where the next ingesting node resumes. */
     queueCursor: (queue: string) => `${prefix}:q:${queue}:last`,
-    /** What recent events became (rooms and cursors), so lagging nodes emit the same seq as the first. */
-    queueResults: (queue: string) => `${prefix}:q:${queue}:results`,
-    queueResultIds: (queue: string) => `${prefix}:q:${queue}:resultids`,
-    /** Jobs of a queue whose last public state was not terminal: what reconciliation checks. */
+    /** Which node ingests a queue's events now (a lease with a token, renewed while it lives). */
+    queueLease: (queue: string) => `${prefix}:q:${queue}:lease`,
+    /** Jobs of a queue whose last public state was not terminal: what the reconciler checks. */
     queueOpenJobs: (queue: string) => `${prefix}:q:${queue}:open`,
+    /** Jobs a subscriber saw unfinished, for the ingesting node to check against BullMQ. */
+    queueChecks: (queue: string) => `${prefix}:q:${queue}:check`,
     /** Written once; its disappearance means Redis lost jobcast's data. */
     instanceMarker: () => `${prefix}:instance`,
-    /** What was published per job (highest attempt, reconciliation watermark): nothing goes back on screen. */
-    jobVersion: (queue: string, jobId: string) => `${prefix}:q:${queue}:v:${jobId}`,
+    /** One job id's current incarnation: its route, last status and last ingested event. */
+    job: (queue: string, jobId: string) => `${prefix}:q:${queue}:job:${jobId}`,
+    /** Routes recorded for the next jobs added with this id, by the stream position they were recorded at. */
+    routeVersions: (queue: string, jobId: string) => `${prefix}:q:${queue}:routes:${jobId}`,
+    /** The route of every job a job scheduler adds (`repeat:<schedulerId>:<millis>`). */
+    schedulerRoute: (queue: string, schedulerId: string) => `${prefix}:q:${queue}:scheduler:${schedulerId}`,
+    /** Held while enqueue records a custom job id's route and adds it, so two adds of one id never cross. */
+    enqueueLock: (queue: string, jobId: string) => `${prefix}:q:${queue}:lock:${jobId}`,
     /** A user's revoked access to a room (`*`: every room). */
     revoked: (userKey: string, room: string) => `${prefix}:revoked:${userKey}:${room}`,
     /** Results of a job's completed steps, so a retry can skip them (worker helpers' checkpointing). */
     checkpoint: (queue: string, jobId: string) => `${prefix}:ckpt:${queue}:${jobId}`,
-    route: (queue: string, jobId: string) => `${prefix}:route:${queue}:${jobId}`,
-    reconcileMark: (queue: string, jobId: string, fingerprint: string) => `${prefix}:rec:${queue}:${jobId}:${fingerprint}`,
   };
 }
 export type Keys = ReturnType<typeof createKeys>;
 
-/** A job's key inside a room: job ids are only unique within a queue. */
-export const roomJobKey = (queue: string, jobId: string) => `${queue}/${jobId}`;
+/** A job's key inside a room: job ids are only unique within a queue (shared/identity.ts). */
+export { jobKeyOf } from '../../shared/index.js';

@@ -1,32 +1,46 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { LifecycleEvent, ResyncReason, StatusEvent, JobStatus } from '../../shared/index.js';
-import { type Keys, roomJobKey } from './keys.js';
-import { INGEST_SCRIPT, READ_RANGE_SCRIPT, READ_ROOM_SCRIPT } from './scripts.js';
+import { isTerminalStatus, type LifecycleEvent, type ReconcileReason, type ResyncReason, type StatusEvent, type JobStatus } from '../../shared/index.js';
+import type { Route } from '../ingest/routing.js';
+import { type Keys, jobKeyOf } from './keys.js';
+import { ADVANCE_CURSOR_SCRIPT, APPEND_SCRIPT, READ_RANGE_SCRIPT, READ_ROOM_SCRIPT } from './scripts.js';
 
 /** The part of a StatusEvent that is the same in every room of a job. */
 export interface EventBody {
   event: LifecycleEvent;
   status: JobStatus;
   at: number;
+  reason?: ReconcileReason;
 }
 
-/** One room's cursor for an ingested event. */
+/** One room's cursor for an appended event. */
 export interface RoomCursor {
   room: string;
   epoch: string;
   seq: number;
 }
 
-/** What an ingest produced: the body (ours, or the first node's) and a cursor per room. */
-export interface IngestResult {
-  /** False when another node (or an earlier run) had already ingested this stream event. */
-  fresh: boolean;
-  /** True when the event was older than a reconciled state already published for the job, so dropped. */
-  stale: boolean;
+/** One write of the ingest: a job's record, and the status its rooms receive (if routed). */
+export interface AppendInput {
+  queue: string;
+  jobId: string;
+  /** The stream event this comes from; undefined for a reconciliation. */
+  eventId: string | undefined;
+  incarnation: string;
+  /** Undefined for an unrouted incarnation (recorded so its later events are known as unrouted). */
+  route: Route | undefined;
   body: EventBody | undefined;
-  cursors: RoomCursor[];
+  /** Route versions this incarnation took (or passed over), removed with this write. */
+  consumedRoutes: string[];
 }
+
+/** What an append did. */
+export type AppendResult =
+  | { kind: 'appended'; cursors: RoomCursor[] }
+  /** The job's record already held this event: ingested before a restart, nothing written. */
+  | { kind: 'duplicate' }
+  /** This node no longer holds the queue's lease: nothing written, another node ingests now. */
+  | { kind: 'lease-lost' };
 
 export interface RoomRead {
   epoch: string;
@@ -40,14 +54,15 @@ export interface RoomStoreOptions {
   historySize: number;
   historyTtlMs: number;
   snapshotJobs: number;
-  /** Recent ingest results kept per queue for nodes that read the stream later. */
-  resultsKept: number;
+  /** How long a job's record and routes are kept after its last event. */
+  recordTtlMs: number;
   /** Most events one replay answer may carry before the client is told to resync instead. */
   maxReplay: number;
 }
 
 type ScriptedRedis = Redis & {
-  jobcastIngest(...args: Array<string | number>): Promise<unknown[]>;
+  jobcastAppend(...args: Array<string | number>): Promise<unknown[]>;
+  jobcastAdvanceCursor(lease: string, cursor: string, token: string, eventId: string): Promise<number>;
   jobcastReadRoom(...args: Array<string | number>): Promise<unknown[]>;
   jobcastReadRange(...args: Array<string | number>): Promise<unknown[]>;
 };
@@ -71,7 +86,8 @@ export class RoomStore {
   readonly #options: RoomStoreOptions;
 
   constructor(redis: Redis, keys: Keys, options: RoomStoreOptions) {
-    redis.defineCommand('jobcastIngest', { lua: INGEST_SCRIPT });
+    redis.defineCommand('jobcastAppend', { lua: APPEND_SCRIPT });
+    redis.defineCommand('jobcastAdvanceCursor', { lua: ADVANCE_CURSOR_SCRIPT, numberOfKeys: 2 });
     redis.defineCommand('jobcastReadRoom', { lua: READ_ROOM_SCRIPT, numberOfKeys: 4 });
     redis.defineCommand('jobcastReadRange', { lua: READ_RANGE_SCRIPT, numberOfKeys: 2 });
     this.#redis = redis as ScriptedRedis;
@@ -80,57 +96,47 @@ export class RoomStore {
   }
 
   /**
-   * Appends an event to each room of a job, atomically: cursor, history, snapshot. With a
-   * stream `eventId`, an event some node already ingested is not appended again; its first
-   * result is returned instead so every node emits the same cursor.
+   * Stores a job's record and appends its status to each of its rooms, atomically, if this
+   * node still holds the queue's lease (`leaseToken`).
    */
-  async ingest(args: {
-    queue: string;
-    jobId: string;
-    rooms: string[];
-    body: EventBody;
-    terminal: boolean;
-    eventId: string | undefined;
-    /** For a reconciliation: the stream position its state was read at; older stream events of the job become stale. */
-    watermark?: string;
-  }): Promise<IngestResult> {
-    const { queue, jobId, rooms, body } = args;
+  async append(leaseToken: string, input: AppendInput): Promise<AppendResult> {
+    const { queue, jobId, route, body } = input;
     const keys = this.#keys;
+    const rooms = route && body ? route.rooms : [];
     const roomKeys = rooms.flatMap((room) => [keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room)]);
-    const reply = await this.#redis.jobcastIngest(
-      4 + roomKeys.length,
-      keys.queueResults(queue),
-      keys.queueResultIds(queue),
+    const reply = await this.#redis.jobcastAppend(
+      5 + roomKeys.length,
+      keys.queueLease(queue),
+      keys.job(queue, jobId),
       keys.queueOpenJobs(queue),
-      keys.jobVersion(queue, jobId),
+      keys.queueCursor(queue),
+      keys.routeVersions(queue, jobId),
       ...roomKeys,
-      args.eventId ?? '',
+      leaseToken,
+      input.eventId ?? '',
+      input.incarnation,
+      route ? JSON.stringify(route) : '',
+      body ? JSON.stringify(body.status) : '',
+      body && isTerminalStatus(body.status) ? '1' : '0',
+      jobKeyOf({ queue, jobId }),
+      jobId,
+      body ? JSON.stringify(body) : '{}',
       newEpoch(),
       this.#options.historySize,
-      this.#options.historyTtlMs,
+      Math.max(this.#options.historyTtlMs, this.#options.recordTtlMs),
       this.#options.snapshotJobs,
-      roomJobKey(queue, jobId),
-      jobId,
-      args.terminal ? '1' : '0',
-      this.#options.resultsKept,
-      JSON.stringify(body),
-      args.watermark ?? '',
-      body.event === 'added' ? '1' : '0',
+      input.consumedRoutes.length,
+      ...input.consumedRoutes,
       ...rooms,
     );
-    if (reply[0] === 0) {
-      // The store may have raised the attempt so that it never goes back on screen.
-      const attempt = Number(reply[1]);
-      const published = attempt === body.status.attempt ? body : { ...body, status: { ...body.status, attempt } };
-      return { fresh: true, stale: false, body: published, cursors: toCursors(reply.slice(2)) };
-    }
-    if (reply[0] === 2) return { fresh: false, stale: true, body: undefined, cursors: [] };
-    const stored = reply[1];
-    if (typeof stored !== 'string') return { fresh: false, stale: false, body: undefined, cursors: [] };
-    const parsed = JSON.parse(stored) as { b?: string; r?: unknown[] | Record<string, never>; stale?: boolean };
-    if (parsed.stale || parsed.b === undefined) return { fresh: false, stale: parsed.stale === true, body: undefined, cursors: [] };
-    // cjson encodes an empty Lua table as {} rather than [].
-    return { fresh: false, stale: false, body: JSON.parse(parsed.b) as EventBody, cursors: Array.isArray(parsed.r) ? toCursors(parsed.r) : [] };
+    if (reply[0] === -1) return { kind: 'lease-lost' };
+    if (reply[0] === 1) return { kind: 'duplicate' };
+    return { kind: 'appended', cursors: toCursors(reply.slice(1)) };
+  }
+
+  /** Moves the queue's stored stream position; false when this node no longer holds the lease. */
+  async advanceCursor(leaseToken: string, queue: string, eventId: string): Promise<boolean> {
+    return (await this.#redis.jobcastAdvanceCursor(this.#keys.queueLease(queue), this.#keys.queueCursor(queue), leaseToken, eventId)) === 1;
   }
 
   /** Reads a room for a subscriber: a replay after `since` when the history still reaches back, else a snapshot. */
@@ -162,7 +168,7 @@ export class RoomStore {
 
   /** The latest event of one job in a room, if the room still remembers it. */
   async lastEventOf(room: string, queue: string, jobId: string): Promise<StatusEvent | undefined> {
-    const member = await this.#redis.hget(this.#keys.roomJobs(room), roomJobKey(queue, jobId));
+    const member = await this.#redis.hget(this.#keys.roomJobs(room), jobKeyOf({ queue, jobId }));
     return member ? (JSON.parse(member) as StatusEvent) : undefined;
   }
 

@@ -16,76 +16,48 @@ end
 `;
 
 /**
- * Ingest one event for one job into each of its rooms.
- * KEYS: queueResults, queueResultIds, queueOpenJobs, jobVersion, then per room: meta, history, jobs, jobIndex.
- * (The queue's stored stream position is moved by the caller once a whole batch is in.)
- * ARGV: eventId ('' for a reconciliation), epochCandidate, historySize, ttlMs, snapshotJobs, roomJobKey, jobId,
- *       terminal ('1'|'0'), resultsKept, body (JSON object without room/epoch/seq), watermark (a reconciliation's
- *       stream position, else ''), newJob ('1' for `added`), rooms...
- * Returns {0, attempt, room, epoch, seq, ...} when this call ingested the event; {1, stored} when a node already
- * had (stored is cjson {b = body, r = {room, epoch, seq, ...}}, {stale = true}, or false if forgotten); {2} when
- * the event is older than a reconciled state already published for the job, and was dropped.
+ * Appends one job status to each of its rooms and stores the job's record, atomically.
+ * KEYS: lease, job record, queueOpenJobs, queueCursor, routeVersions, then per room: meta, history, jobs, jobIndex.
+ * ARGV: 1 lease token, 2 stream event id ('' for a reconciliation), 3 incarnation, 4 route JSON ('' = unrouted),
+ *       5 status JSON ('' = none), 6 terminal ('1'|'0'), 7 room job key, 8 job id, 9 event body JSON (without
+ *       room/epoch/seq), 10 epoch candidate, 11 history size, 12 ttl ms, 13 snapshot jobs, 14 n consumed route
+ *       versions, then those versions, then the rooms.
+ * Returns {-1} when this node no longer holds the queue's lease (another node ingests now: nothing written);
+ * {1} when the job's record already holds this event or a later one (ingested before a restart: nothing
+ * written); else {0, room, epoch, seq, ...}.
  *
- * The job version (KEYS[4]) keeps what was published per job, so nothing goes back on screen
- * whichever node built a status: the attempt never decreases (nodes read the job at slightly
- * different moments); stream events at or before a published reconciliation's position are
- * stale; and a reconciliation read before the job's newest ingested event is stale itself.
+ * Only the lease holder writes, in stream order, so a room's cursor is assigned exactly once per event.
  */
-export const INGEST_SCRIPT = `${STREAM_ID_AFTER}
-local eventId = ARGV[1]
-local resultsKept = tonumber(ARGV[9])
-local function remember(result)
-  redis.call('HSET', KEYS[1], eventId, result)
-  redis.call('RPUSH', KEYS[2], eventId)
-  if redis.call('LLEN', KEYS[2]) > resultsKept then
-    redis.call('HDEL', KEYS[1], redis.call('LPOP', KEYS[2]))
-  end
-end
-local version = KEYS[4]
-local ttl = tonumber(ARGV[4])
+export const APPEND_SCRIPT = `${STREAM_ID_AFTER}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
+local record, eventId, ttl = KEYS[2], ARGV[2], tonumber(ARGV[12])
 if eventId ~= '' then
-  -- Each job's events are ingested in stream order (jobs among themselves in any order):
-  -- an event at or before the job's newest ingested one was ingested already, by some node.
-  local newest = redis.call('HGET', version, 'ev')
-  if newest and not isAfter(eventId, newest) then
-    return {1, redis.call('HGET', KEYS[1], eventId)}
-  end
-  if ARGV[12] == '1' then redis.call('DEL', version) end
-  redis.call('HSET', version, 'ev', eventId)
-  redis.call('PEXPIRE', version, ttl)
-  local watermark = redis.call('HGET', version, 'wm')
-  if watermark and not isAfter(eventId, watermark) then
-    remember(cjson.encode({stale = true}))
-    return {2}
-  end
-elseif ARGV[11] ~= '' then
-  -- A reconciliation read before an event of the job that is already in: it is the stale one.
-  local newest = redis.call('HGET', version, 'ev')
-  if newest and isAfter(newest, ARGV[11]) then return {2} end
+  local last = redis.call('HGET', record, 'ev')
+  if last and not isAfter(eventId, last) then return {1} end
+  redis.call('HSET', record, 'ev', eventId)
+  local cursor = redis.call('GET', KEYS[4])
+  if not cursor or isAfter(eventId, cursor) then redis.call('SET', KEYS[4], eventId) end
 end
-local body = ARGV[10]
-local published = tonumber(redis.call('HGET', version, 'attempt') or '0')
-local attempt = tonumber(string.match(body, '"state":"[%a%-]+","attempt":(%d+)') or '0')
-if attempt < published then
-  body = string.gsub(body, '("state":"[%a%-]+","attempt":)%d+', '%1' .. published, 1)
-  attempt = published
+redis.call('HSET', record, 'inc', ARGV[3], 'route', ARGV[4], 'status', ARGV[5])
+redis.call('PEXPIRE', record, ttl)
+local consumed = tonumber(ARGV[14])
+if consumed > 0 then redis.call('HDEL', KEYS[5], unpack(ARGV, 15, 14 + consumed)) end
+local firstRoom = 15 + consumed
+if ARGV[5] ~= '' and ARGV[6] == '0' and #ARGV >= firstRoom then
+  redis.call('SADD', KEYS[3], ARGV[8])
 else
-  redis.call('HSET', version, 'attempt', attempt)
+  redis.call('SREM', KEYS[3], ARGV[8])
 end
-if ARGV[11] ~= '' then redis.call('HSET', version, 'wm', ARGV[11]) end
-redis.call('PEXPIRE', version, ttl)
-local historySize = tonumber(ARGV[3])
-local snapshotJobs = tonumber(ARGV[5])
-local jobKey = ARGV[6]
-local tail = string.sub(body, 2)
-local out = {}
-for i = 13, #ARGV do
+local historySize, snapshotJobs, jobKey = tonumber(ARGV[11]), tonumber(ARGV[13]), ARGV[7]
+local tail = string.sub(ARGV[9], 2)
+local out = {0}
+for i = firstRoom, #ARGV do
   local room = ARGV[i]
-  local base = 4 + (i - 13) * 4
+  local base = 5 + (i - firstRoom) * 4
   local meta, hist, jobs, idx = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4]
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then
-    epoch = ARGV[2]
+    epoch = ARGV[10]
     redis.call('HSET', meta, 'epoch', epoch)
   end
   local seq = redis.call('HINCRBY', meta, 'seq', 1)
@@ -110,15 +82,18 @@ for i = 13, #ARGV do
   out[#out + 1] = epoch
   out[#out + 1] = seq
 end
-if ARGV[8] == '1' then
-  redis.call('SREM', KEYS[3], ARGV[7])
-else
-  redis.call('SADD', KEYS[3], ARGV[7])
-end
-if eventId ~= '' then remember(cjson.encode({b = body, r = out})) end
-local reply = {0, attempt}
-for _, value in ipairs(out) do reply[#reply + 1] = value end
-return reply
+return out
+`;
+
+/**
+ * Moves a queue's stored stream position (events that changed no job, read by the lease holder).
+ * KEYS: lease, queueCursor. ARGV: token, event id. Returns -1 without the lease.
+ */
+export const ADVANCE_CURSOR_SCRIPT = `${STREAM_ID_AFTER}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local cursor = redis.call('GET', KEYS[2])
+if not cursor or isAfter(ARGV[2], cursor) then redis.call('SET', KEYS[2], ARGV[2]) end
+return 1
 `;
 
 /**

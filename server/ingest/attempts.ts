@@ -1,0 +1,43 @@
+import type { JobFacts } from './jobFacts.js';
+import type { JobStatus } from '../../shared/index.js';
+import type { StreamEvent } from './streamEvent.js';
+
+/**
+ * The attempt a status is about, with BullMQ's own meaning: `attemptsMade + 1` until the
+ * job finishes, `attemptsMade` once it has. Only a failure that BullMQ retries raises it
+ * (its `atm` counter); rate limits, stalls and `moveToDelayed` leave it alone.
+ */
+export interface AttemptInput {
+  event: StreamEvent;
+  previous: JobStatus | undefined;
+  /** The job's record, when it is this incarnation's; undefined when removed. */
+  job: JobFacts | undefined;
+  /** True when `job` was read with no later event of the job in between: it is the state right after `event`. */
+  exact: boolean;
+  /** The job's next event, when already read (a final `failed` is followed by `retries-exhausted`). */
+  next?: StreamEvent | undefined;
+}
+
+/** BullMQ's count of finished attempts, read from its record, as our attempt number. */
+export const attemptOfRecord = (job: JobFacts): number => (job.finishedOn ? Math.max(1, job.attemptsMade) : job.attemptsMade + 1);
+
+export function attemptOf({ event, previous, job, exact, next }: AttemptInput): number {
+  if (event.name === 'failed' && next?.name === 'retries-exhausted') {
+    const made = Number(next.fields.attemptsMade);
+    if (Number.isInteger(made) && made > 0) return made;
+  }
+  if (job && exact) return attemptOfRecord(job);
+  const before = previous?.attempt ?? 1;
+  if (!leftActive(event, previous)) return before;
+  // The job left `active` for `delayed` or `waiting`: a retried failure, or a rate limit /
+  // moveToDelayed. BullMQ counted a failure only if its `atm` grew past what we showed; with
+  // the record gone there is nothing to ask, and a move out of active is taken as a retry.
+  if (!job) return before + 1;
+  return job.attemptsMade + 1 > before ? before + 1 : before;
+}
+
+/** A move out of `active` back to a waiting state. */
+function leftActive(event: StreamEvent, previous: JobStatus | undefined): boolean {
+  if (previous?.state !== 'active') return false;
+  return event.name === 'delayed' || (event.name === 'waiting' && event.fields.prev === 'active');
+}

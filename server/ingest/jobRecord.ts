@@ -1,0 +1,68 @@
+import type { JobStatus } from '../../shared/index.js';
+import type { JobFacts } from './jobFacts.js';
+import { parseRoute, pickRoute, schedulerIdOf, type Route } from './routing.js';
+
+/**
+ * What the ingest knows of one job id's current incarnation, kept in Redis beside the rooms
+ * (`keys.job`) and cached by the node that holds the queue's lease (the only writer).
+ */
+export interface JobRecord {
+  /** The incarnation: the stream id of the event that started it, or `t<timestamp>` when that event was not read. */
+  incarnation: string;
+  /** The last stream event ingested for this id. */
+  lastEventId: string | undefined;
+  /** Undefined when no route was recorded for this incarnation: its events go nowhere and are counted. */
+  route: Route | undefined;
+  /** The last status its rooms received. */
+  status: JobStatus | undefined;
+}
+
+/** A record from its Redis hash (HGETALL), or undefined when there is none. */
+export function parseJobRecord(hash: Record<string, string>): JobRecord | undefined {
+  if (!hash.inc) return undefined;
+  let status: JobStatus | undefined;
+  try {
+    status = hash.status ? (JSON.parse(hash.status) as JobStatus) : undefined;
+  } catch {
+    status = undefined;
+  }
+  return { incarnation: hash.inc, lastEventId: hash.ev || undefined, route: parseRoute(hash.route), status };
+}
+
+/** Where an incarnation's route comes from, and which recorded versions it uses up. */
+export interface Binding {
+  route: Route | undefined;
+  consumed: string[];
+}
+
+/**
+ * The route of an incarnation that started with the stream event `startedAt`: the newest
+ * route recorded for its id before that event, else its job scheduler's route.
+ */
+export function bindAtStart(args: { jobId: string; startedAt: string; versions: Record<string, string>; schedulerRoute: Route | undefined }): Binding {
+  const picked = pickRoute(args.versions, args.startedAt);
+  if (picked.route) return picked;
+  return { route: schedulerIdOf(args.jobId) ? args.schedulerRoute : undefined, consumed: picked.consumed };
+}
+
+/**
+ * The route of an incarnation whose start was not read (the stream was trimmed, or it began
+ * before this deployment first read the queue): only a route recorded with the job's own
+ * BullMQ timestamp can be proven to be its own. Anything less stays unrouted.
+ */
+export function bindLate(args: { versions: Record<string, string>; facts: JobFacts | undefined }): Binding {
+  const { versions, facts } = args;
+  if (!facts) return { route: undefined, consumed: [] };
+  for (const [at, text] of Object.entries(versions)) {
+    const route = parseRoute(text);
+    if (route?.timestamp === facts.timestamp) return { route, consumed: [at] };
+  }
+  return { route: undefined, consumed: [] };
+}
+
+/**
+ * True when the job record read (`facts`) belongs to another incarnation than `record`:
+ * the route carries the timestamp its enqueue gave the job, and BullMQ keeps it in the record.
+ */
+export const isOtherIncarnation = (record: JobRecord, facts: JobFacts | undefined): boolean =>
+  facts !== undefined && record.route?.timestamp !== undefined && record.route.timestamp !== facts.timestamp;

@@ -1,0 +1,166 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../options.js';
+import { LeaseLostError, type Ingestor } from './ingestor.js';
+import type { QueueLease } from './queueLease.js';
+import type { Reconciler } from './reconciler.js';
+import { compareStreamIds, toStreamEvent } from './streamEvent.js';
+
+export interface QueueIngestOptions {
+  queue: string;
+  nodeId: string;
+  /** BullMQ's events stream key, e.g. `bull:summaries:events`. */
+  streamKey: string;
+  /** Key of the stored "last ingested" stream id: where the next lease holder resumes. */
+  cursorKey: string;
+  /** A connection of its own: XREAD BLOCK holds it. */
+  blocking: Redis;
+  /** The shared command connection. */
+  redis: Redis;
+  lease: QueueLease;
+  leaseTtlMs: number;
+  ingestor: Ingestor;
+  reconciler: Reconciler;
+  batchSize: number;
+  blockMs: number;
+  logger: Logger;
+}
+
+/** `standby`: another node ingests this queue (or none yet); `ingesting`: this node holds the lease. */
+export type IngestRole = 'standby' | 'ingesting' | 'closed';
+
+export interface ReaderHealth {
+  queue: string;
+  role: IngestRole;
+  /** False only once closed: a standby node is healthy, it takes over when the ingesting node dies. */
+  running: boolean;
+  lastEventId: string | undefined;
+  lastReadAt: number | undefined;
+  eventsRead: number;
+  errors: number;
+}
+
+/**
+ * One queue's events, read by one node of the deployment at a time. Every node runs one per
+ * queue: it tries to take the queue's lease; the holder reads the stream in order from the
+ * stored position, a batch at a time (the next read waits until the batch is ingested, so a
+ * burst cannot pile up in memory), and renews the lease; the others retry every third of the
+ * lease's TTL, so a dead holder is replaced within about one TTL and resumes where it stopped.
+ */
+export class QueueIngest {
+  readonly #options: QueueIngestOptions;
+  #role: IngestRole = 'standby';
+  #loop: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #health: Omit<ReaderHealth, 'role' | 'running'> = { queue: '', lastEventId: undefined, lastReadAt: undefined, eventsRead: 0, errors: 0 };
+
+  constructor(options: QueueIngestOptions) {
+    this.#options = options;
+    this.#health.queue = options.queue;
+  }
+
+  get health(): ReaderHealth {
+    return { ...this.#health, role: this.#role, running: this.#role !== 'closed' };
+  }
+
+  /** Resolves once this node either ingests the queue from its stored position, or stands by. */
+  async start(): Promise<void> {
+    await this.#tick();
+    this.#timer = setInterval(() => void this.#tick(), Math.max(100, Math.floor(this.#options.leaseTtlMs / 3)));
+    this.#timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.#role === 'closed') return;
+    this.#role = 'closed';
+    clearInterval(this.#timer);
+    this.#options.blocking.disconnect();
+    await this.#loop?.catch(() => undefined);
+    await this.#options.lease.release();
+  }
+
+  /** Renews the lease while ingesting; tries to take it while standing by. */
+  async #tick(): Promise<void> {
+    const { lease, logger, queue, nodeId } = this.#options;
+    try {
+      if (this.#role === 'ingesting') {
+        if (!(await lease.renew())) logger.warn({ queue, nodeId }, 'lost the ingest lease; another node ingests now');
+        return;
+      }
+      if (this.#role !== 'standby' || this.#loop) return;
+      const token = await lease.tryAcquire(nodeId);
+      if (!token) return;
+      this.#role = 'ingesting';
+      const from = await this.#startPosition();
+      logger.info({ queue, nodeId, from }, 'ingesting queue events');
+      this.#options.ingestor.begin(token);
+      this.#loop = this.#read(token, from).finally(() => {
+        this.#loop = undefined;
+        if (this.#role === 'ingesting') this.#role = 'standby';
+      });
+    } catch (error) {
+      this.#health.errors++;
+      logger.warn({ queue, err: error }, 'ingest lease check failed; retrying');
+    }
+  }
+
+  async #startPosition(): Promise<string> {
+    const stored = await this.#options.redis.get(this.#options.cursorKey);
+    // Nothing ingested yet (or Redis lost it): read what the stream still holds.
+    if (!stored) return '0-0';
+    if (await this.#trimmedPast(stored)) this.#options.reconciler.markGap('stream-trimmed');
+    return stored;
+  }
+
+  /** True when entries after `position` may have been trimmed: the stream now starts later. */
+  async #trimmedPast(position: string): Promise<boolean> {
+    if (position === '0-0') return false;
+    const oldest = await this.#options.redis.xrange(this.#options.streamKey, '-', '+', 'COUNT', 1);
+    const oldestId = oldest[0]?.[0];
+    // An empty stream after we had read from it: trimmed to nothing, or obliterated.
+    return oldestId === undefined || compareStreamIds(oldestId, position) > 0;
+  }
+
+  async #read(token: string, from: string): Promise<void> {
+    const { blocking, streamKey, batchSize, blockMs, logger, queue, lease, ingestor, reconciler } = this.#options;
+    let position = from;
+    let failures = 0;
+    let lagging = false;
+    while (this.#role === 'ingesting' && lease.token === token) {
+      try {
+        // Behind by a full batch: the stream may have been trimmed past us meanwhile.
+        if (lagging && (await this.#trimmedPast(position))) reconciler.markGap('stream-trimmed');
+        const reply = (await blocking.xread('COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', streamKey, position)) as
+          | Array<[string, Array<[string, string[]]>]>
+          | null;
+        if (failures > 0) {
+          failures = 0;
+          // We were cut off from Redis: whatever happened meanwhile may be trimmed or lost.
+          reconciler.markGap((await this.#trimmedPast(position)) ? 'stream-trimmed' : 'redis-reconnected');
+        }
+        const entries = reply?.[0]?.[1] ?? [];
+        lagging = entries.length >= batchSize;
+        if (entries.length > 0) {
+          const events = entries.map(([id, flat]) => toStreamEvent(id, flat));
+          await ingestor.ingestBatch(events);
+          position = events[events.length - 1]!.id;
+          this.#health.lastEventId = position;
+          this.#health.lastReadAt = Date.now();
+          this.#health.eventsRead += events.length;
+        }
+        if (!lagging) await reconciler.whenCaughtUp(position);
+      } catch (error) {
+        if (error instanceof LeaseLostError) {
+          logger.warn({ queue }, 'another node took over ingesting this queue');
+          break;
+        }
+        if (this.#role !== 'ingesting') break;
+        failures++;
+        this.#health.errors++;
+        logger.warn({ queue, err: error, failures }, 'ingesting the events stream failed; retrying');
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref?.());

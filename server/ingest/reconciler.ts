@@ -1,0 +1,111 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ReconcileReason } from '../../shared/index.js';
+import type { Logger } from '../options.js';
+import type { Keys } from '../store/keys.js';
+import type { Ingestor } from './ingestor.js';
+import { readJobFacts, toJobFacts, type JobFacts } from './jobFacts.js';
+
+/** Jobs checked per round trip. */
+const CHUNK = 200;
+
+/** BullMQ's sorted sets that place a job, checked in this order; then the active list. */
+const SETS = ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children'] as const;
+
+type JobRead = { facts: JobFacts | undefined; state: string | undefined };
+
+/**
+ * Brings rooms back to BullMQ's truth where events cannot: after the stream was trimmed past
+ * what was read or Redis was unreachable (every unfinished job's state is read again), for
+ * jobs that vanished without any event (`drain`, `obliterate`, `clean`: unfinished jobs are
+ * checked for existence every `sweepIntervalMs`), and for jobs a subscriber saw unfinished.
+ * It runs in the ingesting node's read loop, only when that loop has read the whole stream,
+ * so what it reads is never older than an event it has not ingested yet.
+ */
+export class Reconciler {
+  readonly #queue: Queue;
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+  readonly #ingestor: Ingestor;
+  readonly #sweepIntervalMs: number;
+  readonly #logger: Logger;
+  #gap: ReconcileReason | undefined;
+  #lastSweepAt = 0;
+  #sweepCursor = '0';
+
+  constructor(args: { queue: Queue; redis: Redis; keys: Keys; ingestor: Ingestor; sweepIntervalMs: number; logger: Logger }) {
+    this.#queue = args.queue;
+    this.#redis = args.redis;
+    this.#keys = args.keys;
+    this.#ingestor = args.ingestor;
+    this.#sweepIntervalMs = args.sweepIntervalMs;
+    this.#logger = args.logger;
+  }
+
+  /** Events may have been missed: read every unfinished job's state at the next chance. */
+  markGap(reason: ReconcileReason): void {
+    this.#gap ??= reason;
+  }
+
+  /** Called by the read loop whenever it has read up to the stream's end (`position`). */
+  async whenCaughtUp(position: string | undefined): Promise<void> {
+    const openKey = this.#keys.queueOpenJobs(this.#queue.name);
+    if (this.#gap) {
+      const jobIds = await this.#redis.smembers(openKey);
+      this.#logger.info({ queue: this.#queue.name, reason: this.#gap, jobs: jobIds.length }, 'reconciling unfinished jobs from BullMQ');
+      if (!(await this.#run(jobIds, this.#gap, position, true))) return;
+      this.#gap = undefined;
+    }
+    const asked = (await this.#redis.spop(this.#keys.queueChecks(this.#queue.name), CHUNK)) ?? [];
+    if (asked.length > 0 && !(await this.#run(asked, 'checked', position, true))) {
+      await this.#redis.sadd(this.#keys.queueChecks(this.#queue.name), ...asked); // try again next time
+      return;
+    }
+    if (Date.now() - this.#lastSweepAt < this.#sweepIntervalMs) return;
+    this.#lastSweepAt = Date.now();
+    const [next, jobIds] = await this.#redis.sscan(openKey, this.#sweepCursor, 'COUNT', CHUNK);
+    if (jobIds.length > 0 && !(await this.#run(jobIds, 'vanished', position, false))) return;
+    this.#sweepCursor = next;
+  }
+
+  async #run(jobIds: string[], reason: ReconcileReason, position: string | undefined, withState: boolean): Promise<boolean> {
+    for (let start = 0; start < jobIds.length; start += CHUNK) {
+      const chunk = jobIds.slice(start, start + CHUNK);
+      const done = await this.#ingestor.reconcile({ jobIds: chunk, reason, position, read: (ids) => this.#read(ids, withState) });
+      if (!done) return false;
+    }
+    return true;
+  }
+
+  /** Each job's record (and BullMQ state) and the stream's newest id, at one instant. */
+  async #read(jobIds: string[], withState: boolean): Promise<{ newest: string | undefined; jobs: Map<string, JobRead> }> {
+    const queue = this.#queue;
+    const multi = this.#redis.multi();
+    for (const jobId of jobIds) {
+      readJobFacts(multi, queue.toKey(jobId), false);
+      if (!withState) continue;
+      for (const set of SETS) multi.zscore(queue.keys[set]!, jobId);
+      multi.lpos(queue.keys.active!, jobId);
+    }
+    multi.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
+    const replies = ((await multi.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    const perJob = withState ? SETS.length + 2 : 1;
+    const jobs = new Map<string, JobRead>();
+    jobIds.forEach((jobId, index) => {
+      const base = index * perJob;
+      const facts = toJobFacts(replies[base]);
+      let state: string | undefined;
+      if (withState && facts) {
+        const placed = SETS.findIndex((_, offset) => replies[base + 1 + offset] !== null);
+        const set = placed >= 0 ? SETS[placed]! : undefined;
+        state = set === 'prioritized' ? 'waiting' : (set ?? (replies[base + 1 + SETS.length] !== null ? 'active' : 'waiting'));
+      }
+      jobs.set(jobId, { facts, state });
+    });
+    const newest = (replies[replies.length - 1] as Array<[string, string[]]>)[0]?.[0];
+    return { newest, jobs };
+  }
+}

@@ -1,0 +1,168 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { EVENTS, type StatusEvent } from '../../shared/index.js';
+import { startRedisServer } from '../../scripts/redisServer.js';
+import { createEnqueuer } from '../../server/index.js';
+import { connectRaw, connected, openQueue, request, startStack, startWorker, uniqueName, waitFor } from '../support/stack.js';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await Promise.resolve().then(cleanups.pop()!).catch(() => undefined);
+});
+
+/** A raw socket subscribed to `rooms`, recording every status it receives. */
+async function listen(url: string, rooms: string[]) {
+  const socket = connectRaw(url, 'user:alice');
+  cleanups.push(() => socket.close());
+  const events: StatusEvent[] = [];
+  socket.on(EVENTS.status, (event: StatusEvent) => events.push(event));
+  await connected(socket);
+  for (const room of rooms) expect((await request(socket, EVENTS.subscribe, { room })).ok).toBe(true);
+  return events;
+}
+
+const inRoom = (events: StatusEvent[], room: string) => events.filter((event) => event.room === room);
+
+describe('routing', () => {
+  it('sends a reused custom job id to the rooms of the incarnation that produced each status', async () => {
+    const queue = uniqueName('reuse');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const events = await listen(stack.url, ['document:1', 'document:2']);
+    const worker = startWorker(queue, async () => 'done');
+    cleanups.push(() => worker.close());
+
+    await stack.server.enqueue(queue, 'first', {}, { rooms: ['document:1'], jobId: 'same', removeOnComplete: true });
+    await waitFor(() => inRoom(events, 'document:1').some((event) => event.status.state === 'completed'), 'the first completion');
+    await stack.server.enqueue(queue, 'second', {}, { rooms: ['document:2'], jobId: 'same', removeOnComplete: true });
+    await waitFor(() => inRoom(events, 'document:2').some((event) => event.status.state === 'completed'), 'the second completion');
+
+    expect(inRoom(events, 'document:1').every((event) => event.status.name === 'first')).toBe(true);
+    expect(inRoom(events, 'document:2').every((event) => event.status.name === 'second')).toBe(true);
+    const incarnations = new Set(events.map((event) => event.status.incarnation));
+    expect(incarnations.size).toBe(2);
+    // The second incarnation inherits nothing: it starts again at attempt 1.
+    expect(inRoom(events, 'document:2').map((event) => event.status.attempt)).toEqual(inRoom(events, 'document:2').map(() => 1));
+  });
+
+  it('never routes a job to a room of a job that had its id before Redis lost its data', async () => {
+    const redis = await startRedisServer();
+    cleanups.push(() => redis.stop());
+    const queue = uniqueName('flush');
+    const stack = await startStack({ queues: [queue], redisUrl: redis.url, dataLossCheckMs: 200 });
+    cleanups.push(() => stack.close());
+    const events = await listen(stack.url, ['document:7', 'document:8']);
+    const plain = openQueue(queue, redis.url);
+    cleanups.push(() => plain.close());
+
+    await stack.server.enqueue(queue, 'before', {}, { rooms: ['document:7'], jobId: 'report', delay: 60_000 });
+    await waitFor(() => inRoom(events, 'document:7').length > 0, 'the first job in document:7');
+    const admin = new Redis(redis.url);
+    cleanups.push(() => admin.quit());
+    await admin.flushall();
+    // The id is free again: a plain job takes it (it names no room), then a routed job follows.
+    await plain.add('after', {}, { jobId: 'report' });
+    await stack.server.routeJob(queue, 'next', { rooms: ['document:8'] });
+    await plain.add('routed', {}, { jobId: 'next' });
+    await waitFor(() => inRoom(events, 'document:8').some((event) => event.status.name === 'routed'), 'the new job in document:8');
+    expect(inRoom(events, 'document:7').every((event) => event.status.name === 'before')).toBe(true);
+    expect(events.some((event) => event.status.name === 'after')).toBe(false);
+  });
+
+  it('keeps two jobs with the same id in two queues apart in one room', async () => {
+    const imports = uniqueName('imports');
+    const thumbnails = uniqueName('thumbs');
+    const stack = await startStack({ queues: [imports, thumbnails] });
+    cleanups.push(() => stack.close());
+    const events = await listen(stack.url, ['document:3']);
+    const failing = startWorker(imports, async () => {
+      throw new Error('nope');
+    });
+    const passing = startWorker(thumbnails, async () => 'ok');
+    cleanups.push(() => failing.close(), () => passing.close());
+    await stack.server.enqueue(imports, 'import', {}, { rooms: ['document:3'], jobId: 'j1', attempts: 1 });
+    await stack.server.enqueue(thumbnails, 'thumb', {}, { rooms: ['document:3'], jobId: 'j1' });
+    await waitFor(() => events.some((event) => event.status.state === 'failed') && events.some((event) => event.status.state === 'completed'), 'both outcomes');
+
+    const socket = connectRaw(stack.url, 'user:alice');
+    cleanups.push(() => socket.close());
+    await connected(socket);
+    const snapshot = await request(socket, EVENTS.subscribe, { room: 'document:3' });
+    const states = (snapshot.jobs as StatusEvent[]).map((event) => `${event.status.queue}:${event.status.state}`).sort();
+    expect(states).toEqual([`${imports}:failed`, `${thumbnails}:completed`].sort());
+  });
+
+  it('reaches the rooms of fast jobs added with routeJob and a plain queue.add, removed on completion', async () => {
+    const queue = uniqueName('plain');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const events = await listen(stack.url, ['document:5']);
+    const worker = startWorker(queue, async () => 'quick');
+    cleanups.push(() => worker.close());
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    const ids = Array.from({ length: 40 }, (_, index) => `fast-${index}`);
+    for (const jobId of ids) {
+      await stack.server.routeJob(queue, jobId, { rooms: ['document:5'] });
+      await plain.add('fast', {}, { jobId, removeOnComplete: true });
+    }
+    await waitFor(() => ids.every((jobId) => events.some((event) => event.status.jobId === jobId && event.status.state === 'completed')), 'every completion', 60_000);
+  });
+
+  it('pushes nothing for a plain queue.add that was not routed, and lists it as unrouted', async () => {
+    const queue = uniqueName('unrouted');
+    const stack = await startStack({ queues: [queue], canDebug: () => true });
+    cleanups.push(() => stack.close());
+    const events = await listen(stack.url, ['document:6']);
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    const job = await plain.add('lonely', { rooms: ['document:6'] });
+    // A routed job added after it: once it shows, the unrouted one has been read too.
+    await stack.server.enqueue(queue, 'routed', {}, { rooms: ['document:6'] });
+    await waitFor(() => events.some((event) => event.status.name === 'routed'), 'the routed job');
+    expect(events.some((event) => event.status.jobId === job.id)).toBe(false);
+    const debug = (await (await fetch(`${stack.url}/jobcast/debug`, { headers: { authorization: 'Bearer user:alice' } })).json()) as { unrouted?: Array<{ jobId: string }> };
+    expect(JSON.stringify(debug)).toContain(job.id!);
+  });
+
+  it('shows jobs removed by drain or obliterate as unknown within a few seconds', async () => {
+    const queue = uniqueName('drain');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const events = await listen(stack.url, ['document:9']);
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    const waiting = await stack.server.enqueue(queue, 'waits', {}, { rooms: ['document:9'] });
+    const delayed = await stack.server.enqueue(queue, 'later', {}, { rooms: ['document:9'], delay: 60_000 });
+    await waitFor(() => events.filter((event) => event.event === 'added').length === 2, 'both jobs added');
+    await plain.drain(true);
+    const last = (jobId: string) => events.filter((event) => event.status.jobId === jobId).at(-1);
+    await waitFor(() => last(waiting.jobId)?.status.state === 'unknown' && last(delayed.jobId)?.status.state === 'unknown', 'both drained jobs shown unknown');
+    expect(last(waiting.jobId)).toMatchObject({ event: 'reconciled', reason: 'vanished' });
+  });
+
+  it('shows a job that finished while no server ran as completed, never unknown', async () => {
+    const queue = uniqueName('down');
+    let stack = await startStack({ queues: [queue] });
+    const keyPrefix = stack.keyPrefix;
+    await stack.close();
+    const worker = startWorker(queue, async () => 'done');
+    cleanups.push(() => worker.close());
+    const enqueuer = createEnqueuer({ redis: stack.redisUrl, keyPrefix });
+    cleanups.push(() => enqueuer.close());
+    const { jobId } = await enqueuer.enqueue(queue, 'offline', {}, { rooms: ['document:4'], removeOnComplete: true });
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    await waitFor(async () => (await plain.getJob(jobId)) === undefined, 'the job to finish and be removed');
+    stack = await startStack({ queues: [queue], keyPrefix });
+    cleanups.push(() => stack.close());
+    const socket = connectRaw(stack.url, 'user:alice');
+    cleanups.push(() => socket.close());
+    await connected(socket);
+    const state = async () => {
+      const answer = await request(socket, EVENTS.subscribe, { room: 'document:4' });
+      return (answer.jobs as StatusEvent[]).find((event) => event.status.jobId === jobId)?.status.state;
+    };
+    await waitFor(async () => (await state()) === 'completed', 'the completion read after the restart');
+  });
+});
