@@ -44,3 +44,34 @@ export const invalidRoomError = (room: unknown): WireError => ({
   message: `${JSON.stringify(String(room).slice(0, 100))} is not a valid room name.`,
   hint: 'A room looks like "type:id": segments of letters, digits and _ . @ ~ - joined by ":".',
 });
+
+const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && Object.hasOwn(ERROR_MESSAGES, value);
+
+/**
+ * The server's refusal carried by a `connect_error`, or undefined for a network failure worth
+ * retrying. Two shapes reach the client: a Socket.IO middleware refusal (`err.data` is
+ * `{ code, message, hint? }`), and an Engine.IO handshake refused before any socket exists
+ * (`allowRequest`: HTTP 403 with the JSON body `{ code: 4, message: "ORIGIN_NOT_ALLOWED" }`, which
+ * the long-polling transport hands over as `err.description` 403 and `err.context.responseText`).
+ * A refused WebSocket upgrade carries nothing readable, so only polling can tell the two apart.
+ * Call it inside the `connect_error` listener: the transport aborts the request right after,
+ * which empties `responseText`.
+ */
+export function refusalOfConnectError(error: unknown): WireError | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const { data, description, context } = error as { data?: unknown; description?: unknown; context?: unknown };
+  if (data !== null && typeof data === 'object') {
+    const { code, message, hint } = data as Record<string, unknown>;
+    if (isErrorCode(code) && typeof message === 'string') {
+      return typeof hint === 'string' ? { code, message, hint } : { code, message };
+    }
+  }
+  const body = description === 403 && context !== null && typeof context === 'object' ? (context as { responseText?: unknown }).responseText : undefined;
+  if (typeof body !== 'string' || body.length > 1_000) return undefined;
+  try {
+    const { message } = JSON.parse(body) as { message?: unknown };
+    return isErrorCode(message) ? { code: message, message: ERROR_MESSAGES[message] } : undefined;
+  } catch {
+    return undefined;
+  }
+}
