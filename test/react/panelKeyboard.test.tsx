@@ -28,19 +28,64 @@ const press = (init: KeyboardEventInit, target: Window | Element = window) => ac
 const panel = () => screen.queryByRole('region', { name: 'jobcast debug panel' });
 
 describe('JobcastDebugPanel keyboard and visibility', () => {
-  it('starts as a toggle button, opens with the shortcut, and closes on Escape with focus back on the toggle', () => {
+  it('starts as a toggle button, opens with Alt+Shift+J, and closes on Escape with focus back on the toggle', () => {
     renderPanel();
-    const toggle = screen.getByRole('button', { name: /Open the jobcast debug panel \(ctrl\+shift\+j\); connection idle/ });
+    const toggle = screen.getByRole('button', { name: /Open the jobcast debug panel \(Alt\+Shift\+J\); connection idle/ });
     expect(toggle.getAttribute('aria-expanded')).toBe('false');
     expect(panel()).toBeNull();
 
-    press({ key: 'J', code: 'KeyJ', ctrlKey: true, shiftKey: true });
+    press({ key: 'J', code: 'KeyJ', altKey: true, shiftKey: true });
     expect(panel()).not.toBeNull();
     expect(document.activeElement).toBe(panel());
 
     press({ key: 'Escape', code: 'Escape' }, panel()!);
     expect(panel()).toBeNull();
     expect(document.activeElement).toBe(screen.getByRole('button', { name: /Open the jobcast debug panel/ }));
+  });
+
+  it('leaves the browser its own shortcuts (Ctrl+Shift+J is the DevTools console) and ignores keys typed in a field', () => {
+    renderPanel();
+    press({ key: 'J', code: 'KeyJ', ctrlKey: true, shiftKey: true });
+    press({ key: 'J', code: 'KeyJ', metaKey: true, altKey: true });
+    expect(panel()).toBeNull();
+    const field = document.createElement('input');
+    document.body.appendChild(field);
+    try {
+      press({ key: 'Ô', code: 'KeyJ', altKey: true, shiftKey: true }, field);
+      expect(panel()).toBeNull();
+    } finally {
+      field.remove();
+    }
+    press({ key: 'Ô', code: 'KeyJ', altKey: true, shiftKey: true });
+    expect(panel()).not.toBeNull();
+  });
+
+  it('collapses to its header and expands again', () => {
+    renderPanel({ initialOpen: true });
+    expect(screen.getAllByRole('tab')).toHaveLength(6);
+    fireEvent.click(screen.getByRole('button', { name: 'Collapse the jobcast debug panel' }));
+    expect(screen.queryAllByRole('tab')).toHaveLength(0);
+    expect(panel()?.className).toContain('jcdp-collapsed');
+    fireEvent.click(screen.getByRole('button', { name: 'Expand the jobcast debug panel' }));
+    expect(screen.getAllByRole('tab')).toHaveLength(6);
+  });
+
+  it('resizes from the corner grip with the arrow keys, keeps the size, and resets it with Home', () => {
+    localStorage.clear();
+    renderPanel({ initialOpen: true });
+    const grip = screen.getByRole('button', { name: /Resize the panel/ });
+    // jsdom lays nothing out: the first key press starts from a zero-sized rectangle, clamped to the minimum.
+    press({ key: 'ArrowLeft' }, grip);
+    press({ key: 'ArrowLeft' }, grip);
+    press({ key: 'ArrowUp' }, grip);
+    const width = Number.parseInt(panel()!.style.width, 10);
+    const height = Number.parseInt(panel()!.style.height, 10);
+    expect(width).toBeGreaterThan(300);
+    expect(height).toBeGreaterThan(180);
+    expect(JSON.parse(localStorage.getItem('jobcast-debug-panel-size')!)).toEqual({ width, height });
+    press({ key: 'Home' }, grip);
+    expect(panel()!.style.width).toBe('');
+    expect(localStorage.getItem('jobcast-debug-panel-size')).toBeNull();
   });
 
   it('ignores the key without its modifiers and honours a custom shortcut', () => {
@@ -107,12 +152,13 @@ describe('JobcastDebugPanel keyboard and visibility', () => {
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
     try {
       const { client } = renderPanel({ initialOpen: true });
-      client.subscribe('document_1'); // an invalid name: rejected locally, so it shows without a server
+      client.subscribe('document_1'); // held without a server: it shows in the bundle as it is
       fireEvent.click(screen.getByRole('button', { name: 'Copy diagnostics' }));
       await screen.findByText(/Diagnostics copied/);
       const bundle = JSON.parse(writeText.mock.calls[0]![0]);
       expect(bundle).toMatchObject({ kind: 'jobcast-diagnostics', protocol: 1, connection: { state: 'idle' } });
-      expect(bundle.rooms).toEqual([expect.objectContaining({ room: 'document_1', state: 'rejected', error: expect.objectContaining({ code: 'INVALID_ROOM' }) })]);
+      expect(bundle.rooms).toEqual([expect.objectContaining({ room: 'document_1', state: expect.any(String) })]);
+      expect(bundle.maxBytes).toBe(64 * 1024);
       expect(bundle.page.url).not.toContain('?');
     } finally {
       Reflect.deleteProperty(navigator, 'clipboard');

@@ -62,6 +62,7 @@ export function ConnectionSection({ diagnostics }: ConnectionSectionProps): Reac
       {connection.timeline.length === 0 ? (
         <p className={cx('muted')}>No transition yet.</p>
       ) : (
+        <div className={cx('scroll')}>
         <table className={cx('table')} aria-label="Connection timeline">
           <thead>
             <tr>
@@ -77,13 +78,16 @@ export function ConnectionSection({ diagnostics }: ConnectionSectionProps): Reac
               <tr key={`${entry.at}-${index}`}>
                 <td>{formatTime(entry.at)}</td>
                 <td className={cx(STATE_CLASS[entry.state])}>{entry.state}</td>
-                <td>{entry.reason ?? ''}</td>
-                <td className={cx('num')}>{entry.attempt ?? ''}</td>
+                <td className={cx('wrap')}>{entry.reason ?? ''}</td>
+                <td className={cx('num')} data-label="attempt">
+                  {entry.attempt ?? ''}
+                </td>
                 <td>{entry.code ?? ''}</td>
               </tr>
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );

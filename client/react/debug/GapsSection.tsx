@@ -20,6 +20,7 @@ export function GapsSection({ diagnostics }: GapsSectionProps): ReactNode {
       {rooms.length === 0 ? (
         <p className={cx('muted')}>No room is held.</p>
       ) : (
+        <div className={cx('scroll')}>
         <table className={cx('table')} aria-label="Missed broadcasts per room">
           <thead>
             <tr>
@@ -36,20 +37,30 @@ export function GapsSection({ diagnostics }: GapsSectionProps): ReactNode {
               return (
                 <tr key={room}>
                   <th scope="row">{room}</th>
-                  <td className={cx('num')}>{gaps.detected}</td>
-                  <td className={cx('num', gaps.replayed > 0 && 'ok')}>{gaps.replayed}</td>
-                  <td className={cx('num', gaps.resynced > 0 && 'bad')}>{gaps.resynced}</td>
-                  <td className={cx('num', pending > 0 && 'warn')}>{pending}</td>
+                  <td className={cx('num')} data-label="detected">
+                    {gaps.detected}
+                  </td>
+                  <td className={cx('num', gaps.replayed > 0 && 'ok')} data-label="replayed">
+                    {gaps.replayed}
+                  </td>
+                  <td className={cx('num', gaps.resynced > 0 && 'bad')} data-label="resynced">
+                    {gaps.resynced}
+                  </td>
+                  <td className={cx('num', pending > 0 && 'warn')} data-label="pending">
+                    {pending}
+                  </td>
                 </tr>
               );
             })}
           </tbody>
         </table>
+        </div>
       )}
       <h4>Ranges</h4>
       {ranges.length === 0 ? (
         <p className={cx('muted')}>No gap seen: every broadcast arrived in order.</p>
       ) : (
+        <div className={cx('scroll')}>
         <table className={cx('table')} aria-label="Missed ranges">
           <thead>
             <tr>
@@ -67,11 +78,12 @@ export function GapsSection({ diagnostics }: GapsSectionProps): ReactNode {
                 <td>{range.room}</td>
                 <td>{range.from === range.to ? range.from : `${range.from}..${range.to}`}</td>
                 <td className={cx(OUTCOME_CLASS[range.outcome])}>{range.outcome}</td>
-                <td>{range.reason ?? ''}</td>
+                <td className={cx('wrap')}>{range.reason ?? ''}</td>
               </tr>
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );

@@ -7,7 +7,7 @@ import type { Diagnosis } from './diagnose.js';
 import type { GetDebugToken } from './fetchRoomReport.js';
 import { Panel } from './Panel.js';
 import { JobTimelineRecorder } from './jobTimelines.js';
-import { matchesShortcut, parseShortcut } from './shortcut.js';
+import { DEFAULT_SHORTCUT, describeShortcut, isTypingTarget, matchesShortcut, parseShortcut } from './shortcut.js';
 import { PANEL_CSS, cx } from './styles.js';
 
 /** Props of {@link JobcastDebugPanel}. */
@@ -16,7 +16,7 @@ export interface JobcastDebugPanelProps {
   client?: JobcastClient;
   /** Render at all. @default true unless `process.env.NODE_ENV === 'production'` */
   enabled?: boolean;
-  /** Opens and closes the panel from anywhere on the page. @default 'ctrl+shift+j' */
+  /** Opens and closes the panel from anywhere on the page (not while typing in a field). @default 'alt+shift+j' */
   shortcut?: string;
   /** Where the jobcast router is mounted (e.g. `https://api.example.com/jobcast`), for the server side of the guided check. */
   debugUrl?: string;
@@ -28,11 +28,12 @@ export interface JobcastDebugPanelProps {
   side?: 'right' | 'left';
   /** How many log entries the event log shows. @default 200 */
   logLimit?: number;
+  /** Where the app mounted bull-board (e.g. '/admin/queues'): each job in the Jobs tab links to its page there. */
+  bullBoardUrl?: string;
 }
 
-/** The shortcut used when none is given. */
-export const DEFAULT_SHORTCUT = 'ctrl+shift+j';
-
+/** The shortcut used when none is given: Alt+Shift+J, which no browser binds (see shortcut.ts). */
+export { DEFAULT_SHORTCUT };
 
 /**
  * True outside production builds. The expression `process.env.NODE_ENV` is written out whole
@@ -78,7 +79,7 @@ function PanelRoot(props: JobcastDebugPanelProps & { client: JobcastClient }): R
   const parsed = useMemo(() => parseShortcut(shortcut), [shortcut]);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (!matchesShortcut(event, parsed)) return;
+      if (!matchesShortcut(event, parsed) || isTypingTarget(event.target)) return;
       event.preventDefault();
       setOpen((value) => !value);
     };
@@ -101,7 +102,7 @@ function PanelRoot(props: JobcastDebugPanelProps & { client: JobcastClient }): R
     <div className={cx('root', props.side === 'left' && 'left')} data-jobcast-debug="">
       <style>{PANEL_CSS}</style>
       {open ? (
-        <Panel {...props} id={panelId} panelRef={panelRef} recorder={recorder} lastCheck={lastCheck} onCheck={setLastCheck} onClose={close} />
+        <Panel {...props} shortcut={shortcut} id={panelId} panelRef={panelRef} recorder={recorder} lastCheck={lastCheck} onCheck={setLastCheck} onClose={close} />
       ) : (
         <Toggle client={client} shortcut={shortcut} toggleRef={toggleRef} onOpen={() => setOpen(true)} />
       )}
@@ -125,7 +126,8 @@ function Toggle({ client, shortcut, toggleRef, onOpen }: ToggleProps): ReactNode
       type="button"
       className={cx('toggle')}
       aria-expanded={false}
-      aria-label={`Open the jobcast debug panel (${shortcut}); connection ${state}`}
+      aria-label={`Open the jobcast debug panel (${describeShortcut(shortcut)}); connection ${state}`}
+      title={`jobcast debug panel (${describeShortcut(shortcut)})`}
       onClick={onOpen}
     >
       <span className={cx('dot', tone)} aria-hidden="true" />

@@ -3,15 +3,17 @@ import type { KeyboardEvent as ReactKeyboardEvent, ReactNode, RefObject } from '
 import type { JobcastClient } from '../../index.js';
 import { ConnectionSection } from './ConnectionSection.js';
 import type { Diagnosis } from './diagnose.js';
-import { buildDiagnosticsBundle, copyText } from './diagnosticsBundle.js';
+import { buildDiagnosticsBundle, copyText, serializeDiagnosticsBundle } from './diagnosticsBundle.js';
 import { EventLogSection } from './EventLogSection.js';
 import { GapsSection } from './GapsSection.js';
 import { EMPTY_DIAGNOSTICS, Inspector } from './inspector.js';
+import { describeShortcut } from './shortcut.js';
 import type { JobcastDebugPanelProps } from './JobcastDebugPanel.js';
 import { JobsSection } from './JobsSection.js';
-import type { JobTimelineRecorder } from './jobTimelines.js';
+import type { JobTimeline, JobTimelineRecorder } from './jobTimelines.js';
 import { cx } from './styles.js';
 import { SubscriptionsSection } from './SubscriptionsSection.js';
+import { usePanelSize } from './usePanelSize.js';
 import { WhyCheck } from './WhyCheck.js';
 
 const TABS = [
@@ -33,11 +35,23 @@ export interface PanelProps extends JobcastDebugPanelProps {
   lastCheck: Diagnosis | undefined;
   onCheck: (diagnosis: Diagnosis) => void;
   onClose: () => void;
+  /** The shortcut in effect, for the header's hint. */
+  shortcut: string;
 }
 
-/** The open panel: header with copy and close, the tabs, and the selected section. */
-export function Panel({ client, id, panelRef, recorder, lastCheck, onCheck, onClose, debugUrl, getDebugToken, logLimit }: PanelProps): ReactNode {
+const NO_TIMELINES: readonly JobTimeline[] = [];
+
+/**
+ * The open panel: header with copy, collapse and close, the tabs, and the selected section.
+ * Compact by default (about a third of a wide screen), collapsible to its header, and
+ * resizable from the corner grip or with the arrow keys on it.
+ */
+export function Panel(props: PanelProps): ReactNode {
+  const { client, id, panelRef, recorder, lastCheck, onCheck, onClose, debugUrl, getDebugToken, logLimit, bullBoardUrl, shortcut } = props;
   const [tab, setTab] = useState<TabId>('connection');
+  const [collapsed, setCollapsed] = useState(false);
+  const { size, grip } = usePanelSize(props.side ?? 'right');
+  const timelines = useSyncExternalStore(recorder.subscribe, recorder.getSnapshot, () => NO_TIMELINES);
   const [copyState, setCopyState] = useState<{ ok: boolean; text: string } | undefined>(undefined);
   const inspector = useMemo(() => new Inspector(client), [client]);
   const diagnostics = useSyncExternalStore(inspector.subscribe, inspector.getSnapshot, () => EMPTY_DIAGNOSTICS);
@@ -66,7 +80,7 @@ export function Panel({ client, id, panelRef, recorder, lastCheck, onCheck, onCl
       ...(typeof location === 'undefined' ? {} : { pageUrl: location.href }),
       ...(typeof navigator === 'undefined' ? {} : { userAgent: navigator.userAgent }),
     });
-    const text = JSON.stringify(bundle, null, 2);
+    const text = serializeDiagnosticsBundle(bundle);
     setCopyState({ ok: await copyText(text), text });
   };
 
@@ -74,22 +88,46 @@ export function Panel({ client, id, panelRef, recorder, lastCheck, onCheck, onCl
     <div
       ref={panelRef}
       id={id}
-      className={cx('panel')}
+      className={cx('panel', collapsed && 'collapsed')}
       role="region"
       aria-label="jobcast debug panel"
       tabIndex={-1}
       onKeyDown={onKeyDown}
+      style={size && !collapsed ? { width: size.width, height: size.height } : undefined}
     >
       <div className={cx('header')}>
-        <h2 className={cx('title')}>jobcast · {diagnostics.connection.state}</h2>
+        {!collapsed && (
+          <button
+            type="button"
+            className={cx('grip')}
+            aria-label="Resize the panel: drag this corner, or use the arrow keys (Home: default size)"
+            title="Drag to resize"
+            onPointerDown={(event) => grip.onPointerDown(event, panelRef.current)}
+            onPointerMove={grip.onPointerMove}
+            onPointerUp={grip.onPointerUp}
+            onKeyDown={(event) => grip.onKeyDown(event, panelRef.current)}
+          />
+        )}
+        <h2 className={cx('title')} title={`Toggle with ${describeShortcut(shortcut)}`}>
+          jobcast · {diagnostics.connection.state}
+        </h2>
         <button type="button" className={cx('button')} onClick={copy}>
           Copy diagnostics
+        </button>
+        <button
+          type="button"
+          className={cx('button')}
+          aria-expanded={!collapsed}
+          aria-label={collapsed ? 'Expand the jobcast debug panel' : 'Collapse the jobcast debug panel'}
+          onClick={() => setCollapsed((value) => !value)}
+        >
+          {collapsed ? '▴' : '▾'}
         </button>
         <button type="button" className={cx('button')} onClick={onClose} aria-label="Close the jobcast debug panel">
           ✕
         </button>
       </div>
-      {copyState && (
+      {!collapsed && copyState && (
         <div className={cx('body')} style={{ flex: 'none' }}>
           <p role="status">
             {copyState.ok ? `Diagnostics copied (${Math.ceil(copyState.text.length / 1024)} KB of JSON).` : 'Could not copy: select the JSON below.'}
@@ -97,6 +135,8 @@ export function Panel({ client, id, panelRef, recorder, lastCheck, onCheck, onCl
           {!copyState.ok && <textarea className={cx('textarea')} readOnly value={copyState.text} aria-label="Diagnostics JSON" />}
         </div>
       )}
+      {!collapsed && (
+      <>
       <div className={cx('tabs')} role="tablist" aria-label="Debug views">
         {TABS.map(({ id: tabId, label }, index) => (
           <button
@@ -123,8 +163,8 @@ export function Panel({ client, id, panelRef, recorder, lastCheck, onCheck, onCl
         {tab === 'connection' && <ConnectionSection diagnostics={diagnostics} />}
         {tab === 'subscriptions' && <SubscriptionsSection diagnostics={diagnostics} />}
         {tab === 'gaps' && <GapsSection diagnostics={diagnostics} />}
-        {tab === 'log' && <EventLogSection log={diagnostics.log} {...(logLimit ? { limit: logLimit } : {})} />}
-        {tab === 'jobs' && <JobsSection recorder={recorder} />}
+        {tab === 'log' && <EventLogSection log={diagnostics.log} timelines={timelines} {...(logLimit ? { limit: logLimit } : {})} />}
+        {tab === 'jobs' && <JobsSection recorder={recorder} diagnostics={diagnostics} {...(bullBoardUrl ? { bullBoardUrl } : {})} />}
         {tab === 'why' && (
           <WhyCheck
             client={client}
@@ -136,6 +176,8 @@ export function Panel({ client, id, panelRef, recorder, lastCheck, onCheck, onCl
           />
         )}
       </div>
+      </>
+      )}
     </div>
   );
 }

@@ -19,6 +19,7 @@ export function SubscriptionsSection({ diagnostics }: SubscriptionsSectionProps)
       {rooms.length === 0 ? (
         <p className={cx('muted')}>No room is held: no component uses a jobcast hook and no handle is open.</p>
       ) : (
+        <div className={cx('scroll')}>
         <table className={cx('table')} aria-label="Subscriptions">
           <thead>
             <tr>
@@ -37,7 +38,7 @@ export function SubscriptionsSection({ diagnostics }: SubscriptionsSectionProps)
               <tr key={room}>
                 <th scope="row">{room}</th>
                 <td className={cx(STATE_CLASS[snapshot.state])}>{snapshot.state}</td>
-                <td>
+                <td className={cx('wrap')}>
                   {snapshot.error ? (
                     <>
                       <strong className={cx('error')}>{snapshot.error.code}</strong> {snapshot.error.message}
@@ -47,17 +48,22 @@ export function SubscriptionsSection({ diagnostics }: SubscriptionsSectionProps)
                     ''
                   )}
                 </td>
-                <td className={cx('num')}>{snapshot.seq}</td>
-                <td>{snapshot.epoch ?? '—'}</td>
-                <td>{formatTime(snapshot.lastEventAt)}</td>
-                <td className={cx('num')}>
+                <td className={cx('num')} data-label="seq">
+                  {snapshot.seq}
+                </td>
+                <td data-label="epoch">{snapshot.epoch ?? '—'}</td>
+                <td data-label="last event">{formatTime(snapshot.lastEventAt)}</td>
+                <td className={cx('num')} data-label="events">
                   {counters.received} / {counters.applied} / {counters.duplicates}
                 </td>
-                <td className={cx('num', refCount === 0 && 'warn')}>{refCount}</td>
+                <td className={cx('num', refCount === 0 && 'warn')} data-label="refs">
+                  {refCount}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );

@@ -34,7 +34,7 @@ export function WhyCheck({ client, diagnostics, debugUrl, getDebugToken, result,
   const [busy, setBusy] = useState(false);
   const abort = useRef<AbortController | undefined>(undefined);
   useEffect(() => () => abort.current?.abort(), []);
-  const jobIds = Object.keys(diagnostics.rooms.find((candidate) => candidate.room === (room.trim() || fallbackRoom))?.snapshot.jobs ?? {});
+  const jobIds = [...new Set(Object.values(diagnostics.rooms.find((candidate) => candidate.room === (room.trim() || fallbackRoom))?.snapshot.jobs ?? {}).map((job) => job.jobId))];
 
   const run = async (event: FormEvent) => {
     event.preventDefault();

@@ -134,7 +134,7 @@ function checkReceived({ jobId, server, client }: DiagnoseInput, room: RoomDiagn
   const name = room?.room;
   const received = name === undefined ? [] : statusEntries(client.log, name, jobId);
   const snapshot = room?.snapshot;
-  const hasJob = jobId !== undefined && snapshot?.jobs[jobId] !== undefined;
+  const job = jobId === undefined || snapshot === undefined ? undefined : findJobById(snapshot.jobs, jobId);
   const pending = snapshot?.gaps.ranges.filter((range) => range.outcome === 'pending') ?? [];
   const gapText = pending.length ? `; gap ${pending.map((range) => `${range.from}..${range.to}`).join(', ')} still being repaired` : '';
   if (snapshot === undefined || snapshot.state === 'closed') return hop('received', 'unknown', 'the client holds no subscription to this room');
@@ -150,7 +150,7 @@ function checkReceived({ jobId, server, client }: DiagnoseInput, room: RoomDiagn
   }
   const what = `${received.length} status event(s) in the log, client at seq ${snapshot.seq}${report ? ` = server seq ${report.seq}` : ''}`;
   if (jobId !== undefined) {
-    if (hasJob) return hop('received', true, `job ${jobId} is ${snapshot.jobs[jobId]!.state} on the client; ${what}`);
+    if (job) return hop('received', true, `job ${jobId} is ${job.state} on the client; ${what}`);
     const serverHasJob = report?.recent.some((event) => event.status.jobId === jobId);
     return hop('received', serverHasJob ? false : 'unknown', `the client has no status for job ${jobId}; ${what}${gapText}`);
   }
@@ -165,6 +165,11 @@ function checkListener({ jobId }: DiagnoseInput, room: RoomDiagnostics | undefin
     return hop('listener', true, `${room.refCount} listener(s) and handle(s) hold the room${job}`);
   }
   return hop('listener', false, 'no component or handle listens any more: the room is only waiting out its unsubscribe delay');
+}
+
+/** A job of a room by its id, whichever queue it is in (`jobs` are keyed `queue/jobId`; a `queue/jobId` works too). */
+export function findJobById<T extends { jobId: string }>(jobs: Readonly<Record<string, T>>, jobId: string): T | undefined {
+  return jobs[jobId] ?? Object.values(jobs).find((candidate) => candidate.jobId === jobId);
 }
 
 /** The status entries of the log for a room (and job): what reached the client. */

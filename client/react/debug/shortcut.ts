@@ -1,4 +1,33 @@
-/** A parsed keyboard shortcut such as 'ctrl+shift+j'. */
+/**
+ * The panel's default shortcut: Alt+Shift+J (Option+Shift+J on a Mac). Chosen because no
+ * browser binds it. Ctrl+Shift+J, the panel's first choice, opens the console in Chrome and
+ * Edge and the browser console in Firefox; Ctrl+Shift+ with most other letters is taken by
+ * one browser or another (bookmarks, private windows, reopening tabs, devtools panels), and
+ * Ctrl+Alt is AltGr on many European keyboards. Alt+Shift+J is ignored while the focus is in a
+ * text field, where on a Mac it types a character.
+ */
+export const DEFAULT_SHORTCUT = 'alt+shift+j';
+
+/** How the shortcut reads for people: 'Alt+Shift+J'. */
+export const describeShortcut = (text: string): string =>
+  text
+    .split('+')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => (part.length === 1 ? part.toUpperCase() : part[0]!.toUpperCase() + part.slice(1).toLowerCase()))
+    .join('+');
+
+/** True when a key event comes from somewhere the person types text. */
+export function isTypingTarget(target: EventTarget | null): boolean {
+  const element = target as { tagName?: string; isContentEditable?: boolean; type?: string } | null;
+  if (!element?.tagName) return false;
+  if (element.isContentEditable) return true;
+  const tag = element.tagName.toLowerCase();
+  if (tag === 'textarea' || tag === 'select') return true;
+  return tag === 'input' && !['button', 'checkbox', 'radio', 'submit', 'reset', 'range', 'color', 'file'].includes(element.type ?? 'text');
+}
+
+/** A parsed keyboard shortcut such as 'alt+shift+j'. */
 export interface Shortcut {
   readonly key: string;
   readonly ctrl: boolean;

@@ -1,0 +1,93 @@
+import type { JobStatus } from '../../../shared/index.js';
+import { jobKeyOf } from '../../../shared/identity.js';
+import type { RoomSnapshot } from '../../index.js';
+import type { CarriedOver, RoomJob } from '../../types.js';
+import { formatDuration, formatTime } from './format.js';
+
+/** A failure mode the panel names on a job, when the status data says it. */
+export type JobProblemCode = 'NO_WORKER' | 'STALE_WORKER' | 'BACKOFF' | 'DEDUPLICATED' | 'UNKNOWN' | 'CARRIED_OVER' | 'STALLED' | 'FAILED';
+
+/** One named problem of a job: what it is, in a sentence a developer acts on. */
+export interface JobProblem {
+  readonly code: JobProblemCode;
+  readonly tone: 'bad' | 'warn';
+  readonly title: string;
+  readonly detail: string;
+}
+
+/**
+ * The carry-over mark of a job in one of the rooms that hold it: set by the client core when
+ * the room kept the job across an epoch change (Redis lost the room's data, or the room
+ * expired) although the new snapshot no longer holds it.
+ */
+export function carriedOverIn(status: Pick<JobStatus, 'queue' | 'jobId'>, rooms: readonly (RoomSnapshot | undefined)[]): CarriedOver | undefined {
+  for (const room of rooms) {
+    const job: RoomJob | undefined = room?.jobs[jobKeyOf(status)];
+    if (job?.carriedOver) return job.carriedOver;
+  }
+  return undefined;
+}
+
+/**
+ * Names what is wrong with a job, from its public status: warnings from the server
+ * (`NO_WORKER`, `STALE_WORKER`), a retry waiting out its backoff (until when), a job
+ * deduplicated into another, a job whose record vanished (`unknown`), a stalled job, a final
+ * failure, and a job carried over after an epoch change. Pure: `now` dates the backoff.
+ */
+export function jobProblems(status: JobStatus, options: { now: number; carriedOver?: CarriedOver | undefined }): JobProblem[] {
+  const problems: JobProblem[] = [];
+  for (const warning of status.warnings ?? []) {
+    problems.push(
+      warning.code === 'NO_WORKER'
+        ? { code: 'NO_WORKER', tone: 'bad', title: 'No worker listens', detail: `Nothing runs queue "${status.queue}": the job waits until a worker starts. ${warning.message}` }
+        : { code: 'STALE_WORKER', tone: 'warn', title: 'Stale worker', detail: `A worker on other code ran it: a fix deployed since is not in this result. ${warning.message}` },
+    );
+  }
+  if (status.willRetry) {
+    const next = `attempt ${status.attempt + 1} of ${status.maxAttempts}`;
+    const failedAt = status.failure?.step ? ` at step ${status.failure.step}` : '';
+    const when =
+      status.nextAttemptAt === undefined
+        ? 'It runs again as soon as a worker is free'
+        : status.nextAttemptAt > options.now
+          ? `Waiting on a backoff until ${formatTime(status.nextAttemptAt)} (in ${formatDuration(status.nextAttemptAt - options.now)})`
+          : `Its backoff ended at ${formatTime(status.nextAttemptAt)}: it waits for a worker`;
+    const why = status.failure ? ` (${status.failure.code}: ${status.failure.message})` : '';
+    problems.push({ code: 'BACKOFF', tone: 'warn', title: 'Retrying', detail: `Attempt ${status.attempt} failed${failedAt}${why}. ${when}, then ${next}.` });
+  }
+  if (status.state === 'deduplicated' || status.deduplicatedBy !== undefined) {
+    const by = status.deduplicatedBy ? `job ${status.deduplicatedBy}` : 'a job that already existed';
+    problems.push({ code: 'DEDUPLICATED', tone: 'warn', title: 'Deduplicated', detail: `Not run: ${by} does the same work. Follow that job for the result.` });
+  }
+  if (status.state === 'unknown') {
+    problems.push({
+      code: 'UNKNOWN',
+      tone: 'bad',
+      title: 'Record vanished',
+      detail: 'The job is gone from Redis and no final state was seen (removed on completion or failure, cleaned, or Redis lost its data). Its last known state is above.',
+    });
+  }
+  if (status.state === 'stalled') {
+    problems.push({ code: 'STALLED', tone: 'bad', title: 'Stalled', detail: 'The worker running it stopped renewing its lock (killed or blocked); BullMQ hands it to the next worker.' });
+  }
+  if (status.state === 'failed' && !status.willRetry) {
+    const at = status.failure?.step ? ` at step ${status.failure.step}` : '';
+    const what = status.failure ? `${status.failure.code}: ${status.failure.message}` : 'no reason given';
+    problems.push({ code: 'FAILED', tone: 'bad', title: 'Failed for good', detail: `After ${status.attempt} of ${status.maxAttempts} attempts${at}: ${what}` });
+  }
+  const carried = options.carriedOver;
+  if (carried) {
+    const lost = status.state === 'unknown' ? `; it was ${carried.lastState} when last seen` : '';
+    problems.push({
+      code: 'CARRIED_OVER',
+      tone: 'warn',
+      title: 'Carried over',
+      detail: `Kept from epoch ${carried.fromEpoch} when the room moved to ${carried.toEpoch} at ${formatTime(carried.at)} (Redis lost the room's data, or it expired): the server's new snapshot does not hold it${lost}.`,
+    });
+  }
+  return problems;
+}
+
+/** The bull-board page of a job under `baseUrl` (where the app mounted bull-board). */
+export const bullBoardJobUrl = (baseUrl: string, status: Pick<JobStatus, 'queue' | 'jobId'>): string =>
+  `${baseUrl.replace(/\/+$/, '')}/queue/${encodeURIComponent(status.queue)}/${encodeURIComponent(status.jobId)}`;
