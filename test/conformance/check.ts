@@ -1,0 +1,260 @@
+/**
+ * The comparison: BullMQ's truth → what each client should show in each room it watches →
+ * what it shows. Also counts misrouted statuses from the clients' listeners: a status
+ * received in a room its job incarnation was not routed to.
+ */
+import type { Job } from 'bullmq';
+import { isTerminalStatus, jobKeyOf, type JobState, type JobStatus } from '../../shared/index.js';
+import { tagOfStatus, type ClientRecorder, type Received } from './clients.js';
+import { publicStateOf, type JobRecord, type Truth } from './model.js';
+import type { ClientName } from './rooms.js';
+import type { World } from './world.js';
+
+export type MismatchKind =
+  | 'lost terminal state'
+  | 'missing from page'
+  | 'wrong state'
+  | 'other incarnation shown'
+  | 'attempt'
+  | 'progress'
+  | 'misrouted'
+  | 'misrouted (on page)'
+  | 'unattributed status'
+  | 'truth unknown';
+
+export interface Mismatch {
+  feature: string;
+  kind: MismatchKind;
+  detail: string;
+}
+
+/** What one client should show for one job in one room. */
+interface Expected {
+  states: ReadonlySet<JobState>;
+  /** The job may be absent from the page (the client never saw it before Redis lost it). */
+  absentOk: boolean;
+  attempt?: number;
+  progress?: unknown;
+  why: string;
+}
+
+const set = (...states: JobState[]) => new Set<JobState>(states);
+const FINISHED = set('completed', 'failed');
+
+/** Progress as compared: BullMQ's default 0 and "never reported" are the same. */
+const progressKey = (value: unknown) => (value === undefined || value === null || value === 0 ? '0' : JSON.stringify(value));
+
+/** Views of every client captured just before Redis lost its data, by the time of the loss. */
+export type ViewsAtWipe = Map<number, Map<ClientName, Map<string, Map<string, JobStatus>>>>;
+
+export class Checker {
+  readonly #world: World;
+  readonly #truth = new Map<string, Truth>();
+  readonly #viewsAtWipe: ViewsAtWipe;
+
+  constructor(world: World, viewsAtWipe: ViewsAtWipe) {
+    this.#world = world;
+    this.#viewsAtWipe = viewsAtWipe;
+  }
+
+  /** Reads BullMQ's view of `records` (all of them when omitted). */
+  async readTruth(records: Iterable<JobRecord> = this.#world.records.values()): Promise<void> {
+    const list = [...records].filter((record) => record.via !== 'scheduler');
+    let next = 0;
+    const lane = async () => {
+      while (next < list.length) {
+        const record = list[next++]!;
+        this.#truth.set(record.tag, await this.#readOne(record));
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
+  }
+
+  async #readOne(record: JobRecord): Promise<Truth> {
+    const job: Job | undefined = await this.#world.queue(record.queue).getJob(record.jobId).catch(() => undefined);
+    if (!job || (job.data as { tag?: string } | undefined)?.tag !== record.tag) return {};
+    const state = publicStateOf(await job.getState());
+    if (!state) return {};
+    return { live: { state, attemptsMade: job.attemptsMade, progress: job.progress, finished: state === 'completed' || state === 'failed' } };
+  }
+
+  /** What `client` should show for `record` in a room it was routed to, or undefined when it cannot be said. */
+  expected(record: JobRecord, client: ClientName, room: string): Expected | undefined {
+    if (record.uncertain) return undefined;
+    if (record.wipedAt !== undefined) return this.#expectedAfterWipe(record, client, room);
+    const live = this.#truth.get(record.tag)?.live;
+    if (live) {
+      const attempt = live.finished ? Math.max(1, live.attemptsMade) : live.attemptsMade + 1;
+      return { states: set(live.state), absentOk: false, attempt, progress: live.progress, why: `BullMQ: ${live.state}, attemptsMade ${live.attemptsMade}` };
+    }
+    if (record.finish) {
+      const { state, attemptsMade, progress } = record.finish;
+      return { states: set(state), absentOk: false, attempt: Math.max(1, attemptsMade), progress, why: `worker saw it ${state} (attemptsMade ${attemptsMade}), then it was removed` };
+    }
+    if (record.deduplicatedBy) return { states: set('deduplicated'), absentOk: false, why: `deduplicated by ${record.deduplicatedBy}` };
+    if (record.removed) {
+      const by = record.removed.by;
+      if (by === 'remove') return { states: set('removed'), absentOk: false, why: 'job.remove()' };
+      if (by === 'debounce') return { states: set('removed', 'deduplicated'), absentOk: false, why: 'replaced by a debounced add' };
+      return { states: set('removed', 'unknown'), absentOk: false, why: `queue.${by}()` };
+    }
+    return undefined;
+  }
+
+  #expectedAfterWipe(record: JobRecord, client: ClientName, room: string): Expected {
+    const wipedAt = record.wipedAt!;
+    const terminal: JobState | undefined =
+      // Facts after the loss are not recorded (see World), so any fact here came before it.
+      record.finish ? record.finish.state : record.deduplicatedBy ? 'deduplicated' : record.removed ? 'removed' : undefined;
+    const shown = this.#viewsAtWipe.get(wipedAt)?.get(client)?.get(room)?.get(jobKeyOf(record));
+    const saw = shown && (tagOfStatus(shown) ?? record.tag) === record.tag ? shown : undefined;
+    if (saw && isTerminalStatus(saw)) return { states: set(saw.state), absentOk: false, why: `Redis lost its data after the page showed ${saw.state}: finished stays finished` };
+    const states = terminal ? set('unknown', terminal) : set('unknown');
+    return { states, absentOk: saw === undefined, why: `Redis lost its data while the job was ${saw ? `shown ${saw.state}` : 'not on the page'}` };
+  }
+
+  /** Which record a status is about: by its projected tag, then its incarnation, then the only record with its id. */
+  attribute(status: { queue: string; jobId: string; incarnation?: string | undefined; tag?: string | undefined }, incarnations: Map<string, string>): JobRecord | undefined {
+    const records = this.#world.records;
+    if (status.tag) {
+      const record = records.get(status.tag);
+      if (record) return record;
+    }
+    if (status.incarnation) {
+      const tag = incarnations.get(`${status.queue}/${status.jobId}/${status.incarnation}`);
+      if (tag) return records.get(tag);
+    }
+    const same = this.#byKey().get(`${status.queue}/${status.jobId}`) ?? [];
+    return same.length === 1 ? same[0] : undefined;
+  }
+
+  #keyIndex: Map<string, JobRecord[]> | undefined;
+  #byKey(): Map<string, JobRecord[]> {
+    if (!this.#keyIndex) {
+      this.#keyIndex = new Map();
+      for (const record of this.#world.records.values()) {
+        const key = jobKeyOf(record);
+        const list = this.#keyIndex.get(key) ?? [];
+        list.push(record);
+        this.#keyIndex.set(key, list);
+      }
+    }
+    return this.#keyIndex;
+  }
+
+  /** Incarnation → tag, learned from every status that carried both. */
+  incarnations(clients: Iterable<ClientRecorder>): Map<string, string> {
+    const map = new Map<string, string>();
+    for (const client of clients) {
+      for (const item of client.received) if (item.tag && item.incarnation) map.set(`${item.queue}/${item.jobId}/${item.incarnation}`, item.tag);
+      for (const jobs of client.view().values()) {
+        for (const status of jobs.values()) {
+          const tag = tagOfStatus(status);
+          if (tag && status.incarnation) map.set(`${status.queue}/${status.jobId}/${status.incarnation}`, tag);
+        }
+      }
+    }
+    return map;
+  }
+
+  /** Compares every client's pages with the truth; returns the mismatches and how many comparisons passed. */
+  comparePages(clients: Iterable<ClientRecorder>): { passed: number; mismatches: Mismatch[]; wrongRecords: Set<JobRecord> } {
+    this.#keyIndex = undefined;
+    const mismatches: Mismatch[] = [];
+    const wrongRecords = new Set<JobRecord>();
+    let passed = 0;
+    const clientList = [...clients];
+    const incarnations = this.incarnations(clientList);
+    // The latest incarnation routed to each room, per queue/jobId.
+    const latest = new Map<string, Map<string, JobRecord>>();
+    for (const record of this.#world.records.values()) {
+      if (record.via === 'scheduler') continue;
+      for (const room of record.rooms) {
+        const jobs = latest.get(room) ?? new Map<string, JobRecord>();
+        const key = jobKeyOf(record);
+        const current = jobs.get(key);
+        if (!current || current.order < record.order) jobs.set(key, record);
+        latest.set(room, jobs);
+      }
+    }
+    for (const client of clientList) {
+      const view = client.view();
+      for (const room of client.rooms) {
+        const shown = view.get(room) ?? new Map<string, JobStatus>();
+        const routed = latest.get(room) ?? new Map<string, JobRecord>();
+        for (const [key, record] of routed) {
+          const expected = this.expected(record, client.name, room);
+          const status = shown.get(key);
+          const where = `${client.name} ${room} ${key} [${record.tag}]`;
+          if (!expected) {
+            if (!record.uncertain) {
+              mismatches.push({ feature: record.feature, kind: 'truth unknown', detail: `${where}: the suite cannot tell what BullMQ did with it; page shows ${describe(status)}` });
+              wrongRecords.add(record);
+            } else passed += 1;
+            continue;
+          }
+          const problem = compare(expected, status, record);
+          if (problem) {
+            mismatches.push({ feature: record.feature, kind: problem.kind, detail: `${where}: shows ${describe(status)}, expected ${[...expected.states].join('|')}${problem.kind === 'attempt' ? ` attempt ${expected.attempt}` : ''}${problem.kind === 'progress' ? ` progress ${progressKey(expected.progress)}` : ''} (${expected.why})` });
+            wrongRecords.add(record);
+          } else passed += 1;
+        }
+        for (const [key, status] of shown) {
+          if (routed.has(key)) continue;
+          const record = this.attribute({ queue: status.queue, jobId: status.jobId, incarnation: status.incarnation, tag: tagOfStatus(status) }, incarnations);
+          const where = `${client.name} ${room} ${key}`;
+          if (record) mismatches.push({ feature: record.feature, kind: 'misrouted (on page)', detail: `${where} [${record.tag}]: shows ${describe(status)}; the job was routed to ${record.rooms.join(',') || 'no room'}` });
+          else mismatches.push({ feature: 'unknown', kind: 'unattributed status', detail: `${where}: shows ${describe(status)}, no job of the workload` });
+        }
+      }
+    }
+    return { passed, mismatches, wrongRecords };
+  }
+
+  /** Statuses the clients' listeners received in rooms their job incarnation was not routed to. */
+  misrouted(clients: Iterable<ClientRecorder>): { count: number; unattributed: number; mismatches: Mismatch[] } {
+    const clientList = [...clients];
+    const incarnations = this.incarnations(clientList);
+    const mismatches: Mismatch[] = [];
+    let count = 0;
+    let unattributed = 0;
+    for (const client of clientList) {
+      for (const item of client.received) {
+        const record = this.attribute(item, incarnations);
+        if (!record) {
+          unattributed += 1;
+          mismatches.push({ feature: 'unknown', kind: 'unattributed status', detail: `${client.name} received ${describeReceived(item)}: no job of the workload` });
+          continue;
+        }
+        if (record.rooms.includes(item.room)) continue;
+        count += 1;
+        mismatches.push({ feature: record.feature, kind: 'misrouted', detail: `${client.name} received ${describeReceived(item)} [${record.tag}], routed to ${record.rooms.join(',') || 'no room'}` });
+      }
+    }
+    return { count, unattributed, mismatches };
+  }
+
+  /** Reads the truth again for records that did not match yet (they may still be moving). */
+  async refresh(records: Set<JobRecord>): Promise<void> {
+    await this.readTruth(records);
+  }
+}
+
+function compare(expected: Expected, status: JobStatus | undefined, record: JobRecord): { kind: MismatchKind } | undefined {
+  const wantsFinished = [...expected.states].some((state) => FINISHED.has(state));
+  if (!status) return expected.absentOk ? undefined : { kind: wantsFinished ? 'lost terminal state' : 'missing from page' };
+  const tag = tagOfStatus(status);
+  if (tag !== undefined && tag !== record.tag) return { kind: 'other incarnation shown' };
+  const retrying = status.state === 'failed' && status.willRetry === true;
+  if (!expected.states.has(status.state) || (retrying && expected.states.has('failed') && !expected.states.has('waiting'))) {
+    return { kind: wantsFinished && (!isTerminalStatus(status) || status.state === 'unknown') ? 'lost terminal state' : 'wrong state' };
+  }
+  if (expected.attempt !== undefined && status.attempt !== expected.attempt) return { kind: 'attempt' };
+  if ('progress' in expected && progressKey(status.progress) !== progressKey(expected.progress)) return { kind: 'progress' };
+  return undefined;
+}
+
+const describe = (status: JobStatus | undefined) =>
+  status ? `${status.state}${status.willRetry ? ' (will retry)' : ''} attempt ${status.attempt} progress ${progressKey(status.progress)}${status.incarnation ? ` inc ${status.incarnation}` : ''}` : 'nothing';
+
+const describeReceived = (item: Received) => `${item.event}→${item.state} in ${item.room} for ${item.queue}/${item.jobId}${item.incarnation ? ` inc ${item.incarnation}` : ''}`;

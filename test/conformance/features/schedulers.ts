@@ -1,0 +1,29 @@
+/**
+ * Job schedulers (every / cron). BullMQ creates their jobs itself, with ids no caller knows in
+ * advance, so they cannot be routed with routeJob; their data names rooms the plain way, which
+ * is not routing by design: none of their statuses may appear on any page.
+ */
+import { sleep } from '../world.js';
+import type { Feature } from './feature.js';
+
+let schedulers = 0;
+
+export const scheduler: Feature = {
+  name: 'job scheduler (every/cron)',
+  weight: 0.7,
+  run: async (world, rng) => {
+    const feature = 'job scheduler (every/cron)';
+    const id = `sched-${++schedulers}`;
+    const tag = world.nextTag(feature);
+    const queue = world.queue(world.queues.side);
+    // One record per template: every job the scheduler makes carries its tag, and none is routed.
+    world.register({ tag, feature, queue: world.queues.side, jobId: `scheduler:${id}`, rooms: [], via: 'scheduler' });
+    const repeat = rng.chance(0.5) ? { every: rng.int(200, 500) } : { pattern: '* * * * * *' };
+    try {
+      await queue.upsertJobScheduler(id, repeat, { name: feature, data: { tag, rooms: world.randomRooms(rng), plan: { progress: [50] } } });
+      await sleep(rng.int(1_500, 3_000));
+    } finally {
+      await queue.removeJobScheduler(id).catch(() => undefined);
+    }
+  },
+};

@@ -1,0 +1,61 @@
+/**
+ * The conformance suite's jobcast server node, run as its own process so a fault can SIGKILL
+ * it. Configured by environment: REDIS_URL, QUEUES (comma-separated), KEY_PREFIX, NODE_ID,
+ * PORT. Prints `ready <port>` once it accepts connections. JOBCAST_CANARY passes through to
+ * the server untouched.
+ *
+ * Every queue projects the workload's tag (`data.tag`, or the return value's `tag`) and the
+ * failure reason (which names the tag too): that is how the suite tells which incarnation of a
+ * job a status is about, whatever the server's incarnation looks like.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { z } from 'zod';
+import { createJobcastServer } from '../../server/index.js';
+import { canSee, type ConformanceUser } from './rooms.js';
+
+const env = (name: string) => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is required`);
+  return value;
+};
+
+const tagOf = (value: unknown): string | undefined =>
+  value && typeof value === 'object' && typeof (value as { tag?: unknown }).tag === 'string' ? (value as { tag: string }).tag : undefined;
+
+const queues = env('QUEUES').split(',');
+const projection = {
+  schema: z.object({ tag: z.string() }),
+  select: ({ data, returnvalue }: { data: unknown; returnvalue?: unknown }) => {
+    const tag = tagOf(data) ?? tagOf(returnvalue);
+    return tag === undefined ? undefined : { tag };
+  },
+  failure: (reason: string) => ({ code: 'JOB_FAILED', message: reason.slice(0, 300) }),
+};
+
+const app = express();
+const httpServer = createServer(app);
+const server = await createJobcastServer<ConformanceUser>({
+  httpServer,
+  redis: env('REDIS_URL'),
+  queues,
+  keyPrefix: env('KEY_PREFIX'),
+  nodeId: env('NODE_ID'),
+  authenticate: ({ token }) => (token?.startsWith('user:') ? { id: token.slice(5) } : null),
+  channels: { 'document:{id}': (user, { id }) => canSee(user.id, `document:${id}`) },
+  project: Object.fromEntries(queues.map((queue) => [queue, projection])),
+  // Every job of a room stays in its snapshot, so a late or resynced client can be compared job by job.
+  snapshotJobs: 10_000,
+  historySize: 2_000,
+  dataLossCheckMs: 500,
+  limits: { subscribeRate: 100, subscribeBurst: 100, messageRate: 500, messageBurst: 1_000 },
+});
+app.use('/jobcast', server.router);
+httpServer.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  console.log(`ready ${(httpServer.address() as AddressInfo).port}`);
+});
+process.on('SIGTERM', async () => {
+  await server.close();
+  process.exit(0);
+});
