@@ -1,28 +1,18 @@
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
-import {
-  EVENTS,
-  HelloSchema,
-  PROTOCOL_VERSION,
-  ResyncNoticeSchema,
-  RevokedSchema,
-  StatusEventSchema,
-  WireErrorSchema,
-} from '../shared/index.js';
-import type {
-  ClientToServerEvents,
-  ErrorCode,
-  ServerToClientEvents,
-  StatusEvent,
-  WireError,
-} from '../shared/index.js';
+import { EVENTS, PROTOCOL_VERSION, WireErrorSchema } from '../shared/index.js';
+import type { ClientToServerEvents, ErrorCode, ServerToClientEvents, StatusEvent, WireError } from '../shared/index.js';
 import { computeBackoffMs } from './backoff.js';
 import { ConnectionStore } from './connection.js';
 import type { TransitionFields } from './connection.js';
 import { isJobcastClientError, toErrorMessage } from './errors.js';
 import { EventLog } from './eventLog.js';
+import { Heartbeat } from './heartbeat.js';
+import type { HeartbeatEntry } from './heartbeat.js';
+import { watchNetworkSignals } from './networkSignals.js';
 import { resolveClientOptions } from './options.js';
 import type { JobcastClientOptions, ResolvedClientOptions } from './options.js';
+import { listenForPushes } from './pushHandlers.js';
 import { RoomStore } from './roomStore.js';
 import { OneShotTimer } from './timer.js';
 import { TokenRefresher } from './tokenRefresh.js';
@@ -73,6 +63,10 @@ class Client implements JobcastClient {
   readonly #retryTimer = new OneShotTimer();
   #authAttempt = 0;
   readonly #refresher: TokenRefresher;
+  readonly #heartbeat: Heartbeat;
+  readonly #unwatchNetwork: () => void;
+  /** Why the client itself dropped the transport (heartbeat, offline), reported as the disconnect reason. */
+  #dropReason: string | undefined;
 
   constructor(options: ResolvedClientOptions) {
     this.#options = options;
@@ -81,12 +75,7 @@ class Client implements JobcastClient {
     this.#host = this.#createHost();
     this.#refresher = new TokenRefresher({
       getToken: async () => (await options.getToken?.()) ?? undefined,
-      send: (token) =>
-        new Promise((resolve, reject) =>
-          (this.#socket as unknown as RequestSocket)
-            .timeout(options.ackTimeoutMs)
-            .emit(EVENTS.refresh, { token }, (error, answer) => (error ? reject(error) : resolve(answer))),
-        ),
+      send: this.#request(EVENTS.refresh, options.ackTimeoutMs),
       refreshed: () => {
         for (const store of [...this.#active.values()]) {
           if (store.getSnapshot().error?.code === 'TOKEN_EXPIRED') store.handleConnected();
@@ -106,6 +95,16 @@ class Client implements JobcastClient {
       // A callback, so getToken runs again on every (re)connect.
       auth: (send) => this.#authenticate(send),
     });
+    this.#heartbeat = new Heartbeat({
+      intervalMs: options.heartbeatIntervalMs,
+      timeoutMs: options.heartbeatTimeoutMs,
+      entries: () => this.#heartbeatEntries(),
+      // The heartbeat keeps its own deadline; the ack timeout only frees the callback of an answer that never comes.
+      send: this.#request(EVENTS.heartbeat, Math.max(options.ackTimeoutMs, options.heartbeatTimeoutMs * 2)),
+      dead: (detail) => this.#dropTransport('heartbeat timeout', detail),
+      log: (entry) => void this.log.add(entry),
+    });
+    this.#unwatchNetwork = options.watchNetwork ? this.#watchNetwork() : () => undefined;
     this.#listen();
     if (options.autoConnect) this.connect();
   }
@@ -116,18 +115,22 @@ class Client implements JobcastClient {
     const removers = new Set<() => void>();
     if (listener) removers.add(store.onEvent(listener));
     let released = false;
+    const hold = (remove: () => void) => {
+      if (released) {
+        remove();
+        return () => undefined;
+      }
+      removers.add(remove);
+      return () => {
+        removers.delete(remove);
+        remove();
+      };
+    };
     return {
       room,
       getSnapshot: store.getSnapshot,
-      subscribe: (onChange) => {
-        if (released) return () => undefined;
-        const remove = store.subscribe(onChange);
-        removers.add(remove);
-        return () => {
-          removers.delete(remove);
-          remove();
-        };
-      },
+      subscribe: (onChange) => hold(store.subscribe(onChange)),
+      onState: (listener) => hold(store.onState(listener)),
       unsubscribe: () => {
         if (released) return;
         released = true;
@@ -148,6 +151,7 @@ class Client implements JobcastClient {
       refCount: store.refCount,
       snapshot: store.getSnapshot(),
       counters: store.getCounters(),
+      timeline: store.getTimeline(),
     }));
     return { connection: this.connection.getSnapshot(), rooms, log: this.log.getSnapshot() };
   }
@@ -163,6 +167,7 @@ class Client implements JobcastClient {
 
   disconnect(): void {
     this.#wantConnected = false;
+    this.#heartbeat.stop();
     this.#refresher.cancel();
     this.#retryTimer.cancel();
     const wasConnected = this.#socket.connected;
@@ -174,6 +179,7 @@ class Client implements JobcastClient {
     if (this.#closed) return;
     this.disconnect();
     this.#closed = true;
+    this.#unwatchNetwork();
     for (const store of this.#active.values()) store.dispose();
     this.#active.clear();
   }
@@ -187,13 +193,18 @@ class Client implements JobcastClient {
     return store;
   }
 
-  #createHost(): RoomStoreHost {
-    const options = this.#options;
-    const request = (event: string) => (payload: unknown) =>
+  /** Emits `event` with an ack; resolves with the raw answer (validated by the caller), rejects on timeout or disconnect. */
+  #request(event: string, timeoutMs: number): (payload: unknown) => Promise<unknown> {
+    return (payload) =>
       new Promise<unknown>((resolve, reject) => {
         const socket = this.#socket as unknown as RequestSocket;
-        socket.timeout(options.ackTimeoutMs).emit(event, payload, (error, answer) => (error ? reject(error) : resolve(answer)));
+        socket.timeout(timeoutMs).emit(event, payload, (error, answer) => (error ? reject(error) : resolve(answer)));
       });
+  }
+
+  #createHost(): RoomStoreHost {
+    const options = this.#options;
+    const request = (event: string) => this.#request(event, options.ackTimeoutMs);
     return {
       unsubscribeDelayMs: options.unsubscribeDelayMs,
       gapGraceMs: options.gapGraceMs,
@@ -220,12 +231,17 @@ class Client implements JobcastClient {
     socket.on('connect', () => {
       this.#retryAttempt = 0;
       this.#retryTimer.cancel();
+      this.#dropReason = undefined;
       const transport = socket.io.engine?.transport?.name;
       this.connection.setConnected(transport);
       this.log.add({ kind: 'connect', detail: `transport ${transport ?? 'unknown'}` });
+      this.#heartbeat.start();
       for (const store of [...this.#active.values()]) store.handleConnected();
     });
-    socket.on('disconnect', (reason) => {
+    socket.on('disconnect', (socketReason) => {
+      const reason = this.#dropReason ?? socketReason;
+      this.#dropReason = undefined;
+      this.#heartbeat.stop();
       this.log.add({ kind: 'disconnect', message: reason });
       for (const store of [...this.#active.values()]) store.handleDisconnected();
       if (!this.#wantConnected || reason === 'io client disconnect') this.connection.setDisconnected({ reason });
@@ -238,40 +254,63 @@ class Client implements JobcastClient {
       const { reason, error } = this.connection.getSnapshot();
       this.connection.setReconnecting({ attempt, reason, error });
     });
+    // Anything the server sends proves the connection alive, Engine.IO's pings included.
+    socket.io.on('packet', () => this.#heartbeat.heard());
+    socket.io.on('ping', () => this.#heartbeat.heard());
     socket.io.on('open', () => socket.io.engine.on('upgrade', (transport) => this.connection.setTransport(transport.name)));
-    socket.on(EVENTS.hello, (raw: unknown) => {
-      const parsed = HelloSchema.safeParse(raw);
-      if (!parsed.success) return this.#invalid(EVENTS.hello, parsed.error.issues);
-      const { nodeId, protocol, window } = parsed.data;
-      this.connection.setHello(parsed.data);
-      this.#refresher.schedule(parsed.data.expiresAt);
-      const detail = `node ${nodeId}, protocol ${protocol}, history ${window.historySize} events / ${window.historyTtlMs} ms`;
-      this.log.add({ kind: 'hello', detail });
-    });
-    socket.on(EVENTS.status, (raw: unknown) => {
-      const parsed = StatusEventSchema.safeParse(raw);
-      if (!parsed.success) return this.#invalid(EVENTS.status, parsed.error.issues);
-      const event = parsed.data;
-      const store = this.#active.get(event.room);
-      if (store) return store.handleStatus(event);
-      this.log.add({ kind: 'status', room: event.room, seq: event.seq, jobId: event.status.jobId, detail: 'ignored: no subscription' });
-    });
-    socket.on(EVENTS.revoked, (raw: unknown) => {
-      const parsed = RevokedSchema.safeParse(raw);
-      if (!parsed.success) return this.#invalid(EVENTS.revoked, parsed.error.issues);
-      this.#active.get(parsed.data.room)?.handleRevoked(parsed.data);
+    listenForPushes(socket, {
+      log: this.log,
+      rooms: this.#active,
+      hello: (hello) => {
+        this.connection.setHello(hello);
+        this.#refresher.schedule(hello.expiresAt);
+      },
       // An expired token: fetch a fresh one; once accepted, the room is subscribed again.
-      if (parsed.data.code === 'TOKEN_EXPIRED') void this.#refresher.refreshNow();
+      revoked: (revoked) => void (revoked.code === 'TOKEN_EXPIRED' && this.#refresher.refreshNow()),
     });
-    socket.on(EVENTS.notice, (raw: unknown) => {
-      const parsed = WireErrorSchema.safeParse(raw);
-      if (!parsed.success) return this.#invalid(EVENTS.notice, parsed.error.issues);
-      this.log.add({ kind: 'notice', code: parsed.data.code, message: parsed.data.message });
-    });
-    socket.on(EVENTS.resync, (raw: unknown) => {
-      const parsed = ResyncNoticeSchema.safeParse(raw);
-      if (!parsed.success) return this.#invalid(EVENTS.resync, parsed.error.issues);
-      this.#active.get(parsed.data.room)?.handleResyncNotice(parsed.data.reason);
+  }
+
+  #heartbeatEntries(): HeartbeatEntry[] {
+    const entries: HeartbeatEntry[] = [];
+    for (const store of this.#active.values()) {
+      const found = store.heartbeatEntry();
+      if (found) entries.push({ entry: found.entry, deliver: (answer) => store.handleHeartbeat(answer, found.token) });
+    }
+    return entries;
+  }
+
+  /**
+   * Drops a transport the client knows is dead although the socket has not noticed (no heartbeat
+   * answer, the browser went offline). Socket.IO then reconnects with its backoff, restarted short.
+   */
+  #dropTransport(reason: string, detail: string): void {
+    if (!this.#socket.connected) return;
+    this.log.add({ kind: reason === 'offline' ? 'network' : 'heartbeat', message: reason, detail: `${detail}; reconnecting` });
+    this.#dropReason = reason;
+    this.#socket.io.engine.close();
+  }
+
+  /** Reconnects now with the backoff restarted, instead of waiting out a delay that grew while the network was away. */
+  #reconnectNow(reason: string): void {
+    if (!this.#wantConnected || this.#closed) return;
+    if (this.#socket.connected) return this.#heartbeat.beatNow();
+    this.log.add({ kind: 'network', message: reason, detail: 'reconnecting now' });
+    this.#retryAttempt = 0;
+    this.#retryTimer.cancel();
+    // Disconnecting an inactive socket cancels Socket.IO's pending attempt and resets its backoff without a 'disconnect' event.
+    this.#socket.disconnect();
+    this.connection.setReconnecting({ reason, attempt: 0 });
+    this.#socket.connect();
+  }
+
+  #watchNetwork(): () => void {
+    return watchNetworkSignals({
+      offline: () => {
+        this.log.add({ kind: 'network', message: 'offline' });
+        this.#dropTransport('offline', 'the browser lost its network');
+      },
+      online: () => this.#reconnectNow('online'),
+      visible: () => this.#reconnectNow('page visible'),
     });
   }
 
@@ -324,14 +363,6 @@ class Client implements JobcastClient {
     this.#retryTimer.start(delayMs, () => {
       if (this.#wantConnected && !this.#socket.active) this.#socket.connect();
     });
-  }
-
-  #invalid(event: string, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): void {
-    const detail = issues
-      .slice(0, 3)
-      .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
-    this.log.add({ kind: 'invalid-message', detail: `${event}: ${detail}` });
   }
 
   #listenerError(error: unknown): void {

@@ -1,4 +1,4 @@
-import { ERROR_MESSAGES } from '../shared/index.js';
+import { ERROR_MESSAGES, MAX_ROOM_REQUEST_LENGTH } from '../shared/index.js';
 import type { ErrorCode, WireError } from '../shared/index.js';
 
 /**
@@ -38,10 +38,20 @@ export const isJobcastClientError = (value: unknown): value is JobcastClientErro
 /** Turns anything thrown into one line of text for the log. */
 export const toErrorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** The error a room name that breaks the grammar gets locally, without asking the server. */
-export const invalidRoomError = (room: unknown): WireError => ({
+/**
+ * True when a room name can be sent to the server at all: a non-empty string within the wire
+ * limit. The grammar is the server's to judge, so its near-miss hint reaches the page.
+ */
+export const isSendableRoomName = (room: unknown): room is string =>
+  typeof room === 'string' && room.length > 0 && room.length <= MAX_ROOM_REQUEST_LENGTH;
+
+/** The error a room name that cannot be sent gets locally, without asking the server. */
+export const unsendableRoomError = (room: unknown): WireError => ({
   code: 'INVALID_ROOM',
-  message: `${JSON.stringify(String(room).slice(0, 100))} is not a valid room name.`,
+  message:
+    typeof room === 'string' && room.length > 0
+      ? `The room name is ${room.length} characters long; at most ${MAX_ROOM_REQUEST_LENGTH} can be sent.`
+      : 'A room name must be a non-empty string.',
   hint: 'A room looks like "type:id": segments of letters, digits and _ . @ ~ - joined by ":".',
 });
 

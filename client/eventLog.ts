@@ -19,6 +19,8 @@ export type LogKind =
   | 'revoked'
   | 'notice'
   | 'refresh'
+  | 'heartbeat'
+  | 'network'
   | 'invalid-message'
   | 'listener-error';
 
@@ -29,6 +31,8 @@ export interface LogEntry {
   readonly at: number;
   readonly kind: LogKind;
   readonly room?: string;
+  /** With `jobId`, names the job: ids are unique per queue only. */
+  readonly queue?: string;
   readonly jobId?: string;
   readonly seq?: number;
   readonly correlationId?: string;

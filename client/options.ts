@@ -27,6 +27,16 @@ export interface JobcastClientOptions {
   reconnectDelayMaxMs?: number;
   /** How long a missing event may take to arrive out of order before a replay is requested. @default 250 */
   gapGraceMs?: number;
+  /**
+   * Time between heartbeats while connected: each proves the connection alive and compares the
+   * rooms' cursors with the server's, so a dead connection or a missed event is found in seconds.
+   * 0 turns heartbeats off. @default 2000
+   */
+  heartbeatIntervalMs?: number;
+  /** How long a heartbeat's answer may take (with nothing else heard) before the connection is dropped and reopened. @default 2500 */
+  heartbeatTimeoutMs?: number;
+  /** React to the browser's `online`, `offline` and `visibilitychange` events (ignored where they do not exist). @default true */
+  watchNetwork?: boolean;
   /** How many entries the event log keeps (0 turns it off). @default 500 */
   logSize?: number;
   /** Connect as soon as the client is created. @default true */
@@ -42,6 +52,9 @@ export const clientDefaults = {
   reconnectDelayMs: 500,
   reconnectDelayMaxMs: 10_000,
   gapGraceMs: 250,
+  heartbeatIntervalMs: 2_000,
+  heartbeatTimeoutMs: 2_500,
+  watchNetwork: true,
   logSize: 500,
   autoConnect: true,
 } as const satisfies Partial<JobcastClientOptions>;
@@ -49,11 +62,19 @@ export const clientDefaults = {
 /** Options after defaults: every knob with a default is set. */
 export type ResolvedClientOptions = Readonly<
   Omit<JobcastClientOptions, keyof typeof clientDefaults> & {
-    [K in keyof typeof clientDefaults]-?: K extends 'autoConnect' ? boolean : number;
+    [K in keyof typeof clientDefaults]-?: K extends 'autoConnect' | 'watchNetwork' ? boolean : number;
   }
 >;
 
-const DURATION_KEYS = ['ackTimeoutMs', 'unsubscribeDelayMs', 'reconnectDelayMs', 'reconnectDelayMaxMs', 'gapGraceMs'] as const;
+const DURATION_KEYS = [
+  'ackTimeoutMs',
+  'unsubscribeDelayMs',
+  'reconnectDelayMs',
+  'reconnectDelayMaxMs',
+  'gapGraceMs',
+  'heartbeatIntervalMs',
+  'heartbeatTimeoutMs',
+] as const;
 
 /** Merges the defaults once, checks the numbers and freezes the result; throws a TypeError on bad input. */
 export function resolveClientOptions(options: JobcastClientOptions): ResolvedClientOptions {

@@ -1,4 +1,6 @@
-import { isTerminalStatus, type JobStatus, type StatusEvent, type SubscribeOk } from '../shared/index.js';
+import { isTerminalStatus, jobKeyOf } from '../shared/index.js';
+import type { Cursor, StatusEvent, SubscribeOk } from '../shared/index.js';
+import type { RoomJob } from './types.js';
 
 /**
  * Pure cursor logic of one room: no socket, no timers, no mutation. Each function returns
@@ -9,10 +11,15 @@ export interface RoomState {
   readonly epoch: string | undefined;
   /** The last sequence number applied: every event at or below it is reflected in `jobs`. */
   readonly seq: number;
-  /** The latest status of each job, by job id. */
-  readonly jobs: Readonly<Record<string, JobStatus>>;
+  /** The latest status of each job, by {@link jobKeyOf} (`queue/jobId`): the same id in two queues is two jobs. */
+  readonly jobs: Readonly<Record<string, RoomJob>>;
   /** Events that arrived past a gap, sorted by seq, waiting for the missing ones. */
   readonly pending: readonly StatusEvent[];
+  /**
+   * The highest seq the server said the room has reached in this epoch (from a heartbeat). Above
+   * `seq` with no event buffered, it is a gap no later event would reveal (say, a missed `completed`).
+   */
+  readonly serverSeq: number;
 }
 
 /** What a live event did to the state. */
@@ -50,7 +57,7 @@ export interface SeqRange {
   readonly to: number;
 }
 
-const EMPTY: RoomState = Object.freeze({ epoch: undefined, seq: 0, jobs: Object.freeze({}), pending: Object.freeze([]) });
+const EMPTY: RoomState = Object.freeze({ epoch: undefined, seq: 0, jobs: Object.freeze({}), pending: Object.freeze([]), serverSeq: 0 });
 
 /** The state of a room nothing is known about yet. */
 export const createRoomState = (): RoomState => EMPTY;
@@ -80,10 +87,12 @@ function advance(state: RoomState, first: StatusEvent): ApplyResult {
     index += 1;
   }
   const jobs = { ...state.jobs };
-  // In seq order, so each job ends on its latest status whatever order the wire used.
-  for (const event of applied) jobs[event.status.jobId] = event.status;
+  // In seq order, so each job ends on its latest status whatever order the wire used. The whole
+  // status is replaced: a new incarnation of the key inherits nothing (attempt, progress, steps).
+  for (const event of applied) jobs[jobKeyOf(event.status)] = event.status;
   const last = applied[applied.length - 1]!;
-  return { state: { epoch: state.epoch, seq: last.seq, jobs, pending: state.pending.slice(index) }, applied };
+  const next = { epoch: state.epoch, seq: last.seq, jobs, pending: state.pending.slice(index), serverSeq: state.serverSeq };
+  return { state: next, applied };
 }
 
 /**
@@ -117,17 +126,17 @@ export function applySubscribeAck(
   let base: RoomState;
   let applied: readonly StatusEvent[] = [];
   if (ack.mode === 'snapshot') {
-    const jobs: Record<string, JobStatus> = {};
+    const jobs: Record<string, RoomJob> = {};
     const seqOf: Record<string, number> = {};
     for (const event of ack.jobs) {
-      const id = event.status.jobId;
-      if ((seqOf[id] ?? -1) < event.seq) {
-        jobs[id] = event.status;
-        seqOf[id] = event.seq;
+      const key = jobKeyOf(event.status);
+      if ((seqOf[key] ?? -1) < event.seq) {
+        jobs[key] = event.status;
+        seqOf[key] = event.seq;
       }
     }
-    if (state.epoch !== undefined && state.epoch !== ack.epoch) markLostJobs(state.jobs, jobs);
-    base = { epoch: ack.epoch, seq: ack.seq, jobs, pending: [] };
+    if (state.epoch !== undefined && state.epoch !== ack.epoch) carryOver(state.epoch, ack.epoch, state.jobs, jobs);
+    base = { epoch: ack.epoch, seq: ack.seq, jobs, pending: [], serverSeq: ack.seq };
   } else {
     if (state.epoch !== ack.epoch) return { state, applied: [], outcome: 'incomplete' };
     const replayed = applyEvents(state, ack.events);
@@ -140,13 +149,18 @@ export function applySubscribeAck(
 }
 
 /**
- * After an epoch change (Redis lost its data, or the room expired) a job that was still
- * running and is absent from the new snapshot cannot be found any more: show it as
- * `unknown` instead of letting it look "active" forever.
+ * After an epoch change (Redis lost its data, or the room expired) the new snapshot may not
+ * hold jobs the page already showed. A finished one stays as it was: its outcome (and its
+ * projected data) is still true. An unfinished one cannot be found any more: it becomes
+ * `unknown` instead of looking "active" forever. Both are marked `carriedOver`; a job the new
+ * snapshot does hold takes the snapshot's status.
  */
-function markLostJobs(before: Readonly<Record<string, JobStatus>>, after: Record<string, JobStatus>): void {
-  for (const [id, status] of Object.entries(before)) {
-    if (!(id in after) && !isTerminalStatus(status)) after[id] = { ...status, state: 'unknown', updatedAt: Date.now() };
+function carryOver(fromEpoch: string, toEpoch: string, before: Readonly<Record<string, RoomJob>>, after: Record<string, RoomJob>): void {
+  const at = Date.now();
+  for (const [key, job] of Object.entries(before)) {
+    if (key in after) continue;
+    const carriedOver = { fromEpoch: job.carriedOver?.fromEpoch ?? fromEpoch, toEpoch, at, lastState: job.carriedOver?.lastState ?? job.state };
+    after[key] = isTerminalStatus(job) ? { ...job, carriedOver } : { ...job, state: 'unknown', updatedAt: at, carriedOver };
   }
 }
 
@@ -160,10 +174,24 @@ export function applyReplay(state: RoomState, events: readonly StatusEvent[], to
   return { state: result.state, applied: result.applied, outcome: 'replayed' };
 }
 
-/** The sequence numbers missing before the last buffered event, or undefined when there is no gap. */
+/**
+ * Takes note of the room's cursor on the server (from a heartbeat): ahead of everything seen
+ * in the same epoch, it makes a gap. Returns the same state when it tells nothing new.
+ */
+export function noteServerCursor(state: RoomState, server: Cursor): RoomState {
+  if (state.epoch === undefined || server.epoch !== state.epoch || server.seq <= state.serverSeq) return state;
+  return { ...state, serverSeq: server.seq };
+}
+
+/**
+ * The sequence numbers missing before the last buffered event (or up to the server's cursor,
+ * when a heartbeat said it is further), or undefined when there is no gap.
+ */
 export function missingRange(state: RoomState): SeqRange | undefined {
   const last = state.pending[state.pending.length - 1];
-  return last === undefined ? undefined : { from: state.seq + 1, to: last.seq - 1 };
+  const to = Math.max(last === undefined ? 0 : last.seq - 1, state.serverSeq);
+  if (last === undefined && to <= state.seq) return undefined;
+  return { from: state.seq + 1, to };
 }
 
 /** The highest sequence number seen, applied or buffered. */

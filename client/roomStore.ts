@@ -1,6 +1,7 @@
-import type { StatusEvent, Revoked } from '../shared/index.js';
+import type { HeartbeatRoom, HeartbeatRoomState, StatusEvent, Revoked } from '../shared/index.js';
 import { toErrorMessage } from './errors.js';
 import { RoomSync } from './roomSync.js';
+import type { SubscriptionTransition } from './subscriptionState.js';
 import type { JobcastRoom, RoomCounters, RoomHost, RoomSnapshot } from './types.js';
 import { Subscribable } from './subscribable.js';
 import { OneShotTimer } from './timer.js';
@@ -23,6 +24,7 @@ export class RoomStore extends Subscribable<() => void> implements JobcastRoom {
   readonly #host: RoomStoreHost;
   readonly #sync: RoomSync;
   readonly #eventListeners = new Set<(event: StatusEvent) => void>();
+  readonly #stateListeners = new Set<(transition: SubscriptionTransition) => void>();
   #handles = 0;
   #active = false;
   readonly #releaseTimer = new OneShotTimer();
@@ -52,6 +54,11 @@ export class RoomStore extends Subscribable<() => void> implements JobcastRoom {
     return this.#sync.getCounters();
   }
 
+  /** The subscription's last state changes, oldest first. */
+  getTimeline(): readonly SubscriptionTransition[] {
+    return this.#sync.getTimeline();
+  }
+
   /** Takes a reference; returns its release function (safe to call twice). */
   acquire(): () => void {
     this.#handles += 1;
@@ -69,6 +76,21 @@ export class RoomStore extends Subscribable<() => void> implements JobcastRoom {
   onEvent(listener: (event: StatusEvent) => void): () => void {
     this.#eventListeners.add(listener);
     return () => void this.#eventListeners.delete(listener);
+  }
+
+  onState(listener: (transition: SubscriptionTransition) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => void this.#stateListeners.delete(listener);
+  }
+
+  /** This room's entry for the next heartbeat, with the token its answer must bring back; undefined unless subscribed. */
+  heartbeatEntry(): { entry: HeartbeatRoom; token: object } | undefined {
+    return this.#active ? this.#sync.heartbeatEntry() : undefined;
+  }
+
+  /** The server's heartbeat answer for this room. */
+  handleHeartbeat(answer: HeartbeatRoomState, token: object): void {
+    if (this.#active) this.#sync.handleHeartbeat(answer, token);
   }
 
   /** The socket (re)connected. */
@@ -133,19 +155,29 @@ export class RoomStore extends Subscribable<() => void> implements JobcastRoom {
     }
   }
 
+  /** Publishes a new snapshot only when something in it differs, then reports the state changes. */
   #publish(): void {
-    this.#snapshot = this.#sync.toSnapshot();
-    this.notify();
+    const next = this.#sync.toSnapshot();
+    const previous = this.#snapshot;
+    const keys = Object.keys(next) as Array<keyof RoomSnapshot>;
+    const same = keys.length === Object.keys(previous).length && keys.every((key) => previous[key] === next[key]);
+    if (!same) {
+      this.#snapshot = next;
+      this.notify();
+    }
+    for (const transition of this.#sync.takeTransitions()) this.#call(this.#stateListeners, transition);
   }
 
   #deliver(events: readonly StatusEvent[]): void {
-    for (const event of events) {
-      for (const listener of [...this.#eventListeners]) {
-        try {
-          listener(event);
-        } catch (error) {
-          this.onListenerError(error);
-        }
+    for (const event of events) this.#call(this.#eventListeners, event);
+  }
+
+  #call<T>(listeners: ReadonlySet<(value: T) => void>, value: T): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(value);
+      } catch (error) {
+        this.onListenerError(error);
       }
     }
   }

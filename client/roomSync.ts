@@ -1,60 +1,61 @@
-import { ERROR_MESSAGES, ErrorCodeSchema, RETRYABLE_CODES, isValidRoomName } from '../shared/index.js';
+import { ERROR_MESSAGES, ErrorCodeSchema, RETRYABLE_CODES } from '../shared/index.js';
 import { ReplayAckSchema, SubscribeAckSchema, UnsubscribeAckSchema } from '../shared/index.js';
-import type { Cursor, Revoked, StatusEvent, SubscribeOk, WireError } from '../shared/index.js';
+import type { HeartbeatRoom, HeartbeatRoomState, Revoked, StatusEvent, SubscribeOk, WireError } from '../shared/index.js';
 import { computeBackoffMs } from './backoff.js';
-import { invalidRoomError, toErrorMessage } from './errors.js';
-import { OneShotTimer } from './timer.js';
+import { isSendableRoomName, toErrorMessage, unsendableRoomError } from './errors.js';
 import { EMPTY_GAP_STATS, countResubscribe, recordGap, resolvePendingGaps } from './gapStats.js';
 import type { GapStats } from './gapStats.js';
-import { applyLiveEvent, applyReplay, applySubscribeAck, createRoomState, highestSeq, missingRange } from './roomState.js';
-import type { RoomState, SeqRange } from './roomState.js';
-import type { RoomCounters, RoomHost, RoomSnapshot, RoomStatus, RoomSyncOwner } from './types.js';
+import { applyLiveEvent, applyReplay, applySubscribeAck, createRoomState, highestSeq, missingRange, noteServerCursor } from './roomState.js';
+import type { RoomState } from './roomState.js';
+import { ROOM_STATUS_OF, SUBSCRIPTION_TIMELINE_SIZE, exitState, isJoined } from './subscriptionState.js';
+import type { SubscribingState, SubscriptionState, SubscriptionStateName, SubscriptionTransition } from './subscriptionState.js';
+import { OneShotTimer } from './timer.js';
+import type { RoomCounters, RoomHost, RoomSnapshot, RoomSyncOwner } from './types.js';
 
 /**
  * Keeps one room's cursor in step with the server: subscribe and resubscribe, sort live
- * events that beat the ack, wait out and replay gaps, resync when the cursor is lost.
- * At most one subscribe or replay is in flight; answers from an older generation are ignored.
+ * events that beat the ack, wait out and replay gaps, resync when the cursor is lost. Its
+ * lifecycle is one {@link SubscriptionState}, changed only by `#enter`.
  */
 export class RoomSync {
   readonly room: string;
-  /** False for a name that breaks the grammar: rejected locally, nothing is ever sent. */
-  readonly valid: boolean;
-  #status: RoomStatus;
+  /** False for a name too long for the wire: rejected locally, nothing is ever sent. */
+  readonly sendable: boolean;
+  #state: SubscriptionState = { name: 'idle' };
   #error: WireError | undefined;
   #cursor: RoomState = createRoomState();
+  /** False after a failed recovery: the next subscribe asks for a snapshot instead of sending the cursor. */
+  #cursorUsable = true;
   #gaps: GapStats = EMPTY_GAP_STATS;
   #lastEventAt: number | undefined;
+  #retryAttempt = 0;
+  #timeline: SubscriptionTransition[] = [];
+  #unreported: SubscriptionTransition[] = [];
   readonly #counters = { received: 0, applied: 0, duplicates: 0 };
   readonly #host: RoomHost;
   readonly #owner: RoomSyncOwner;
-  #generation = 0;
-  #subscribed = false;
-  #inflight = false;
-  #replaying = false;
-  #early: StatusEvent[] = [];
-  #since: Cursor | undefined;
-  #highestBefore = 0;
-  #forceSnapshot = false;
-  #undoOnAnswer: 'always' | 'if-ok' | undefined;
-  #retryAttempt = 0;
-  readonly #graceTimer = new OneShotTimer();
-  readonly #retryTimer = new OneShotTimer();
 
   constructor(room: string, host: RoomHost, owner: RoomSyncOwner) {
     this.room = room;
     this.#host = host;
     this.#owner = owner;
-    this.valid = isValidRoomName(room);
-    this.#status = this.valid ? 'pending' : 'rejected';
-    if (!this.valid) this.#error = invalidRoomError(room);
+    this.sendable = isSendableRoomName(room);
+    if (!this.sendable) this.#error = unsendableRoomError(room);
   }
 
-  /** The room's snapshot as of now (a new object each call; the store caches it). */
+  /** The subscription's current state. */
+  get state(): SubscriptionStateName {
+    return this.#state.name;
+  }
+
+  /** The room's snapshot as of now (a new object each call; the store keeps the old one when nothing differs). */
   toSnapshot(): RoomSnapshot {
     const { epoch, seq, jobs } = this.#cursor;
+    const name = !this.sendable && this.#state.name === 'idle' ? 'rejected' : this.#state.name;
     return {
       room: this.room,
-      state: this.#status,
+      state: ROOM_STATUS_OF[name],
+      subscription: name,
       ...(this.#error === undefined ? {} : { error: this.#error }),
       ...(epoch === undefined ? {} : { epoch }),
       seq,
@@ -64,94 +65,95 @@ export class RoomSync {
     };
   }
 
-  /** A copy of the delivery counters. */
   getCounters(): RoomCounters {
     return { ...this.#counters };
   }
 
+  /** The last state changes, oldest first. */
+  getTimeline(): readonly SubscriptionTransition[] {
+    return this.#timeline;
+  }
+
+  /** Transitions not yet reported as `state` events; the store drains them after publishing. */
+  takeTransitions(): SubscriptionTransition[] {
+    return this.#unreported.splice(0);
+  }
+
   /** The room gained its first reference. */
   open(): void {
-    this.#undoOnAnswer = undefined;
-    if (!this.valid) {
+    if (!this.sendable) {
+      this.#enter({ name: 'rejected' }, 'refused locally', this.#error?.code);
       this.#host.log({ kind: 'rejected', room: this.room, ...this.#error, detail: 'rejected locally; nothing sent' });
-      return;
-    }
-    this.#status = 'pending';
+    } else this.#subscribe('opened');
     this.#owner.changed();
-    this.#subscribeNow();
   }
 
-  /** The socket (re)connected: subscribe again, with the cursor when there is one. Rejected rooms retry too (the token may have changed). */
+  /** The socket (re)connected, or its token was refreshed: subscribe again, with the cursor when there is one. */
   connected(): void {
     this.#retryAttempt = 0;
-    this.#subscribeNow();
+    const name = this.#state.name;
+    if (this.sendable && (name === 'waiting' || name === 'rejected' || name === 'retrying')) this.#subscribe('connected');
+    this.#owner.changed();
   }
 
-  /** The socket is gone: in-flight answers will never come and a gap can no longer fill by itself. */
+  /** The socket is gone: answers in flight will never come and a gap can no longer fill by itself. */
   disconnected(): void {
-    this.#undoOnAnswer = undefined; // the server forgets the socket's rooms anyway
-    if (this.#graceTimer.pending) this.#recordGapNow();
-    this.#stopRequests();
-    this.#subscribed = false;
-    if (this.#status === 'active') this.#status = 'pending';
+    const state = this.#state;
+    if (state.name === 'subscribed' && state.grace.pending) this.#recordGapNow();
+    if (['subscribing', 'retrying', 'subscribed', 'replaying'].includes(state.name)) this.#enter({ name: 'waiting' }, 'disconnected');
     this.#owner.changed();
   }
 
   /** The last reference is gone: unsubscribe and forget the room's state. */
   close(): void {
-    // With a subscribe in flight, unsubscribe once it is answered (see #onSubscribeAck) so the
+    const previous = this.#state;
+    this.#enter({ name: 'closed' }, 'released');
+    // A subscribe still in flight is undone when its answer comes (see #onSubscribeAnswer), so the
     // unsubscribe cannot overtake it on the server and leave the socket in the room.
-    const subscribed = this.#subscribed;
-    this.#undoOnAnswer = this.#inflight ? (subscribed ? 'always' : 'if-ok') : undefined;
-    this.dispose();
-    if (!this.valid) return;
-    if (subscribed && this.#undoOnAnswer === undefined) this.#sendUnsubscribe();
-    this.#host.log({ kind: 'unsubscribe', room: this.room });
-    this.#status = 'closed';
-    this.#error = undefined;
+    if (previous.name !== 'subscribing' && isJoined(previous)) this.#sendUnsubscribe();
+    if (this.sendable) this.#host.log({ kind: 'unsubscribe', room: this.room });
+    this.#error = this.sendable ? undefined : this.#error;
     this.#cursor = createRoomState();
+    this.#cursorUsable = true;
     this.#gaps = EMPTY_GAP_STATS;
     this.#lastEventAt = undefined;
-    this.#forceSnapshot = false;
     this.#owner.changed();
   }
 
   /** Stops every timer and request without telling the server (the client is closing). */
   dispose(): void {
-    this.#stopRequests();
-    this.#subscribed = false;
-    if (this.valid) this.#status = 'closed';
+    if (this.#state.name !== 'closed') this.#enter({ name: 'closed' }, 'client closed');
+    this.#owner.changed();
   }
 
   /** A live event for this room, already validated. */
   handleStatus(event: StatusEvent): void {
     this.#counters.received += 1;
+    const state = this.#state;
     const base = { room: this.room, seq: event.seq, jobId: event.status.jobId };
-    if (this.#inflight) {
+    if (state.name === 'subscribing') {
       // The server joins before reading the snapshot, so events may beat the ack; sort them out after it.
-      this.#early.push(event);
-      this.#host.log({ kind: 'status', ...base, detail: 'held until the subscribe ack' });
-      return;
+      state.early.push(event);
+      return this.#host.log({ kind: 'status', ...base, detail: 'held until the subscribe ack' });
     }
-    if (!this.#subscribed) {
-      this.#host.log({ kind: 'status', ...base, detail: 'ignored: not subscribed' });
-      return;
+    if (state.name !== 'subscribed' && state.name !== 'replaying') {
+      return this.#host.log({ kind: 'status', ...base, detail: 'ignored: not subscribed' });
     }
     const result = applyLiveEvent(this.#cursor, event);
     if (result.outcome === 'epoch-changed') return this.#resync(`epoch-changed: ${this.#cursor.epoch} → ${event.epoch}`);
     if (result.outcome === 'duplicate') {
       this.#counters.duplicates += 1;
-      this.#host.log({ kind: 'duplicate', ...base });
-      return;
+      return this.#host.log({ kind: 'duplicate', ...base });
     }
     this.#cursor = result.state;
     if (result.outcome === 'buffered-gap') {
       const range = missingRange(result.state);
       this.#host.log({ kind: 'gap', ...base, detail: `missing ${range?.from}..${range?.to}; waiting ${this.#host.gapGraceMs} ms` });
+      if (state.name === 'subscribed') state.graceFromLive = true;
     } else {
-      const { correlationId } = event.status;
       const latencyMs = Date.now() - event.at;
-      this.#host.log({ kind: 'status', ...base, correlationId, latencyMs, detail: `${event.event} → ${event.status.state}` });
+      const detail = `${event.event} → ${event.status.state}`;
+      this.#host.log({ kind: 'status', ...base, queue: event.status.queue, correlationId: event.status.correlationId, latencyMs, detail });
       this.#deliver(result.applied);
     }
     this.#checkGap();
@@ -166,89 +168,105 @@ export class RoomSync {
 
   /** The server says events may have been missed: resubscribe with the cursor, and the server replays or resyncs. */
   handleResyncNotice(reason: string): void {
-    if (this.#status === 'rejected' || this.#status === 'closed') return;
+    const name = this.#state.name;
+    if (name !== 'subscribed' && name !== 'replaying' && name !== 'retrying') return;
     this.#host.log({ kind: 'gap', room: this.room, seq: this.#cursor.seq, detail: `server asked to resync: ${reason}` });
-    this.#subscribeNow();
+    this.#subscribe(`server asked to resync: ${reason}`);
+    this.#owner.changed();
   }
 
-  #stopRequests(): void {
-    this.#generation += 1;
-    this.#inflight = false;
-    this.#replaying = false;
-    this.#early = [];
-    this.#retryTimer.cancel();
-    this.#graceTimer.cancel();
-  }
-
-  #subscribeNow(): void {
-    if (!this.valid || this.#inflight || !this.#host.isConnected()) return;
-    this.#stopRequests();
-    const generation = this.#generation;
+  /** What a heartbeat reports for this room, with the token its answer must bring back; undefined unless subscribed. */
+  heartbeatEntry(): { entry: HeartbeatRoom; token: object } | undefined {
+    const state = this.#state;
     const { epoch, seq } = this.#cursor;
-    const since = !this.#forceSnapshot && epoch !== undefined ? { epoch, seq } : undefined;
-    this.#inflight = true;
-    this.#since = since;
-    this.#highestBefore = highestSeq(this.#cursor);
-    if (this.#status === 'rejected') {
-      this.#status = 'pending';
-      this.#owner.changed();
+    if (state.name !== 'subscribed' || epoch === undefined) return undefined;
+    return { entry: { room: this.room, epoch, seq }, token: state };
+  }
+
+  /** The server's answer to a heartbeat for this room; ignored when the subscription changed since it was sent. */
+  handleHeartbeat(answer: HeartbeatRoomState, token: object): void {
+    if (token !== this.#state || this.#state.name !== 'subscribed') return;
+    const { epoch, seq } = this.#cursor;
+    if (!answer.subscribed) {
+      this.#host.log({ kind: 'gap', room: this.room, seq, detail: 'heartbeat: the server no longer has this subscription' });
+      this.#subscribe('heartbeat: not subscribed on the server', false);
+    } else if (answer.epoch === undefined || answer.epoch !== epoch) {
+      this.#resync(`epoch-changed (heartbeat): ${epoch} → ${answer.epoch ?? 'none'}`);
+    } else {
+      const noted = noteServerCursor(this.#cursor, { epoch: answer.epoch, seq: answer.seq ?? 0 });
+      if (noted === this.#cursor) return;
+      this.#cursor = noted;
+      this.#checkGap();
     }
-    const detail = since ? `since ${since.epoch}:${since.seq}` : 'snapshot';
-    this.#host.log({ kind: 'subscribe', room: this.room, ...(since ? { seq: since.seq } : {}), detail });
+    this.#owner.changed();
+  }
+
+  #enter(next: SubscriptionState, reason: string, code?: WireError['code']): void {
+    const previous = this.#state;
+    exitState(previous);
+    this.#state = next;
+    const transition = { at: Date.now(), from: previous.name, to: next.name, reason, ...(code ? { code } : {}) };
+    this.#timeline = [...this.#timeline, transition].slice(-SUBSCRIPTION_TIMELINE_SIZE);
+    this.#unreported.push(transition);
+  }
+
+  #subscribe(reason: string, joined = isJoined(this.#state)): void {
+    if (!this.#host.isConnected()) return this.#enter({ name: 'waiting' }, `${reason}; no connection`);
+    const { epoch, seq } = this.#cursor;
+    const since = this.#cursorUsable && epoch !== undefined ? { epoch, seq } : undefined;
+    const sent: SubscribingState = { name: 'subscribing', since, highestBefore: highestSeq(this.#cursor), early: [], joined };
+    this.#enter(sent, reason);
+    this.#host.log({ kind: 'subscribe', room: this.room, ...(since ? { seq: since.seq } : {}), detail: since ? `since ${since.epoch}:${since.seq}` : 'snapshot' });
     this.#host.subscribe(since ? { room: this.room, since } : { room: this.room }).then(
-      (raw) => this.#onSubscribeAck(generation, raw),
-      (error: unknown) => this.#onSubscribeFailed(generation, error),
+      (raw) => this.#onSubscribeAnswer(sent, raw),
+      (error: unknown) => this.#onSubscribeFailed(sent, error),
     );
   }
 
-  #onSubscribeAck(generation: number, raw: unknown): void {
+  #onSubscribeAnswer(sent: SubscribingState, raw: unknown): void {
     const parsed = SubscribeAckSchema.safeParse(raw);
-    if (generation !== this.#generation) {
-      // Closed while the subscribe was on its way: undo it, or the server keeps sending to us.
-      const undo = this.#undoOnAnswer;
-      this.#undoOnAnswer = undefined;
-      if (undo === 'always' || (undo === 'if-ok' && parsed.success && parsed.data.ok)) this.#sendUnsubscribe();
+    if (sent !== this.#state) {
+      // Released while the subscribe was on its way: undo it, or the server keeps sending to us.
+      const ok = parsed.success && parsed.data.ok;
+      if (this.#state.name === 'closed' && (isJoined(sent) || ok)) this.#sendUnsubscribe();
       return;
     }
-    this.#inflight = false;
     if (!parsed.success || (parsed.data.ok && parsed.data.room !== this.room)) {
       const detail = parsed.success ? 'answer for another room' : parsed.error.message.slice(0, 500);
       this.#host.log({ kind: 'invalid-message', room: this.room, detail: `subscribe ack: ${detail}` });
-      return this.#retryLater({ code: 'INTERNAL', message: 'The server answered the subscribe with a malformed ack.' });
+      this.#retryLater({ code: 'INTERNAL', message: 'The server answered the subscribe with a malformed ack.' });
+    } else if (parsed.data.ok) {
+      this.#applyAck(sent, parsed.data);
+    } else {
+      const { error } = parsed.data;
+      const retryable = RETRYABLE_CODES.has(error.code);
+      this.#host.log({ kind: 'rejected', room: this.room, ...error, ...(retryable ? { detail: 'retrying' } : {}) });
+      if (retryable) this.#retryLater(error);
+      else this.#reject(error);
     }
-    const ack = parsed.data;
-    if (ack.ok) return this.#applyAck(ack);
-    const retryable = RETRYABLE_CODES.has(ack.error.code);
-    this.#host.log({ kind: 'rejected', room: this.room, ...ack.error, ...(retryable ? { detail: 'retrying' } : {}) });
-    if (retryable) this.#retryLater(ack.error);
-    else this.#reject(ack.error);
+    this.#owner.changed();
   }
 
-  #onSubscribeFailed(generation: number, error: unknown): void {
-    if (generation !== this.#generation) return;
-    this.#inflight = false;
-    this.#early = [];
-    if (!this.#host.isConnected()) return; // the reconnect resubscribes
+  #onSubscribeFailed(sent: SubscriptionState, error: unknown): void {
+    if (sent !== this.#state) return;
+    if (!this.#host.isConnected()) return; // the disconnect moves the room to 'waiting'; the reconnect resubscribes
     this.#host.log({ kind: 'subscribe', room: this.room, code: 'TIMEOUT', message: toErrorMessage(error), detail: 'retrying' });
     this.#retryLater({ code: 'TIMEOUT', message: ERROR_MESSAGES.TIMEOUT });
+    this.#owner.changed();
   }
 
-  #applyAck(ack: SubscribeOk): void {
-    const early = this.#early;
-    this.#early = [];
-    this.#forceSnapshot = false;
-    const result = applySubscribeAck(this.#cursor, ack, early);
+  #applyAck(sent: SubscribingState, ack: SubscribeOk): void {
+    const result = applySubscribeAck(this.#cursor, ack, sent.early);
     if (result.outcome === 'incomplete') return this.#resync('replay-incomplete');
-    this.#subscribed = true;
+    this.#cursorUsable = true;
     this.#retryAttempt = 0;
     this.#cursor = result.state;
-    this.#status = 'active';
     this.#error = undefined;
+    this.#enter({ name: 'subscribed', grace: new OneShotTimer(), graceFromLive: false }, `subscribed (${ack.mode})`);
     const count = ack.mode === 'snapshot' ? `${ack.jobs.length} jobs` : `${ack.events.length} events`;
     this.#host.log({ kind: 'subscribed', room: this.room, seq: ack.seq, detail: `${ack.mode}: ${count}` });
-    if (this.#since) {
-      const input = { since: this.#since, highestBefore: this.#highestBefore, ack, at: Date.now() };
-      const counted = countResubscribe(this.#gaps, input);
+    if (sent.since) {
+      const counted = countResubscribe(this.#gaps, { since: sent.since, highestBefore: sent.highestBefore, ack, at: Date.now() });
       this.#gaps = counted.stats;
       if (counted.outcome === 'resynced') this.#host.log({ kind: 'resync', room: this.room, seq: ack.seq, detail: counted.reason });
       if (counted.outcome === 'replayed') this.#host.log({ kind: 'replayed', room: this.room, seq: ack.seq, detail: count });
@@ -258,61 +276,67 @@ export class RoomSync {
   }
 
   #checkGap(): void {
+    const state = this.#state;
+    if (state.name !== 'subscribed') return;
     if (missingRange(this.#cursor) === undefined) {
-      if (!this.#graceTimer.pending) return;
-      this.#graceTimer.cancel();
-      this.#host.log({ kind: 'gap', room: this.room, seq: this.#cursor.seq, detail: 'filled by a late arrival' });
+      if (!state.grace.pending) return;
+      state.grace.cancel();
+      if (state.graceFromLive) this.#host.log({ kind: 'gap', room: this.room, seq: this.#cursor.seq, detail: 'filled by a late arrival' });
+      state.graceFromLive = false;
       return;
     }
-    if (this.#graceTimer.pending || this.#replaying || this.#inflight) return;
-    // Wait a little first: events relayed through several server nodes may just arrive out of order.
-    this.#graceTimer.start(this.#host.gapGraceMs, () => this.#requestReplay());
+    // Wait a little first: events relayed through several server nodes may just arrive out of
+    // order, and a heartbeat's cursor may be read just before the live event goes out.
+    if (!state.grace.pending) state.grace.start(this.#host.gapGraceMs, () => this.#requestReplay());
   }
 
-  #recordGapNow(): SeqRange | undefined {
-    this.#graceTimer.cancel();
+  #recordGapNow(): ReturnType<typeof missingRange> {
     const range = missingRange(this.#cursor);
     if (range) this.#gaps = recordGap(this.#gaps, range, 'pending', Date.now());
     return range;
   }
 
   #requestReplay(): void {
-    const { epoch, seq: after } = this.#cursor;
-    if (epoch === undefined || !this.#host.isConnected()) return;
+    const { epoch, seq: after, pending } = this.#cursor;
+    if (epoch === undefined || this.#state.name !== 'subscribed' || !this.#host.isConnected()) return;
     const range = this.#recordGapNow();
     if (range === undefined) return;
+    const source = pending.length > 0 ? '' : ` (heartbeat: server at ${range.to})`;
+    this.#enter({ name: 'replaying', to: range.to }, `gap ${range.from}..${range.to}${source}`);
+    const sent = this.#state;
+    this.#host.log({ kind: 'gap', room: this.room, seq: after, detail: `replaying ${range.from}..${range.to}${source}` });
     this.#owner.changed();
-    this.#replaying = true;
-    const generation = this.#generation;
-    this.#host.log({ kind: 'gap', room: this.room, seq: after, detail: `replaying ${range.from}..${range.to}` });
     this.#host.replay({ room: this.room, epoch, after, to: range.to }).then(
-      (raw) => this.#onReplayAck(generation, raw, range.to),
+      (raw) => this.#onReplayAnswer(sent, raw, range.to),
       (error: unknown) => {
-        if (generation !== this.#generation) return;
-        this.#replaying = false;
-        if (this.#host.isConnected()) this.#resync(`replay failed: ${toErrorMessage(error)}`);
+        if (sent !== this.#state || !this.#host.isConnected()) return;
+        this.#resync(`replay failed: ${toErrorMessage(error)}`);
+        this.#owner.changed();
       },
     );
   }
 
-  #onReplayAck(generation: number, raw: unknown, to: number): void {
-    if (generation !== this.#generation) return;
-    this.#replaying = false;
+  #onReplayAnswer(sent: SubscriptionState, raw: unknown, to: number): void {
+    if (sent !== this.#state) return;
     const parsed = ReplayAckSchema.safeParse(raw);
     if (!parsed.success) {
       this.#host.log({ kind: 'invalid-message', room: this.room, detail: `replay ack: ${parsed.error.message.slice(0, 500)}` });
-      return this.#resync('replay ack malformed');
+      this.#resync('replay ack malformed');
+    } else if (!parsed.data.ok) this.#resync(`replay refused: ${parsed.data.error.code}`);
+    else if (!parsed.data.complete) this.#resync('history-exceeded');
+    else {
+      const result = applyReplay(this.#cursor, parsed.data.events, to);
+      if (result.outcome === 'incomplete') this.#resync('replay-incomplete');
+      else {
+        this.#cursor = result.state;
+        this.#gaps = resolvePendingGaps(this.#gaps, 'replayed').stats;
+        this.#enter({ name: 'subscribed', grace: new OneShotTimer(), graceFromLive: false }, 'replayed');
+        this.#host.log({ kind: 'replayed', room: this.room, seq: result.state.seq, detail: `${result.applied.length} events` });
+        this.#deliver(result.applied);
+        this.#checkGap();
+      }
     }
-    const ack = parsed.data;
-    if (!ack.ok) return this.#resync(`replay refused: ${ack.error.code}`);
-    if (!ack.complete) return this.#resync('history-exceeded');
-    const result = applyReplay(this.#cursor, ack.events, to);
-    if (result.outcome === 'incomplete') return this.#resync('replay-incomplete');
-    this.#cursor = result.state;
-    this.#gaps = resolvePendingGaps(this.#gaps, 'replayed').stats;
-    this.#host.log({ kind: 'replayed', room: this.room, seq: result.state.seq, detail: `${result.applied.length} events` });
-    this.#deliver(result.applied);
-    this.#checkGap();
+    this.#owner.changed();
   }
 
   /** Gives up on the cursor: counts the gap as resynced and asks for a fresh snapshot. */
@@ -320,27 +344,28 @@ export class RoomSync {
     const resolved = resolvePendingGaps(this.#gaps, 'resynced', reason);
     this.#gaps = resolved.resolved > 0 ? resolved.stats : recordGap(this.#gaps, undefined, 'resynced', Date.now(), reason);
     this.#host.log({ kind: 'resync', room: this.room, seq: this.#cursor.seq, detail: reason });
-    this.#forceSnapshot = true;
-    this.#stopRequests();
+    this.#cursorUsable = false;
+    this.#subscribe(reason);
     this.#owner.changed();
-    this.#subscribeNow();
   }
 
   #retryLater(error: WireError): void {
     this.#error = error;
-    this.#owner.changed();
-    if (!this.#host.isConnected()) return;
+    if (!this.#host.isConnected()) return this.#enter({ name: 'waiting' }, 'retry needs a connection', error.code);
     this.#retryAttempt += 1;
     const delayMs = computeBackoffMs(this.#retryAttempt, this.#host.retryDelayMs, this.#host.retryDelayMaxMs);
-    this.#retryTimer.start(delayMs, () => this.#subscribeNow());
+    const timer = new OneShotTimer();
+    this.#enter({ name: 'retrying', timer, joined: isJoined(this.#state) }, `retry in ${delayMs} ms`, error.code);
+    timer.start(delayMs, () => {
+      this.#subscribe('retry');
+      this.#owner.changed();
+    });
   }
 
   #reject(error: WireError): void {
-    this.#stopRequests();
-    this.#subscribed = false;
+    this.#enter({ name: 'rejected' }, error.message, error.code);
     // Access is gone: stop showing what the room used to contain.
     this.#cursor = createRoomState();
-    this.#status = 'rejected';
     this.#error = error;
     this.#owner.changed();
   }

@@ -1,11 +1,40 @@
-import type { JobStatus, ReplayRequest, StatusEvent, SubscribeRequest, UnsubscribeRequest, WireError } from '../shared/index.js';
+import type { JobState, JobStatus, ReplayRequest, StatusEvent, SubscribeRequest, UnsubscribeRequest, WireError } from '../shared/index.js';
 import type { ConnectionSnapshot } from './connection.js';
 import type { LogEntry, LogInput } from './eventLog.js';
 import type { GapStats } from './gapStats.js';
 import type { JobcastStore } from './subscribable.js';
+import type { SubscriptionStateName, SubscriptionTransition } from './subscriptionState.js';
 
 /** Where a room subscription is: waiting for the server, receiving, refused, or released. */
 export type RoomStatus = 'pending' | 'active' | 'rejected' | 'closed';
+
+/**
+ * Set on a job the room kept across an epoch change (Redis lost its data, or the room expired)
+ * although the new snapshot does not hold it: a finished job keeps its outcome, an unfinished
+ * one is shown as `unknown`.
+ */
+export interface CarriedOver {
+  /** The epoch the job was last seen in. */
+  readonly fromEpoch: string;
+  /** The epoch the room moved to. */
+  readonly toEpoch: string;
+  /** When the client carried it over (client clock, epoch ms). */
+  readonly at: number;
+  /** The job's state when it was last seen (for an `unknown` job: what it was doing when it was lost). */
+  readonly lastState: JobState;
+}
+
+/** A job as a room holds it: the server's public status, plus what the client knows about its provenance. */
+export interface RoomJob extends JobStatus {
+  /** Present when the job was carried over from an earlier epoch; see {@link CarriedOver}. */
+  readonly carriedOver?: CarriedOver;
+}
+
+/** Names one job of a room: by id (any queue), by queue and id, or the latest of a queue. */
+export interface JobSelector {
+  readonly queue?: string;
+  readonly jobId?: string;
+}
 
 /** What a room needs from the client: the wire and the log. Injected, so rooms unit-test without a socket. */
 export interface RoomHost {
@@ -23,7 +52,7 @@ export interface RoomHost {
 
 /** How a {@link RoomSync} reports to the store that owns it. */
 export interface RoomSyncOwner {
-  /** Status, error, cursor or gap counters changed. */
+  /** State, error, cursor or gap counters may have changed (the store compares before notifying). */
   changed(): void;
   /** These events took effect, in seq order (called after `changed`). */
   delivered(events: readonly StatusEvent[]): void;
@@ -34,13 +63,18 @@ export interface RoomSnapshot {
   readonly room: string;
   /** 'pending' with jobs means the data predates a disconnect and a resubscribe is under way. */
   readonly state: RoomStatus;
-  /** Why the room is rejected, or the last retryable failure while it is pending. */
+  /** The subscription's state machine, finer than `state` (optional only so hand-built snapshots in tests stay valid). */
+  readonly subscription?: SubscriptionStateName;
+  /** Why the room is rejected, or the last retryable failure while it is pending; `hint` says how to fix a mistyped room. */
   readonly error?: WireError;
   readonly epoch?: string;
   /** The last sequence number applied. */
   readonly seq: number;
-  /** The latest status of each job in the room, by job id. */
-  readonly jobs: Readonly<Record<string, JobStatus>>;
+  /**
+   * The latest status of each job in the room, keyed by `jobKeyOf(status)` (`queue/jobId`): BullMQ
+   * ids are unique per queue only. Look one up with `findJob(jobs, { queue, jobId })`.
+   */
+  readonly jobs: Readonly<Record<string, RoomJob>>;
   /** When the last event was applied (client clock, epoch ms). */
   readonly lastEventAt?: number;
   readonly gaps: GapStats;
@@ -70,6 +104,11 @@ export interface SubscriptionHandle {
   getSnapshot(): RoomSnapshot;
   /** Calls `listener` after every change of the snapshot; removed by `unsubscribe()` too. */
   subscribe(listener: () => void): () => void;
+  /**
+   * Calls `listener` on every change of the subscription's state ('subscribing', 'subscribed',
+   * 'rejected' with its code…), after the snapshot shows it; removed by `unsubscribe()` too.
+   */
+  onState(listener: (transition: SubscriptionTransition) => void): () => void;
   /** Releases this handle and its listeners. Safe to call twice. */
   unsubscribe(): void;
 }
@@ -81,6 +120,8 @@ export interface RoomDiagnostics {
   readonly refCount: number;
   readonly snapshot: RoomSnapshot;
   readonly counters: RoomCounters;
+  /** The subscription's last state changes, oldest first (optional only so hand-built diagnostics in tests stay valid). */
+  readonly timeline?: readonly SubscriptionTransition[];
 }
 
 /** Everything the client knows about its delivery, for `<JobcastDebugPanel>` and bug reports. */

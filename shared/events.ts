@@ -1,4 +1,5 @@
 import type { WireError } from './errors.js';
+import type { HeartbeatAck, HeartbeatRequest } from './heartbeat.js';
 import type { EVENTS } from './protocol.js';
 import type {
   Hello,
@@ -39,4 +40,6 @@ export interface ClientToServerEvents {
   [EVENTS.replay]: (request: ReplayRequest, ack: (answer: ReplayAck) => void) => void;
   /** Replace this connection's credentials before they expire; rooms the new ones do not cover are revoked. */
   [EVENTS.refresh]: (request: RefreshRequest, ack: (answer: RefreshAck) => void) => void;
+  /** Proves the connection alive every few seconds and compares room cursors; the ack carries the server's cursors. */
+  [EVENTS.heartbeat]: (request: HeartbeatRequest, ack: (answer: HeartbeatAck) => void) => void;
 }

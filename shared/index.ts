@@ -6,3 +6,4 @@ export * from './schemas.js';
 export * from './debug.js';
 export * from './worker.js';
 export * from './identity.js';
+export * from './heartbeat.js';

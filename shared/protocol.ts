@@ -15,7 +15,15 @@ export const EVENTS = {
   unsubscribe: 'room:unsubscribe',
   replay: 'room:replay',
   refresh: 'auth:refresh',
+  heartbeat: 'conn:heartbeat',
 } as const;
 
 /** Largest message a client may send, in bytes; the server sets Socket.IO's `maxHttpBufferSize` from it. */
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+
+/**
+ * Longest room name a client sends in a subscribe (`SubscribeRequestSchema`'s limit). Names up
+ * to it go to the server even when they break the grammar, so its near-miss hint
+ * ("Did you mean \"document:42\"?") reaches the page; longer ones are refused locally.
+ */
+export const MAX_ROOM_REQUEST_LENGTH = 1_024;

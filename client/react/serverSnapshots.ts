@@ -23,7 +23,7 @@ const roomCache = new Map<string, RoomSnapshot>();
 export function serverRoomSnapshot(room: string): RoomSnapshot {
   let snapshot = roomCache.get(room);
   if (snapshot === undefined) {
-    snapshot = Object.freeze({ room, state: 'pending', seq: 0, jobs: NO_JOBS, gaps: NO_GAPS });
+    snapshot = Object.freeze({ room, state: 'pending', subscription: 'idle', seq: 0, jobs: NO_JOBS, gaps: NO_GAPS });
     if (roomCache.size >= ROOM_CACHE_SIZE) roomCache.delete(roomCache.keys().next().value as string);
     roomCache.set(room, snapshot);
   }

@@ -6,6 +6,8 @@ import { SERVER_LOG } from './serverSnapshots.js';
 /** Which log entries {@link useEventLog} keeps; every field given must match. */
 export interface EventLogFilter {
   readonly room?: string;
+  /** With `jobId`, tells apart jobs of the same id in two queues. */
+  readonly queue?: string;
   readonly jobId?: string;
   readonly correlationId?: string;
   /** Keep only the last `limit` matching entries. */
@@ -18,6 +20,7 @@ const getServerSnapshot = (): readonly LogEntry[] => SERVER_LOG;
 export function matchesLogFilter(entry: LogEntry, filter: EventLogFilter): boolean {
   return (
     (!filter.room || entry.room === filter.room) &&
+    (!filter.queue || entry.queue === filter.queue) &&
     (!filter.jobId || entry.jobId === filter.jobId) &&
     (!filter.correlationId || entry.correlationId === filter.correlationId)
   );
@@ -32,9 +35,10 @@ export function matchesLogFilter(entry: LogEntry, filter: EventLogFilter): boole
 export function useEventLog(filter: EventLogFilter = {}): readonly LogEntry[] {
   const { log } = useJobcast();
   const entries = useSyncExternalStore(log.subscribe, log.getSnapshot, getServerSnapshot);
-  const { room, jobId, correlationId, limit } = filter;
+  const { room, queue, jobId, correlationId, limit } = filter;
   return useMemo(() => {
-    const kept = room || jobId || correlationId ? entries.filter((entry) => matchesLogFilter(entry, { room, jobId, correlationId })) : entries;
+    const filtering = room || queue || jobId || correlationId;
+    const kept = filtering ? entries.filter((entry) => matchesLogFilter(entry, { room, queue, jobId, correlationId })) : entries;
     return limit === undefined ? kept : kept.slice(-limit);
-  }, [entries, room, jobId, correlationId, limit]);
+  }, [entries, room, queue, jobId, correlationId, limit]);
 }

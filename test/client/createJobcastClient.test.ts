@@ -43,6 +43,7 @@ async function startProtocolServer(refuse: (auth: Record<string, unknown>) => Wi
           : { ok: true, room: request.room, epoch: 'e1', seq, mode: 'snapshot', jobs, events: [] },
       );
     });
+    socket.on(EVENTS.heartbeat, (_request: unknown, ack: (answer: unknown) => void) => ack({ ok: true, at: Date.now(), rooms: [] }));
     socket.on(EVENTS.unsubscribe, async ({ room }: { room: string }, ack: (answer: unknown) => void) => {
       await socket.leave(room);
       ack({ ok: true });
@@ -112,13 +113,13 @@ describe('createJobcastClient', () => {
     await waitFor(() => handle.getSnapshot().state === 'active', 'the subscription');
     expect(server.auths[0]).toEqual({ token: 'user:a', protocol: 1 });
     expect(client.connection.getSnapshot()).toMatchObject({ state: 'connected', nodeId: 'node-1', transport: 'websocket' });
-    expect(handle.getSnapshot().jobs.old?.state).toBe('completed');
+    expect(handle.getSnapshot().jobs['q/old']?.state).toBe('completed');
 
     server.publish('document:1', 'new', 'active');
     server.publish('document:1', 'new', 'completed');
     await waitFor(() => handle.getSnapshot().seq === 3, 'the live events');
     expect(seen.map((event) => event.seq)).toEqual([2, 3]);
-    expect(handle.getSnapshot().jobs.new?.state).toBe('completed');
+    expect(handle.getSnapshot().jobs['q/new']?.state).toBe('completed');
     const [room] = client.inspect().rooms;
     expect(room).toMatchObject({ room: 'document:1', refCount: 1, counters: { received: 2, applied: 2, duplicates: 0 } });
     expect(kinds(client)).toEqual(expect.arrayContaining(['connect', 'hello', 'subscribe', 'subscribed', 'status']));
@@ -139,7 +140,7 @@ describe('createJobcastClient', () => {
     expect(server.subscribes.at(-1)).toEqual({ room: 'document:1', since: { epoch: 'e1', seq: 1 } });
     expect(handle.getSnapshot()).toMatchObject({
       state: 'active',
-      jobs: { a: { state: 'completed' } },
+      jobs: { 'q/a': { state: 'completed' } },
       gaps: { detected: 1, replayed: 1, ranges: [{ from: 2, to: 2, outcome: 'replayed' }] },
     });
     const states = client.connection.getSnapshot().timeline.map((entry) => entry.state);
@@ -204,14 +205,14 @@ describe('createJobcastClient', () => {
     expect(client.connection.getSnapshot().state).toBe('connected');
   });
 
-  it('rejects a grammar-invalid room locally and lets the server judge valid names', async () => {
+  it('refuses locally only a room name too long to send, and lets the server judge (and hint at) the rest', async () => {
     const { server, client } = await setup();
-    const bad = client.subscribe('not a room');
-    const unknown = client.subscribe('unknown:1');
-    expect(bad.getSnapshot()).toMatchObject({ state: 'rejected', error: { code: 'INVALID_ROOM' } });
-    await waitFor(() => unknown.getSnapshot().state === 'rejected', 'the server refusal');
-    expect(unknown.getSnapshot().error).toEqual({ code: 'INVALID_ROOM', message: 'no channel', hint: 'try document:<id>' });
-    expect(server.subscribes.map((request) => request.room)).toEqual(['unknown:1']);
+    const tooLong = client.subscribe(`document:${'1'.repeat(1_100)}`);
+    const mistyped = client.subscribe('document_1');
+    expect(tooLong.getSnapshot()).toMatchObject({ state: 'rejected', error: { code: 'INVALID_ROOM' } });
+    await waitFor(() => mistyped.getSnapshot().state === 'rejected', 'the server refusal');
+    expect(mistyped.getSnapshot().error).toEqual({ code: 'INVALID_ROOM', message: 'no channel', hint: 'try document:<id>' });
+    expect(server.subscribes.map((request) => request.room)).toEqual(['document_1']);
   });
 
   it('marks a room rejected when the server revokes it', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobState, StatusEvent, SubscribeOk } from '../../shared/index.js';
+import type { JobState, JobStatus, StatusEvent, SubscribeOk } from '../../shared/index.js';
 import {
   applyLiveEvent,
   applyReplay,
@@ -7,6 +7,7 @@ import {
   createRoomState,
   highestSeq,
   missingRange,
+  noteServerCursor,
 } from '../../client/roomState.js';
 import type { RoomState } from '../../client/roomState.js';
 
@@ -40,8 +41,8 @@ describe('roomState', () => {
     expect(result.outcome).toBe('snapshot');
     expect(result.state.epoch).toBe('e2');
     expect(result.state.seq).toBe(5);
-    expect(result.state.jobs.a?.state).toBe('completed');
-    expect(result.state.jobs.b?.state).toBe('active');
+    expect(result.state.jobs['q/a']?.state).toBe('completed');
+    expect(result.state.jobs['q/b']?.state).toBe('active');
     expect(result.applied).toEqual([]);
   });
 
@@ -51,7 +52,7 @@ describe('roomState', () => {
     expect(result.outcome).toBe('applied');
     expect(result.applied.map((e) => e.seq)).toEqual([4]);
     expect(result.state.seq).toBe(4);
-    expect(result.state.jobs.a?.state).toBe('completed');
+    expect(result.state.jobs['q/a']?.state).toBe('completed');
     expect(result.state).not.toBe(before);
     expect(result.state.jobs).not.toBe(before.jobs);
     expect(before.seq).toBe(3);
@@ -63,15 +64,15 @@ describe('roomState', () => {
     const result = applySubscribeAck(createRoomState(), snapshotAck(3, [ev(3, 'a')]), early);
     expect(result.applied.map((e) => e.seq)).toEqual([4, 5]);
     expect(result.state.seq).toBe(5);
-    expect(result.state.jobs.a?.state).toBe('completed');
-    expect(result.state.jobs.b?.state).toBe('active');
+    expect(result.state.jobs['q/a']?.state).toBe('completed');
+    expect(result.state.jobs['q/b']?.state).toBe('active');
   });
 
   it('drops early events of another epoch than the ack', () => {
     const early = [ev(4, 'a', 'active', 'old'), ev(2, 'b', 'active', 'old'), ev(4, 'c')];
     const result = applySubscribeAck(createRoomState(), snapshotAck(3), early);
     expect(result.state.seq).toBe(4);
-    expect(Object.keys(result.state.jobs)).toEqual(['c']);
+    expect(Object.keys(result.state.jobs)).toEqual(['q/c']);
     expect(result.state.pending).toEqual([]);
   });
 
@@ -103,7 +104,7 @@ describe('roomState', () => {
     expect(replayed.applied.map((e) => e.seq)).toEqual([4, 5, 6]);
     expect(replayed.state.seq).toBe(6);
     expect(replayed.state.pending).toEqual([]);
-    expect(replayed.state.jobs.a?.state).toBe('completed');
+    expect(replayed.state.jobs['q/a']?.state).toBe('completed');
   });
 
   it('reports a replay that stops short of the gap as incomplete and keeps the state', () => {
@@ -148,8 +149,8 @@ describe('roomState', () => {
       delivered.push(...result.applied.map((e) => e.seq));
     }
     expect(delivered).toEqual([1, 2, 3, 4]);
-    expect(state.jobs.a?.state).toBe('completed');
-    expect(state.jobs.b?.state).toBe('completed');
+    expect(state.jobs['q/a']?.state).toBe('completed');
+    expect(state.jobs['q/b']?.state).toBe('completed');
   });
 
   it('continues the cursor with a replay-mode ack that reaches its seq', () => {
@@ -157,8 +158,8 @@ describe('roomState', () => {
     const result = applySubscribeAck(state, replayAck(5, [ev(4, 'a', 'completed'), ev(5, 'b')]), [ev(5, 'b'), ev(6, 'c')]);
     expect(result.outcome).toBe('replayed');
     expect(result.applied.map((e) => e.seq)).toEqual([4, 5, 6]);
-    expect(Object.keys(result.state.jobs).sort()).toEqual(['a', 'b', 'c']);
-    expect(result.state.jobs.a?.state).toBe('completed');
+    expect(Object.keys(result.state.jobs).sort()).toEqual(['q/a', 'q/b', 'q/c']);
+    expect(result.state.jobs['q/a']?.state).toBe('completed');
   });
 
   it('reports a replay-mode ack with a hole or from another epoch as incomplete', () => {
@@ -169,21 +170,94 @@ describe('roomState', () => {
   });
 });
 
-describe('roomState after an epoch change', () => {
-  it('shows a running job the new snapshot no longer has as unknown, and drops finished ones it does not list', async () => {
-    const { applySubscribeAck, createRoomState } = await import('../../client/roomState.js');
-    const status = (jobId: string, state: 'active' | 'completed') => ({ jobId, queue: 'q', incarnation: 'i1', state, attempt: 1, maxAttempts: 1, updatedAt: 1 });
-    const event = (seq: number, jobId: string, state: 'active' | 'completed') => ({
-      room: 'document:1', epoch: 'old', seq, event: state, status: status(jobId, state), at: 1,
+describe('roomState job identity', () => {
+  const status = (queue: string, jobId: string, incarnation: string, extra: Partial<JobStatus>): JobStatus => ({
+    jobId, queue, incarnation, state: 'active', attempt: 1, maxAttempts: 3, updatedAt: 1, ...extra,
+  });
+  const event = (seq: number, job: JobStatus): StatusEvent => ({ room: ROOM, epoch: 'e1', seq, event: 'active', status: job, at: 1 });
+
+  it('keeps the same job id of two queues as two jobs', () => {
+    let state = at(0);
+    state = applyLiveEvent(state, event(1, status('imports', '1', 'a', { state: 'failed', failure: { code: 'JOB_FAILED', message: 'x' } }))).state;
+    state = applyLiveEvent(state, event(2, status('thumbnails', '1', 'b', { state: 'completed' }))).state;
+    expect(Object.keys(state.jobs).sort()).toEqual(['imports/1', 'thumbnails/1']);
+    expect(state.jobs['imports/1']).toMatchObject({ state: 'failed', failure: { code: 'JOB_FAILED' } });
+    expect(state.jobs['thumbnails/1']?.state).toBe('completed');
+    const snapshot = applySubscribeAck(createRoomState(), snapshotAck(2, [event(1, state.jobs['imports/1']!), event(2, state.jobs['thumbnails/1']!)]));
+    expect(Object.keys(snapshot.state.jobs).sort()).toEqual(['imports/1', 'thumbnails/1']);
+  });
+
+  it('replaces a job entirely with a status of a new incarnation of its key', () => {
+    const old = status('imports', '7', 'first', {
+      attempt: 3, progress: 80, step: { name: 'persist', status: 'started' }, steps: [{ name: 'fetch', status: 'completed' }], data: { summary: 'old' },
     });
-    const before = applySubscribeAck(createRoomState(), {
-      ok: true, room: 'document:1', epoch: 'old', seq: 2, mode: 'snapshot', jobs: [event(1, 'running', 'active'), event(2, 'done', 'completed')], events: [],
+    let state = applyLiveEvent(at(0), event(1, old)).state;
+    state = applyLiveEvent(state, event(2, status('imports', '7', 'second', { state: 'waiting' }))).state;
+    expect(state.jobs['imports/7']).toEqual(status('imports', '7', 'second', { state: 'waiting' }));
+  });
+});
+
+describe('roomState after an epoch change', () => {
+  const status = (jobId: string, state: JobState, extra: Partial<JobStatus> = {}): JobStatus => ({
+    jobId, queue: 'q', incarnation: 'i1', state, attempt: 1, maxAttempts: 1, updatedAt: 1, ...extra,
+  });
+  const event = (seq: number, job: JobStatus, epoch = 'old'): StatusEvent => ({ room: ROOM, epoch, seq, event: 'active', status: job, at: 1 });
+  const before = () =>
+    applySubscribeAck(createRoomState(), {
+      ok: true, room: ROOM, epoch: 'old', seq: 5, mode: 'snapshot', events: [],
+      jobs: [
+        event(1, status('running', 'active', { progress: 40 })),
+        event(2, status('done', 'completed', { data: { summary: 'kept' } })),
+        event(3, status('broken', 'failed', { failure: { code: 'JOB_FAILED', message: 'The job failed.' } })),
+        event(4, status('retrying', 'failed', { willRetry: true })),
+        event(5, status('again', 'active')),
+      ],
     }).state;
-    const after = applySubscribeAck(before, {
-      ok: true, room: 'document:1', epoch: 'new', seq: 0, mode: 'snapshot', jobs: [], events: [], resync: 'epoch-changed',
+
+  it('keeps finished jobs the new snapshot does not hold, marked as carried over, and shows unfinished ones as unknown', () => {
+    const after = applySubscribeAck(before(), {
+      ok: true, room: ROOM, epoch: 'new', seq: 1, mode: 'snapshot', events: [], resync: 'epoch-changed',
+      jobs: [event(1, status('again', 'completed', { incarnation: 'i2' }), 'new')],
     }).state;
     expect(after.epoch).toBe('new');
-    expect(after.jobs.running?.state).toBe('unknown');
-    expect(after.jobs.done).toBeUndefined();
+    const carried = { fromEpoch: 'old', toEpoch: 'new', at: expect.any(Number) };
+    expect(after.jobs['q/done']).toEqual({ ...status('done', 'completed', { data: { summary: 'kept' } }), carriedOver: { ...carried, lastState: 'completed' } });
+    expect(after.jobs['q/broken']).toMatchObject({ state: 'failed', failure: { code: 'JOB_FAILED' }, carriedOver: { ...carried, lastState: 'failed' } });
+    expect(after.jobs['q/running']).toMatchObject({ state: 'unknown', progress: 40, carriedOver: { ...carried, lastState: 'active' } });
+    // A failed attempt that was going to retry is not finished: it is lost too.
+    expect(after.jobs['q/retrying']).toMatchObject({ state: 'unknown', carriedOver: { lastState: 'failed' } });
+    // The snapshot's own status wins, and is not marked.
+    expect(after.jobs['q/again']).toEqual(status('again', 'completed', { incarnation: 'i2' }));
+  });
+
+  it('keeps the first epoch a job was carried over from across a second epoch change', () => {
+    const middle = applySubscribeAck(before(), { ok: true, room: ROOM, epoch: 'new', seq: 0, mode: 'snapshot', events: [], jobs: [] }).state;
+    const last = applySubscribeAck(middle, { ok: true, room: ROOM, epoch: 'newer', seq: 0, mode: 'snapshot', events: [], jobs: [] }).state;
+    expect(last.jobs['q/done']?.carriedOver).toMatchObject({ fromEpoch: 'old', toEpoch: 'newer', lastState: 'completed' });
+    expect(last.jobs['q/running']?.carriedOver).toMatchObject({ fromEpoch: 'old', lastState: 'active' });
+  });
+
+  it('carries nothing over on a snapshot of the same epoch', () => {
+    const after = applySubscribeAck(before(), { ok: true, room: ROOM, epoch: 'old', seq: 9, mode: 'snapshot', events: [], jobs: [] }).state;
+    expect(after.jobs).toEqual({});
+  });
+});
+
+describe('roomState and the server cursor from a heartbeat', () => {
+  it('turns a server cursor ahead of the room into a gap that no later event would reveal', () => {
+    const state = at(3);
+    expect(noteServerCursor(state, { epoch: 'e1', seq: 3 })).toBe(state);
+    expect(noteServerCursor(state, { epoch: 'other', seq: 9 })).toBe(state);
+    const behind = noteServerCursor(state, { epoch: 'e1', seq: 5 });
+    expect(missingRange(behind)).toEqual({ from: 4, to: 5 });
+    const replayed = applyReplay(behind, [ev(4), ev(5, 'j1', 'completed')], 5);
+    expect(replayed.outcome).toBe('replayed');
+    expect(missingRange(replayed.state)).toBeUndefined();
+  });
+
+  it('asks for everything up to the further of the buffered events and the server cursor', () => {
+    const gapped = applyLiveEvent(at(3), ev(6)).state;
+    expect(missingRange(noteServerCursor(gapped, { epoch: 'e1', seq: 9 }))).toEqual({ from: 4, to: 9 });
+    expect(missingRange(noteServerCursor(gapped, { epoch: 'e1', seq: 4 }))).toEqual({ from: 4, to: 5 });
   });
 });

@@ -1,73 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { JobState, ReplayRequest, StatusEvent, SubscribeRequest } from '../../shared/index.js';
-import type { LogInput } from '../../client/eventLog.js';
 import { RoomStore } from '../../client/roomStore.js';
-import type { RoomStoreHost } from '../../client/roomStore.js';
-
-const ROOM = 'document:1';
-
-function ev(seq: number, jobId = 'j1', state: JobState = 'active', epoch = 'e1'): StatusEvent {
-  return {
-    room: ROOM,
-    epoch,
-    seq,
-    event: 'active',
-    status: { jobId, queue: 'q', incarnation: 'i1', state, attempt: 1, maxAttempts: 1, updatedAt: seq },
-    at: Date.now(),
-  };
-}
-
-interface Pending<T> {
-  request: T;
-  resolve(answer: unknown): void;
-  reject(error: Error): void;
-}
-
-/** A host whose requests wait until the test answers them. */
-function fakeHost() {
-  const subscribes: Array<Pending<SubscribeRequest>> = [];
-  const replays: Array<Pending<ReplayRequest>> = [];
-  const unsubscribes: Array<{ room: string }> = [];
-  const logs: LogInput[] = [];
-  const defer = <T>(list: Array<Pending<T>>, request: T) =>
-    new Promise<unknown>((resolve, reject) => list.push({ request, resolve, reject }));
-  const net = { connected: true };
-  const host = {
-    unsubscribeDelayMs: 1_000,
-    gapGraceMs: 250,
-    retryDelayMs: 500,
-    retryDelayMaxMs: 10_000,
-    isConnected: () => net.connected,
-    subscribe: vi.fn((request: SubscribeRequest) => defer(subscribes, request)),
-    replay: vi.fn((request: ReplayRequest) => defer(replays, request)),
-    unsubscribe: vi.fn(async (request: { room: string }) => {
-      unsubscribes.push(request);
-      return { ok: true };
-    }),
-    log: (entry: LogInput) => void logs.push(entry),
-    activate: vi.fn(),
-    deactivate: vi.fn(),
-  } satisfies RoomStoreHost;
-  const kinds = () => logs.map((entry) => entry.kind);
-  return { host, net, subscribes, replays, unsubscribes, logs, kinds };
-}
-
-const snapshotAck = (seq: number, jobs: StatusEvent[] = [], extra: object = {}) => ({
-  ok: true, room: ROOM, epoch: 'e1', seq, mode: 'snapshot', jobs, events: [], ...extra,
-});
-const replayAck = (seq: number, events: StatusEvent[]) => ({ ok: true, room: ROOM, epoch: 'e1', seq, mode: 'replay', jobs: [], events });
-/** Lets answered requests run their `.then` handlers. */
-const settle = () => vi.advanceTimersByTimeAsync(0);
-
-/** A store with one handle, subscribed at `seq` with one job. */
-async function subscribedStore(seq = 3) {
-  const fake = fakeHost();
-  const store = new RoomStore(ROOM, fake.host);
-  const release = store.acquire();
-  fake.subscribes[0]!.resolve(snapshotAck(seq, [ev(seq, 'j1')]));
-  await settle();
-  return { ...fake, store, release };
-}
+import { ROOM, ev, fakeHost, replayAck, settle, snapshotAck, subscribedStore } from './support/fakeHost.js';
 
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());
@@ -138,14 +71,27 @@ describe('RoomStore reference counting', () => {
     expect(unsubscribes).toEqual([{ room: ROOM }]);
   });
 
-  it('rejects a room name that breaks the grammar locally, without a request', async () => {
+  it('refuses locally only a name too long to send, and sends a name that breaks the grammar so the server can hint', async () => {
     const { host, kinds } = fakeHost();
-    const store = new RoomStore('no spaces allowed', host);
-    store.acquire();
+    const tooLong = new RoomStore(`document:${'x'.repeat(1_100)}`, host);
+    tooLong.acquire();
     await settle();
     expect(host.subscribe).not.toHaveBeenCalled();
-    expect(store.getSnapshot()).toMatchObject({ state: 'rejected', error: { code: 'INVALID_ROOM' } });
+    expect(tooLong.getSnapshot()).toMatchObject({ state: 'rejected', subscription: 'rejected', error: { code: 'INVALID_ROOM' } });
     expect(kinds()).toEqual(['rejected']);
+
+    const nearMiss = fakeHost();
+    const store = new RoomStore('document_42', nearMiss.host);
+    const states: string[] = [];
+    store.acquire();
+    const handleState = store.onState((transition) => states.push(`${transition.to}${transition.code ? ` ${transition.code}` : ''}`));
+    expect(nearMiss.subscribes[0]!.request).toEqual({ room: 'document_42' });
+    const error = { code: 'INVALID_ROOM', message: 'Room names look like "type:id".', hint: 'Did you mean "document:42"?' };
+    nearMiss.subscribes[0]!.resolve({ ok: false, error });
+    await settle();
+    expect(store.getSnapshot()).toMatchObject({ state: 'rejected', error });
+    expect(states).toEqual(['rejected INVALID_ROOM']);
+    handleState();
   });
 });
 
@@ -162,7 +108,7 @@ describe('RoomStore delivery', () => {
     subscribes[0]!.resolve(snapshotAck(3, [ev(3, 'j1')]));
     await settle();
     expect(seen).toEqual([4]);
-    expect(store.getSnapshot()).toMatchObject({ state: 'active', seq: 4, jobs: { j1: { state: 'completed' } } });
+    expect(store.getSnapshot()).toMatchObject({ state: 'active', seq: 4, jobs: { 'q/j1': { state: 'completed' } } });
   });
 
   it('drops duplicates, counts them and keeps the same snapshot object', async () => {
@@ -199,7 +145,7 @@ describe('RoomStore delivery', () => {
     expect(seen).toEqual([4, 5, 6]);
     expect(store.getSnapshot()).toMatchObject({
       seq: 6,
-      jobs: { j1: { state: 'completed' }, j2: { state: 'active' } },
+      jobs: { 'q/j1': { state: 'completed' }, 'q/j2': { state: 'active' } },
       gaps: { detected: 1, replayed: 1, resynced: 0, ranges: [{ from: 4, to: 5, outcome: 'replayed' }] },
     });
     expect(kinds()).toEqual(expect.arrayContaining(['gap', 'replayed']));
@@ -222,10 +168,10 @@ describe('RoomStore delivery', () => {
     expect(store.getSnapshot()).toMatchObject({
       state: 'active',
       seq: 9,
-      jobs: { j9: { state: 'completed' } },
+      jobs: { 'q/j9': { state: 'completed' } },
       gaps: { detected: 1, replayed: 0, resynced: 1, ranges: [{ from: 4, to: 5, outcome: 'resynced' }] },
     });
-    expect(store.getSnapshot().jobs.j1).toBeUndefined();
+    expect(store.getSnapshot().jobs['q/j1']).toBeUndefined();
   });
 
   it('resyncs when a live event comes from another epoch', async () => {
@@ -265,7 +211,7 @@ describe('RoomStore recovery', () => {
     expect(store.getSnapshot()).toMatchObject({
       state: 'active',
       seq: 5,
-      jobs: { j1: { state: 'completed' } },
+      jobs: { 'q/j1': { state: 'completed' } },
       gaps: { detected: 1, replayed: 1, ranges: [{ from: 4, to: 5, outcome: 'replayed' }] },
     });
   });
