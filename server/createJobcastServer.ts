@@ -50,6 +50,9 @@ export interface JobcastServer {
 /** How often one job's state may be re-checked against BullMQ because a subscriber saw it still running. */
 const STALE_CHECK_INTERVAL_MS = 5_000;
 
+/** The adapter message that carries an ingested status to the other nodes. */
+const FANOUT_EVENT = 'jobcast:status';
+
 /** How often the ingesting node checks that unfinished jobs still exist (drain, obliterate and clean write no per-job event). */
 const SWEEP_INTERVAL_MS = 2_000;
 
@@ -92,15 +95,23 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   });
   const debugStats = new DebugStats();
   const metrics = new JobcastMetrics(queues);
-  // One node ingests each queue (the lease holder) and broadcasts through the adapter, which
-  // reaches the sockets of every node; the cursor in each event lets clients drop repeats.
-  const broadcast = (event: StatusEvent) => {
+  // One node ingests each queue (the lease holder). It emits to its own sockets and hands
+  // the event to the other nodes through the adapter (serverSideEmit), and each node emits to
+  // its own sockets: every subscriber gets each event once, and each node counts its deliveries.
+  const emitLocally = (event: StatusEvent) => {
     const target = socketRoom(event.room);
     const subscribers = io.of('/').adapter.rooms.get(target)?.size ?? 0;
     debugStats.recordEmit(event.room, event.seq, subscribers);
     metrics.emitted(subscribers);
-    io.to(target).emit(EVENTS.status, event);
+    io.local.to(target).emit(EVENTS.status, event);
   };
+  // The in-memory adapter (one node) has no other nodes to reach.
+  const reachesOtherNodes = 'uid' in io.of('/').adapter;
+  const broadcast = (event: StatusEvent) => {
+    emitLocally(event);
+    if (reachesOtherNodes) io.serverSideEmit(FANOUT_EVENT, event);
+  };
+  io.on(FANOUT_EVENT, (event: StatusEvent) => emitLocally(event));
 
   const pipelines = queues.map((queue) => {
     const ingestor = new Ingestor({

@@ -52,11 +52,11 @@ describe('a server node dies', () => {
     cleanups.push(() => enqueuer.close());
     const { release } = gatedWorker(queue);
     const { jobId } = await enqueuer.enqueue(queue, 'long', {}, { rooms: ['document:1'] });
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.progress === 10, 'job active with progress');
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.progress === 10, 'job active with progress');
 
     await nodes.find((node) => node.nodeId === firstNode)!.kill();
     release();
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.state === 'completed', 'completed through the other node', 40_000);
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.state === 'completed', 'completed through the other node', 40_000);
     expect(alice.connection.getSnapshot().nodeId).not.toBe(firstNode);
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
@@ -88,12 +88,12 @@ describe('Redis restarts', () => {
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
     gatedWorker(queue, redis.url);
     const { jobId } = await stack.server.enqueue(queue, 'long', {}, { rooms: ['document:1'] });
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.state === 'active', 'active');
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.state === 'active', 'active');
     const epochBefore = handle.getSnapshot().epoch;
 
     await redis.kill();
     await redis.start();
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.state === 'unknown', 'the lost job shown as unknown', 40_000);
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.state === 'unknown', 'the lost job shown as unknown', 40_000);
     const after = handle.getSnapshot();
     expect(after.epoch).not.toBe(epochBefore);
     expect(after.gaps.resynced).toBeGreaterThanOrEqual(1);
@@ -111,13 +111,13 @@ describe('Redis restarts', () => {
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
     const { release } = gatedWorker(queue, redis.url);
     const { jobId } = await stack.server.enqueue(queue, 'long', {}, { rooms: ['document:1'] });
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.progress === 10, 'active');
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.progress === 10, 'active');
     const epochBefore = handle.getSnapshot().epoch;
 
     await redis.stop();
     await redis.start();
     release();
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.state === 'completed', 'completed after the restart', 40_000);
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.state === 'completed', 'completed after the restart', 40_000);
     const after = handle.getSnapshot();
     expect(after.epoch).toBe(epochBefore);
     expect(after.gaps.resynced).toBe(0);
@@ -139,7 +139,7 @@ describe('the events stream is trimmed while the server is down', () => {
     await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
     const { release } = gatedWorker(queue);
     const { jobId } = await first.server.enqueue(queue, 'long', {}, { rooms: ['document:1'] });
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.progress === 10, 'active');
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.progress === 10, 'active');
     await first.close();
 
     release();
@@ -151,9 +151,9 @@ describe('the events stream is trimmed while the server is down', () => {
     await redis.xtrim(`bull:${queue}:events`, 'MAXLEN', 0);
 
     stack = await startStack({ queues: [queue], port, keyPrefix: first.keyPrefix });
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.state === 'completed', 'the true state after the trim', 40_000);
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.state === 'completed', 'the true state after the trim', 40_000);
     // The completion itself was trimmed away: the server read the job's real state instead.
     expect(events.at(-1)).toMatchObject({ event: 'reconciled', status: { state: 'completed' } });
-    expect(handle.getSnapshot().jobs[jobId]).toMatchObject({ state: 'completed', attempt: 1 });
+    expect(handle.getSnapshot().jobs[`${queue}/${jobId}`]).toMatchObject({ state: 'completed', attempt: 1 });
   });
 });

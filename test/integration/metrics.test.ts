@@ -43,14 +43,14 @@ describe('metrics', () => {
     expect(await metric(stack, 'jobcast_subscriptions_total{result="OK"}')).toBe(1);
     expect(await metric(stack, 'jobcast_subscriptions_total{result="FORBIDDEN"}')).toBe(1);
     expect(await metric(stack, 'jobcast_subscriptions_total{result="INVALID_ROOM"}')).toBe(1);
-    // Two jobs × (added, waiting, active, progress) + completed + failed + retries-exhausted = 11 events, one subscriber.
-    expect(await metric(stack, 'jobcast_broadcasts_total')).toBe(11);
-    expect(await metric(stack, 'jobcast_deliveries_total')).toBe(11);
+    // Two jobs × (added, waiting, active, progress) + completed + failed = 10 events, one subscriber (one final failure is one delivery).
+    expect(await metric(stack, 'jobcast_broadcasts_total')).toBe(10);
+    expect(await metric(stack, 'jobcast_deliveries_total')).toBe(10);
     expect(await metric(stack, `jobcast_failed_jobs{queue="${queue}"}`)).toBe(1);
     expect(await metric(stack, `jobcast_step_duration_seconds_count{queue="${queue}",step="summarize",status="completed"}`)).toBe(2);
     expect(await metric(stack, `jobcast_step_duration_seconds_bucket{le="1",queue="${queue}",step="summarize",status="completed"}`)).toBe(0);
     expect(await metric(stack, `jobcast_step_duration_seconds_bucket{le="2",queue="${queue}",step="summarize",status="completed"}`)).toBe(2);
-    expect(await metric(stack, 'jobcast_ingest_lag_seconds_count')).toBe(11);
+    expect(await metric(stack, 'jobcast_ingest_lag_seconds_count')).toBe(10);
 
     // A returning client: one replay from its cursor, one resync from a cursor of another epoch.
     const ack = await request<{ epoch: string; seq: number }>(alice, EVENTS.subscribe, { room: 'document:1' });

@@ -67,7 +67,7 @@ describe('recovery after a client was away', () => {
     };
     await waitFor(plainDone, 'all jobs completed on the server');
     alice.connect();
-    await waitFor(() => ids.every((id) => handle.getSnapshot().jobs[id]?.state === 'completed'), 'true final state');
+    await waitFor(() => ids.every((id) => handle.getSnapshot().jobs[`${queue}/${id}`]?.state === 'completed'), 'true final state');
     const { gaps } = handle.getSnapshot();
     expect(gaps).toMatchObject({ detected: 1, replayed: 0, resynced: 1 });
     expect(alice.inspect().log.filter((entry) => entry.kind === 'resync')).toHaveLength(1);

@@ -76,7 +76,7 @@ describe('scoped tokens', () => {
     const worker = startWorker(queue, async () => 'ok');
     cleanups.push(() => worker.close());
     const { jobId } = await stack.server.enqueue(queue, 'after-refresh', {}, { rooms: ['document:1'] });
-    await waitFor(() => handle.getSnapshot().jobs[jobId]?.state === 'completed', 'still receiving');
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.state === 'completed', 'still receiving');
   });
 
   it('revokes the rooms of a connection whose token expires without a refresh', async () => {
