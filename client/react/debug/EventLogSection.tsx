@@ -80,7 +80,7 @@ export function EventLogSection({ log, timelines = NO_TIMELINES, limit = 200 }: 
           <tbody>
             {groups.map(({ key, newest, oldest, count, seqs, progress }) => (
               <tr key={key} data-count={count}>
-                <td data-label="at" title={count > 1 ? `${count} entries from ${formatTime(oldest.at)} to ${formatTime(newest.at)}` : undefined}>
+                <td title={count > 1 ? `${count} entries from ${formatTime(oldest.at)} to ${formatTime(newest.at)}` : undefined}>
                   {formatTime(newest.at)}
                 </td>
                 <td className={cx(BAD_KINDS.has(newest.kind) ? 'bad' : WARN_KINDS.has(newest.kind) ? 'warn' : undefined)}>

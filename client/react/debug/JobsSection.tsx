@@ -25,6 +25,8 @@ export interface JobsSectionProps {
 const stateClass = (state: string) =>
   state === 'completed' ? 'ok' : state === 'failed' || state === 'unknown' || state === 'stalled' ? 'bad' : state === 'active' ? 'warn' : undefined;
 
+const cardId = (timeline: JobTimeline) => `jcdp-job-${timeline.key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+
 /** The clock, ticking every second: backoff countdowns and running steps move on screen. */
 function useNow(): number {
   const [now, setNow] = useState(Date.now);
@@ -39,14 +41,30 @@ function useNow(): number {
 export function JobsSection({ recorder, diagnostics, bullBoardUrl }: JobsSectionProps): ReactNode {
   const timelines = useSyncExternalStore(recorder.subscribe, recorder.getSnapshot, getServerSnapshot);
   const now = useNow();
+  const carriedOf = (timeline: JobTimeline) =>
+    carriedOverIn(timeline.latest, timeline.rooms.map((name) => diagnostics?.rooms.find((room) => room.room === name)?.snapshot));
   return (
     <section aria-labelledby="jcdp-h-jobs">
       <h3 id="jcdp-h-jobs">Jobs</h3>
       {timelines.length === 0 && <p className={cx('muted')}>No job seen yet in the rooms this page holds.</p>}
-      {timelines.map((timeline) => {
-        const carriedOver = carriedOverIn(timeline.latest, timeline.rooms.map((name) => diagnostics?.rooms.find((room) => room.room === name)?.snapshot));
-        return <JobCard key={timeline.key} timeline={timeline} now={now} carriedOver={carriedOver} {...(bullBoardUrl ? { bullBoardUrl } : {})} />;
-      })}
+      {timelines.length > 1 && (
+        <ul className={cx('overview')} aria-label="Jobs at a glance">
+          {timelines.map((timeline) => {
+            const codes = jobProblems(timeline.latest, { now, carriedOver: carriedOf(timeline) }).map((problem) => problem.code);
+            return (
+              <li key={timeline.key}>
+                <a href={`#${cardId(timeline)}`} className={cx('chip', codes.length > 0 && 'chip-bad')}>
+                  {timeline.latest.jobId} <span className={cx(stateClass(timeline.latest.state))}>{timeline.latest.state}</span>
+                  {codes.length > 0 && <span className={cx('chip-codes')}> {codes.join(' ')}</span>}
+                </a>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {timelines.map((timeline) => (
+        <JobCard key={timeline.key} timeline={timeline} now={now} carriedOver={carriedOf(timeline)} {...(bullBoardUrl ? { bullBoardUrl } : {})} />
+      ))}
     </section>
   );
 }
@@ -60,12 +78,12 @@ interface JobCardProps {
 
 function JobCard({ timeline, now, carriedOver, bullBoardUrl }: JobCardProps): ReactNode {
   const { latest } = timeline;
-  const headingId = `jcdp-job-${timeline.key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const headingId = `${cardId(timeline)}-h`;
   const problems = jobProblems(latest, { now, carriedOver });
   const picture = toTimelinePicture(latest, now);
   const detail = progressDetail(latest.progress);
   return (
-    <article className={cx('job')} aria-labelledby={headingId} data-job={latest.jobId}>
+    <article className={cx('job')} id={cardId(timeline)} aria-labelledby={headingId} data-job={latest.jobId}>
       <h4 id={headingId} className={cx('job-title')}>
         <span>
           Job {latest.jobId}

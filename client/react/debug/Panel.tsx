@@ -9,6 +9,7 @@ import { GapsSection } from './GapsSection.js';
 import { EMPTY_DIAGNOSTICS, Inspector } from './inspector.js';
 import { describeShortcut } from './shortcut.js';
 import type { JobcastDebugPanelProps } from './JobcastDebugPanel.js';
+import { jobProblems } from './jobProblems.js';
 import { JobsSection } from './JobsSection.js';
 import type { JobTimeline, JobTimelineRecorder } from './jobTimelines.js';
 import { cx } from './styles.js';
@@ -56,6 +57,8 @@ export function Panel(props: PanelProps): ReactNode {
   const inspector = useMemo(() => new Inspector(client), [client]);
   const diagnostics = useSyncExternalStore(inspector.subscribe, inspector.getSnapshot, () => EMPTY_DIAGNOSTICS);
   const tabRefs = useRef(new Map<TabId, HTMLButtonElement>());
+  // Jobs the Jobs tab names a problem for (no worker, backoff, lost…): counted on the tab itself.
+  const troubled = useMemo(() => timelines.filter((timeline) => jobProblems(timeline.latest, { now: Date.now() }).length > 0).length, [timelines]);
 
   const onKeyDown = (event: ReactKeyboardEvent) => {
     if (event.key !== 'Escape') return;
@@ -111,8 +114,8 @@ export function Panel(props: PanelProps): ReactNode {
         <h2 className={cx('title')} title={`Toggle with ${describeShortcut(shortcut)}`}>
           jobcast · {diagnostics.connection.state}
         </h2>
-        <button type="button" className={cx('button')} onClick={copy}>
-          Copy diagnostics
+        <button type="button" className={cx('button')} onClick={copy} aria-label="Copy diagnostics" title="Copy diagnostics: JSON, at most 64 KiB, no tokens">
+          Copy
         </button>
         <button
           type="button"
@@ -156,6 +159,11 @@ export function Panel(props: PanelProps): ReactNode {
             onKeyDown={(event) => onTabKey(event, index)}
           >
             {label}
+            {tabId === 'jobs' && troubled > 0 && (
+              <span className={cx('badge')} aria-hidden="true" title={`${troubled} job(s) with a named problem`}>
+                {troubled}
+              </span>
+            )}
           </button>
         ))}
       </div>

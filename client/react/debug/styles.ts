@@ -14,7 +14,7 @@ const P = `.${PREFIX}`;
  * Readability rules: words are never broken inside a word (no `break-all`, no
  * `overflow-wrap:anywhere`); short cells (times, kinds, rooms, ids, numbers) never wrap, and
  * only free-text cells wrap, at spaces. Wide tables scroll sideways inside their own box. In a
- * narrow panel (under 520 px, a phone) each table row becomes a wrapped line of its cells.
+ * panel narrower than 640 px (the compact default, a phone) each table row becomes a wrapped line of its cells.
  */
 export const PANEL_CSS = `
 ${P}-root{position:fixed;z-index:2147483000;bottom:12px;right:12px;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:#e6edf3;text-align:left;letter-spacing:normal;word-break:normal;overflow-wrap:normal;hyphens:none}
@@ -33,7 +33,7 @@ ${P}-left ${P}-grip{order:99;border-left:none;border-right:2px solid #6e7681;bor
 ${P}-button{padding:3px 8px;border:1px solid #30363d;border-radius:6px;background:#21262d;cursor:pointer;white-space:nowrap}
 ${P}-button:hover{background:#30363d}
 ${P}-button[disabled]{opacity:.5;cursor:default}
-${P}-tabs{display:flex;gap:2px;padding:4px 6px 0;border-bottom:1px solid #30363d;background:#161b22;overflow-x:auto;scrollbar-width:thin}
+${P}-tabs{display:flex;flex-wrap:wrap;gap:2px;padding:4px 6px 0;border-bottom:1px solid #30363d;background:#161b22}
 ${P}-tab{flex:none;padding:4px 8px;border:1px solid transparent;border-bottom:none;border-radius:6px 6px 0 0;background:none;cursor:pointer;color:#8b949e;white-space:nowrap}
 ${P}-tab[aria-selected="true"]{background:#0d1117;border-color:#30363d;color:#e6edf3}
 ${P}-badge{display:inline-block;margin-left:4px;padding:0 5px;border-radius:999px;background:#5a1e1b;color:#ffb3ad;font-size:11px}
@@ -51,7 +51,7 @@ ${P}-table th{color:#8b949e;font-weight:400;position:sticky;top:-8px;background:
 ${P}-num{text-align:right !important;font-variant-numeric:tabular-nums}
 ${P}-count{color:#d2a8ff;font-weight:700}
 ${P}-progress-text{color:#79c0ff}
-@container (max-width:520px){
+@container (max-width:640px){
 ${P}-table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 ${P}-table,${P}-table tbody{display:block}
 ${P}-table tr{display:flex;flex-wrap:wrap;gap:0 10px;padding:3px 0;border-bottom:1px solid #21262d}
@@ -72,7 +72,11 @@ ${P}-form{display:flex;flex-wrap:wrap;align-items:flex-end;gap:6px;margin:0 0 8p
 ${P}-hops{list-style:none;margin:0;padding:0}
 ${P}-hops li{display:grid;grid-template-columns:1.5em minmax(0,1fr);gap:2px 6px;padding:4px 0;border-bottom:1px solid #21262d}
 ${P}-hops li[data-first="true"]{background:rgba(255,123,114,.1)}
-${P}-job{margin:0 0 10px;padding:6px;border:1px solid #21262d;border-radius:6px}
+${P}-overview{list-style:none;margin:0 0 8px;padding:0;display:flex;flex-wrap:wrap;gap:4px}
+${P}-chip{display:inline-block;padding:1px 7px;border:1px solid #30363d;border-radius:999px;text-decoration:none;white-space:nowrap}
+${P}-chip-bad{border-color:#8e3a35}
+${P}-chip-codes{color:#ffb3ad;font-size:11px}
+${P}-job{margin:0 0 10px;scroll-margin-top:8px;padding:6px;border:1px solid #21262d;border-radius:6px}
 ${P}-job-title{display:flex;flex-wrap:wrap;justify-content:space-between;gap:4px 10px}
 ${P}-link{color:#58a6ff;font-weight:400;white-space:nowrap}
 ${P}-problems{list-style:none;margin:4px 0 8px;padding:0;display:flex;flex-direction:column;gap:4px}
