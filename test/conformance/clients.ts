@@ -4,7 +4,7 @@
  * received (to count misrouted ones) and, at the end, what its rooms show.
  */
 import { createJobcastClient, type JobcastClient, type SubscriptionHandle } from '../../client/index.js';
-import { jobKeyOf, type JobStatus, type StatusEvent } from '../../shared/index.js';
+import { isTerminalStatus, jobKeyOf, type JobStatus, type StatusEvent } from '../../shared/index.js';
 import { roomsOf, type ClientName } from './rooms.js';
 
 /** One status a listener received, kept small. */
@@ -15,16 +15,23 @@ export interface Received {
   incarnation: string | undefined;
   tag: string | undefined;
   state: string;
+  /** The status is final (see isTerminalStatus). */
+  terminal: boolean;
   event: string;
   at: number;
 }
 
-/** What a status says about the workload's tag: the projected `data.tag`, or the failure message (`fail:<tag>:…`). */
+/**
+ * The workload tag a status is about. What comes from the event itself wins (the completed
+ * event's return value, the failed event's reason `fail:<tag>:…`) over the job's data, which a
+ * server may have carried over from an earlier status.
+ */
 export function tagOfStatus(status: JobStatus): string | undefined {
-  const tag = (status.data as { tag?: unknown } | undefined)?.tag;
-  if (typeof tag === 'string') return tag;
+  const data = status.data as { tag?: unknown; resultTag?: unknown } | undefined;
+  if (status.state === 'completed' && typeof data?.resultTag === 'string') return data.resultTag;
   const match = /^fail:([^:]+):/.exec(status.failure?.message ?? '');
-  return match?.[1];
+  if (status.state === 'failed' && match) return match[1];
+  return typeof data?.tag === 'string' ? data.tag : (match?.[1] ?? (typeof data?.resultTag === 'string' ? data.resultTag : undefined));
 }
 
 export class ClientRecorder {
@@ -66,6 +73,7 @@ export class ClientRecorder {
         incarnation: event.status.incarnation,
         tag: tagOfStatus(event.status),
         state: event.status.state,
+        terminal: isTerminalStatus(event.status),
         event: event.event,
         at: Date.now(),
       });

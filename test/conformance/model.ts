@@ -6,7 +6,10 @@
 import type { JobState } from '../../shared/index.js';
 
 /** How a job reached BullMQ. */
-export type AddVia = 'enqueue' | 'routeJob' | 'plain' | 'flow' | 'scheduler';
+export type AddVia = 'enqueue' | 'routeJob' | 'plain' | 'flow' | 'scheduler' | 'scheduler-job';
+
+/** The tag a job carries in its data: a scheduler's jobs all carry their scheduler's (`tag@jobId` names one of them). */
+export const dataTagOf = (record: { tag: string }) => record.tag.split('@')[0]!;
 
 /** What the workload's processor does with a job (in `data.plan`). */
 export interface Plan {

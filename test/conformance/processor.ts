@@ -9,7 +9,7 @@ const detoured = new Set<string>();
 
 export interface WorkerFacts {
   /** Called when BullMQ finished a job (completed, or failed for good), with the job as the worker saw it. */
-  finished(tag: string, fact: FinishFact): void;
+  finished(tag: string, fact: FinishFact, jobId?: string): void;
 }
 
 /** Starts a worker of the workload on `queue`. */
@@ -49,12 +49,12 @@ export function startWorkloadWorker(queue: string, redisUrl: string, facts: Work
   worker.on('error', () => undefined); // Redis restarts: expected
   worker.on('completed', (job) => {
     const tag = (job.data as { tag?: string } | undefined)?.tag;
-    if (tag) facts.finished(tag, { state: 'completed', attemptsMade: job.attemptsMade, progress: job.progress, at: Date.now() });
+    if (tag) facts.finished(tag, { state: 'completed', attemptsMade: job.attemptsMade, progress: job.progress, at: Date.now() }, job.id);
   });
   worker.on('failed', (job) => {
     // finishedOn is set only when BullMQ gave up on the job (no retry left, or unrecoverable).
     const tag = (job?.data as { tag?: string } | undefined)?.tag;
-    if (job && tag && job.finishedOn) facts.finished(tag, { state: 'failed', attemptsMade: job.attemptsMade, progress: job.progress, at: Date.now() });
+    if (job && tag && job.finishedOn) facts.finished(tag, { state: 'failed', attemptsMade: job.attemptsMade, progress: job.progress, at: Date.now() }, job.id);
   });
   return worker;
 }

@@ -9,12 +9,14 @@
  *   npm run conformance                          5 seeds × (no faults, faults), 1,000 jobs each
  *   npm run conformance -- --seeds 7,8 --jobs 300 --faults on
  *   CONFORMANCE_SEEDS=1,2 CONFORMANCE_JOBS=500 CONFORMANCE_FAULTS=both npm run conformance
+ *   npm run conformance -- --seeds 3 --jobs 40 --features drain --faults off   (replay one feature)
  *   npm run conformance -- --canary              runs with JOBCAST_CANARY=stale-route and
  *                                                passes only if the suite catches it (misrouted > 0)
  */
 import { formatRun, formatTotals } from './report.js';
 import { runCanary } from './canary.js';
 import { runSeed, type RunResult } from './suite.js';
+import { ALL_FEATURES } from './workload.js';
 
 process.env.NODE_ENV ??= 'test';
 
@@ -33,6 +35,11 @@ const seeds = (arg('seeds') ?? process.env.CONFORMANCE_SEEDS ?? '1,2,3,4,5').spl
 const jobs = Number(arg('jobs') ?? process.env.CONFORMANCE_JOBS ?? 1_000);
 const faultsMode = arg('faults') ?? process.env.CONFORMANCE_FAULTS ?? 'both';
 const faultModes = faultsMode === 'on' ? [true] : faultsMode === 'off' ? [false] : [false, true];
+/** --features drain,obliterate: only the features whose names contain one of these (to replay one finding). */
+const featureFilter = (arg('features') ?? process.env.CONFORMANCE_FEATURES)?.split(',').map((part) => part.trim().toLowerCase()).filter(Boolean);
+const features = featureFilter ? ALL_FEATURES.filter((feature) => featureFilter.some((part) => feature.name.toLowerCase().includes(part))) : undefined;
+const nodesArg = arg('nodes');
+const nodes = nodesArg === '1' || nodesArg === '2' ? (Number(nodesArg) as 1 | 2) : undefined;
 const canary = process.argv.includes('--canary') || process.env.CONFORMANCE_CANARY === '1';
 const verbose = process.argv.includes('--verbose') || process.env.CONFORMANCE_VERBOSE === '1';
 const started = Date.now();
@@ -52,7 +59,7 @@ async function main(): Promise<number> {
   const results: RunResult[] = [];
   for (const seed of seeds) {
     for (const faults of faultModes) {
-      const result = await runSeed({ seed, jobs, faults, log, convergenceTimeoutMs: 180_000 });
+      const result = await runSeed({ seed, jobs, faults, log, convergenceTimeoutMs: 180_000, ...(features ? { features } : {}), ...(nodes ? { nodes } : {}) });
       results.push(result);
       console.log(formatRun(result));
     }

@@ -4,7 +4,7 @@
  * PORT. Prints `ready <port>` once it accepts connections. JOBCAST_CANARY passes through to
  * the server untouched.
  *
- * Every queue projects the workload's tag (`data.tag`, or the return value's `tag`) and the
+ * Every queue projects the workload's tag (`data.tag`, and the return value's `tag`) and the
  * failure reason (which names the tag too): that is how the suite tells which incarnation of a
  * job a status is about, whatever the server's incarnation looks like.
  */
@@ -25,11 +25,15 @@ const tagOf = (value: unknown): string | undefined =>
   value && typeof value === 'object' && typeof (value as { tag?: unknown }).tag === 'string' ? (value as { tag: string }).tag : undefined;
 
 const queues = env('QUEUES').split(',');
+// `tag` from the job's data; `resultTag` from the completed event's own return value, so a
+// completion names its incarnation even when the server pairs it with another one's data.
 const projection = {
-  schema: z.object({ tag: z.string() }),
+  schema: z.object({ tag: z.string().optional(), resultTag: z.string().optional() }),
   select: ({ data, returnvalue }: { data: unknown; returnvalue?: unknown }) => {
-    const tag = tagOf(data) ?? tagOf(returnvalue);
-    return tag === undefined ? undefined : { tag };
+    const tag = tagOf(data);
+    const resultTag = tagOf(returnvalue);
+    if (tag === undefined && resultTag === undefined) return undefined;
+    return { ...(tag === undefined ? {} : { tag }), ...(resultTag === undefined ? {} : { resultTag }) };
   },
   failure: (reason: string) => ({ code: 'JOB_FAILED', message: reason.slice(0, 300) }),
 };

@@ -134,7 +134,7 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
       features: [...new Set([...world.records.values()].map((record) => record.feature))],
       faultsInjected,
       passed: pages.passed,
-      failed: pages.mismatches.length + routing.count + routing.unattributed,
+      failed: pages.mismatches.length + routing.count + routing.unattributed + routing.revived,
       misrouted: routing.count,
       unattributed: routing.unattributed,
       lostTerminal: pages.mismatches.filter((mismatch) => mismatch.kind === 'lost terminal state').length,

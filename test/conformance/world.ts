@@ -34,7 +34,10 @@ export interface QueueNames {
 }
 
 /** `routeJob(queue, jobId, { rooms })`: records the rooms of the next job added with that id. */
-export type RouteJob = (queue: string, jobId: string, route: { rooms: string[]; correlationId?: string }) => Promise<unknown>;
+export type RouteJob = (queue: string, jobId: string, route: { rooms: string[]; correlationId?: string; maxAttempts?: number }) => Promise<unknown>;
+
+/** `routeScheduler(queue, schedulerId, { rooms })`: routes every job a job scheduler adds. */
+export type RouteScheduler = (queue: string, schedulerId: string, route: { rooms: string[] }) => Promise<unknown>;
 
 type Enqueuer = ReturnType<typeof createEnqueuer>;
 
@@ -55,6 +58,7 @@ export class World {
   admin!: Redis;
   enqueuer!: Enqueuer;
   routeJob: RouteJob | undefined;
+  routeScheduler: RouteScheduler | undefined;
   flow!: FlowProducer;
   readonly #queues = new Map<string, Queue>();
   readonly workers: Worker[] = [];
@@ -101,9 +105,11 @@ export class World {
     const candidate = (this.enqueuer as unknown as { routeJob?: RouteJob }).routeJob;
     this.routeJob = typeof candidate === 'function' ? candidate.bind(this.enqueuer) : undefined;
     if (!this.routeJob) this.journal.push('routeJob is not available from createEnqueuer: features that need it were skipped');
+    const scheduler = (this.enqueuer as unknown as { routeScheduler?: RouteScheduler }).routeScheduler;
+    this.routeScheduler = typeof scheduler === 'function' ? scheduler.bind(this.enqueuer) : undefined;
     this.flow = new FlowProducer({ connection: { url: this.redis.url } });
     this.flow.on('error', () => undefined);
-    const facts = { finished: (tag: string, fact: FinishFact) => this.#finished(tag, fact) };
+    const facts = { finished: (tag: string, fact: FinishFact, jobId?: string) => this.#finished(tag, fact, jobId) };
     const { main, side, limited, wipe } = this.queues;
     this.workers.push(
       startWorkloadWorker(main, this.url, facts, { concurrency: 4 }),
@@ -134,7 +140,7 @@ export class World {
 
   /** A stall-queue worker in this process, started once the hanging one is dead. */
   startStallWorker(): void {
-    const facts = { finished: (tag: string, fact: FinishFact) => this.#finished(tag, fact) };
+    const facts = { finished: (tag: string, fact: FinishFact, jobId?: string) => this.#finished(tag, fact, jobId) };
     this.workers.push(startWorkloadWorker(this.queues.stall, this.url, facts, { concurrency: 3 }));
   }
 
@@ -178,8 +184,15 @@ export class World {
     return full;
   }
 
-  #finished(tag: string, fact: FinishFact): void {
-    const record = this.records.get(tag);
+  #finished(tag: string, fact: FinishFact, jobId?: string): void {
+    const template = this.records.get(tag);
+    if (template?.via === 'scheduler' && jobId !== undefined) {
+      // Each job a scheduler adds is an incarnation of its own, routed like the scheduler.
+      const iteration = this.register({ tag: `${tag}@${jobId}`, feature: template.feature, queue: template.queue, jobId, rooms: template.rooms, via: 'scheduler-job' });
+      iteration.finish = fact;
+      return;
+    }
+    const record = template;
     if (!record) {
       this.#earlyFacts.set(tag, fact);
       return;

@@ -1,7 +1,7 @@
 /**
  * Job schedulers (every / cron). BullMQ creates their jobs itself, with ids no caller knows in
- * advance, so they cannot be routed with routeJob; their data names rooms the plain way, which
- * is not routing by design: none of their statuses may appear on any page.
+ * advance: routed with `routeScheduler` they reach the scheduler's rooms; with rooms only in
+ * their data (the plain way, not routing by design) none of their statuses may appear anywhere.
  */
 import { sleep } from '../world.js';
 import type { Feature } from './feature.js';
@@ -16,8 +16,11 @@ export const scheduler: Feature = {
     const id = `sched-${++schedulers}`;
     const tag = world.nextTag(feature);
     const queue = world.queue(world.queues.side);
-    // One record per template: every job the scheduler makes carries its tag, and none is routed.
-    world.register({ tag, feature, queue: world.queues.side, jobId: `scheduler:${id}`, rooms: [], via: 'scheduler' });
+    const routed = world.routeScheduler !== undefined && rng.chance(0.6);
+    const rooms = routed ? world.randomRooms(rng) : [];
+    // One record for the scheduler: its jobs carry its tag; each one a worker finishes becomes a record too.
+    world.register({ tag, feature, queue: world.queues.side, jobId: `scheduler:${id}`, rooms, via: 'scheduler' });
+    if (routed) await world.routeScheduler!(world.queues.side, id, { rooms });
     const repeat = rng.chance(0.5) ? { every: rng.int(200, 500) } : { pattern: '* * * * * *' };
     try {
       await queue.upsertJobScheduler(id, repeat, { name: feature, data: { tag, rooms: world.randomRooms(rng), plan: { progress: [50] } } });
