@@ -157,7 +157,9 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
 /** Resolves with `work`'s value, or undefined when it fails or takes longer than `ms`. */
 function withinMs<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms)));
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
   return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 

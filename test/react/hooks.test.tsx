@@ -98,7 +98,36 @@ describe('useJobStatus', () => {
     const second = await stack.server.enqueue(queue, 'second', {}, { rooms: [room] });
     await waitForDom(() => expect(screen.getByTestId('job').textContent).toBe(`active: ${second.jobId} waiting`), UI_TIMEOUT);
     await waitForDom(() => expect(screen.getByTestId('count').textContent).toBe('2'), UI_TIMEOUT);
-    expect(Object.keys(seenRooms.at(-1)!).sort()).toEqual([first.jobId, second.jobId].sort());
+    expect(Object.keys(seenRooms.at(-1)!).sort()).toEqual([`${queue}/${first.jobId}`, `${queue}/${second.jobId}`].sort());
+  });
+
+  it('names a job by queue and id when two queues use the same id, and by queue alone', async () => {
+    const imports = uniqueName('imports');
+    const thumbnails = uniqueName('thumbnails');
+    const stack = await startStack({ queues: [imports, thumbnails] });
+    cleanups.push(() => stack.close());
+    const client = testClient(stack.url, 'user:alice');
+    const room = `document:${uniqueId()}`;
+    function QueueJob({ queue, jobId, testId }: { queue: string; jobId?: string; testId: string }) {
+      const { status } = useJobStatus(room, jobId === undefined ? { queue } : { queue, jobId });
+      return <p data-testid={testId}>{status ? `${status.queue === queue ? 'own' : 'other'} ${status.name} ${status.state}` : 'none'}</p>;
+    }
+    render(
+      <JobcastProvider client={client}>
+        <QueueJob queue={imports} jobId="job-1" testId="imports" />
+        <QueueJob queue={thumbnails} jobId="job-1" testId="thumbnails" />
+        <QueueJob queue={thumbnails} testId="thumbnails-latest" />
+        <JobView room={room} jobId="job-1" testId="by-id" />
+      </JobcastProvider>,
+    );
+    await stack.server.enqueue(imports, 'import', {}, { rooms: [room], jobId: 'job-1' });
+    await waitForDom(() => expect(screen.getByTestId('imports').textContent).toBe('own import waiting'), UI_TIMEOUT);
+    await stack.server.enqueue(thumbnails, 'thumbnail', {}, { rooms: [room], jobId: 'job-1' });
+    await waitForDom(() => expect(screen.getByTestId('thumbnails').textContent).toBe('own thumbnail waiting'), UI_TIMEOUT);
+    expect(screen.getByTestId('imports').textContent).toBe('own import waiting');
+    expect(screen.getByTestId('thumbnails-latest').textContent).toBe('own thumbnail waiting');
+    // By id alone: whichever queue's job with that id was updated last.
+    expect(screen.getByTestId('by-id').textContent).toBe('active: job-1 waiting');
   });
 
   it('shows a job that finished before the page subscribed, from the room snapshot', async () => {
