@@ -101,7 +101,10 @@ class Client implements JobcastClient {
       entries: () => this.#heartbeatEntries(),
       // The heartbeat keeps its own deadline; the ack timeout only frees the callback of an answer that never comes.
       send: this.#request(EVENTS.heartbeat, Math.max(options.ackTimeoutMs, options.heartbeatTimeoutMs * 2)),
-      dead: (detail) => this.#dropTransport('heartbeat timeout', detail),
+      dead: (detail) => {
+        this.log.add({ kind: 'heartbeat', message: 'heartbeat timeout', detail: `${detail}; reconnecting` });
+        this.#dropTransport('heartbeat timeout');
+      },
       log: (entry) => void this.log.add(entry),
     });
     this.#unwatchNetwork = options.watchNetwork ? this.#watchNetwork() : () => undefined;
@@ -283,9 +286,8 @@ class Client implements JobcastClient {
    * Drops a transport the client knows is dead although the socket has not noticed (no heartbeat
    * answer, the browser went offline). Socket.IO then reconnects with its backoff, restarted short.
    */
-  #dropTransport(reason: string, detail: string): void {
+  #dropTransport(reason: string): void {
     if (!this.#socket.connected) return;
-    this.log.add({ kind: reason === 'offline' ? 'network' : 'heartbeat', message: reason, detail: `${detail}; reconnecting` });
     this.#dropReason = reason;
     this.#socket.io.engine.close();
   }
@@ -305,9 +307,11 @@ class Client implements JobcastClient {
 
   #watchNetwork(): () => void {
     return watchNetworkSignals({
+      // Engine.IO may have closed the transport already (it listens too, for hosts other than localhost).
       offline: () => {
-        this.log.add({ kind: 'network', message: 'offline' });
-        this.#dropTransport('offline', 'the browser lost its network');
+        this.log.add({ kind: 'network', message: 'offline', detail: 'the browser lost its network' });
+        if (this.#socket.connected) this.#dropTransport('offline');
+        else if (this.#wantConnected) this.connection.setReconnecting({ reason: 'offline', attempt: this.connection.getSnapshot().attempt });
       },
       online: () => this.#reconnectNow('online'),
       visible: () => this.#reconnectNow('page visible'),

@@ -197,6 +197,25 @@ describe('RoomStore delivery', () => {
   });
 });
 
+describe('RoomStore and a final failure', () => {
+  it('settles on one `failed` delivery without waiting for a `retries-exhausted` after it', async () => {
+    const { store, subscribes } = await subscribedStore(3);
+    const seen: string[] = [];
+    store.onEvent((event) => seen.push(`${event.event}:${event.status.state}`));
+    const retrying = ev(4, 'j1', 'failed');
+    store.handleStatus({ ...retrying, event: 'retrying', status: { ...retrying.status, willRetry: true, attempt: 1, maxAttempts: 2 } });
+    const final = ev(5, 'j1', 'failed');
+    store.handleStatus({ ...final, event: 'failed', status: { ...final.status, willRetry: false, attempt: 2, maxAttempts: 2 } });
+    expect(seen).toEqual(['retrying:failed', 'failed:failed']);
+    expect(store.getSnapshot()).toMatchObject({ seq: 5, jobs: { 'q/j1': { state: 'failed', willRetry: false, attempt: 2 } } });
+    // Finished: an epoch change keeps it as it is instead of turning it into `unknown`.
+    store.handleStatus(ev(1, 'other', 'active', 'e2'));
+    subscribes[1]!.resolve({ ...snapshotAck(1, [ev(1, 'other', 'active', 'e2')]), epoch: 'e2' });
+    await settle();
+    expect(store.getSnapshot().jobs['q/j1']).toMatchObject({ state: 'failed', attempt: 2, carriedOver: { fromEpoch: 'e1', toEpoch: 'e2' } });
+  });
+});
+
 describe('RoomStore recovery', () => {
   it('resubscribes with its cursor after a reconnect and counts a replayed gap', async () => {
     const { net, store, subscribes } = await subscribedStore(3);
