@@ -93,7 +93,7 @@ export function App({ initialSession }: { initialSession: Session }) {
         </aside>
       </div>
       {/* Both demo users may use the server side of the panel (the demo server's canDebug). */}
-      <JobcastDebugPanel debugUrl="/jobcast" getDebugToken={session.token} enabled initialOpen={panelOpenAtStart} />
+      <JobcastDebugPanel debugUrl="/jobcast" getDebugToken={session.token} bullBoardUrl="/admin/queues" enabled initialOpen={panelOpenAtStart} />
     </JobcastProvider>
   );
 }

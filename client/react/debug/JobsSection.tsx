@@ -85,10 +85,11 @@ function JobCard({ timeline, now, carriedOver, bullBoardUrl }: JobCardProps): Re
   return (
     <article className={cx('job')} id={cardId(timeline)} aria-labelledby={headingId} data-job={latest.jobId}>
       <h4 id={headingId} className={cx('job-title')}>
-        <span>
+        <span className={cx('id')} title={latest.jobId}>
           Job {latest.jobId}
-          {latest.name ? ` (${latest.name})` : ''}: <span className={cx(stateClass(latest.state))}>{latest.state}</span>
+          {latest.name ? ` (${latest.name})` : ''}
         </span>
+        <span className={cx('job-state', stateClass(latest.state))}>{latest.state}</span>
         {bullBoardUrl && (
           <a className={cx('link')} href={bullBoardJobUrl(bullBoardUrl, latest)} target="_blank" rel="noreferrer">
             bull-board ↗
@@ -124,7 +125,9 @@ function JobCard({ timeline, now, carriedOver, bullBoardUrl }: JobCardProps): Re
         {latest.correlationId && (
           <>
             <dt>Correlation id</dt>
-            <dd>{latest.correlationId}</dd>
+            <dd className={cx('id')} title={latest.correlationId}>
+              {latest.correlationId}
+            </dd>
           </>
         )}
       </dl>

@@ -76,9 +76,9 @@ function progressOver(run: readonly LogEntry[], lookup: ProgressLookup): string 
   });
   const newest = known[0];
   if (!newest) return '';
-  const oldest = known.at(-1)!;
   const latest = formatProgress(newest.progress, newest.step);
-  const from = progressPercent(oldest.progress);
+  // The oldest percent reported in the run (a step's first report may carry only its detail line).
+  const from = [...known].reverse().map((found) => progressPercent(found.progress)).find((percent) => percent !== undefined);
   const to = progressPercent(newest.progress);
   if (known.length > 1 && from !== undefined && to !== undefined && Math.round(from) !== Math.round(to)) {
     return `${Math.round(from)} % → ${latest}`;

@@ -48,6 +48,7 @@ ${P}-table{width:100%;border-collapse:collapse}
 ${P}-table th,${P}-table td{padding:2px 6px;border-bottom:1px solid #21262d;vertical-align:top;text-align:left;white-space:nowrap}
 ${P}-table ${P}-wrap{white-space:normal;min-width:18ch;width:100%}
 ${P}-table th{color:#8b949e;font-weight:400;position:sticky;top:-8px;background:#0d1117}
+${P}-id{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0;max-width:100%}
 ${P}-num{text-align:right !important;font-variant-numeric:tabular-nums}
 ${P}-count{color:#d2a8ff;font-weight:700}
 ${P}-progress-text{color:#79c0ff}
@@ -58,6 +59,7 @@ ${P}-table tr{display:flex;flex-wrap:wrap;gap:0 10px;padding:3px 0;border-bottom
 ${P}-table th,${P}-table td{display:block;padding:0;border:none}
 ${P}-table ${P}-wrap{flex-basis:100%;min-width:0}
 ${P}-table [data-label]::before{content:attr(data-label) " ";color:#8b949e}
+${P}-table [data-label]:empty{display:none}
 ${P}-num{text-align:left !important}
 }
 ${P}-ok{color:#7ee787}
@@ -77,7 +79,10 @@ ${P}-chip{display:inline-block;padding:1px 7px;border:1px solid #30363d;border-r
 ${P}-chip-bad{border-color:#8e3a35}
 ${P}-chip-codes{color:#ffb3ad;font-size:11px}
 ${P}-job{margin:0 0 10px;scroll-margin-top:8px;padding:6px;border:1px solid #21262d;border-radius:6px}
-${P}-job-title{display:flex;flex-wrap:wrap;justify-content:space-between;gap:4px 10px}
+${P}-job-title{display:flex;align-items:baseline;gap:4px 10px;min-width:0}
+${P}-job-title ${P}-id{flex:0 1 auto}
+${P}-job-state{flex:none;margin-right:auto}
+${P}-job-state::before{content:'· ';color:#8b949e}
 ${P}-link{color:#58a6ff;font-weight:400;white-space:nowrap}
 ${P}-problems{list-style:none;margin:4px 0 8px;padding:0;display:flex;flex-direction:column;gap:4px}
 ${P}-problem{padding:4px 6px;border-left:3px solid currentColor;border-radius:4px;background:rgba(227,179,65,.08)}

@@ -9,6 +9,7 @@ import { ApiError, type Session } from '../session.js';
 import type { DocumentDetail, EnqueuedJob } from '../types.js';
 import { AccessDenied } from './AccessDenied.js';
 import { JobStatusCard } from './JobStatusCard.js';
+import { useMissedForJob } from '../useMissedForJob.js';
 
 interface DocumentViewProps {
   session: Session;
@@ -21,6 +22,7 @@ interface DocumentViewProps {
 export function DocumentView({ session, documentId, owner, trackedJobId, onEnqueued }: DocumentViewProps) {
   // Without a job started here, the room's most recently updated job (e.g. after a reload).
   const { status, room } = useJobStatus(`document:${documentId}`, trackedJobId);
+  const misses = useMissedForJob(`document:${documentId}`, status, room.gaps);
   const [document, setDocument] = useState<DocumentDetail | undefined>(undefined);
   const [loadError, setLoadError] = useState<ApiError | Error | undefined>(undefined);
   const [sendError, setSendError] = useState<string | undefined>(undefined);
@@ -74,7 +76,7 @@ export function DocumentView({ session, documentId, owner, trackedJobId, onEnque
         </div>
         {sendError && <p className="error">{sendError}</p>}
       </section>
-      <JobStatusCard status={status} room={room} waitingForJob={trackedJobId !== undefined && status === undefined} stored={document.summary} />
+      <JobStatusCard status={status} room={room} waitingForJob={trackedJobId !== undefined && status === undefined} stored={document.summary} misses={misses} />
     </>
   );
 }

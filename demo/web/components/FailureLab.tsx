@@ -14,7 +14,7 @@ export function FailureLab({ session }: { session: Session }) {
   return (
     <section className="card lab" aria-label="Failure controls">
       <h2>Failure controls</h2>
-      <p className="muted small">Break things on purpose, then watch the page and the debug panel (bottom right, Ctrl+Shift+J) explain what happened.</p>
+      <p className="muted small">Break things on purpose, then watch the page and the debug panel (bottom right, Alt+Shift+J) explain what happened.</p>
       <FaultControls session={session} />
       <ConnectionDrop />
       <WorkerControls session={session} />

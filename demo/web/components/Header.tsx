@@ -43,7 +43,7 @@ export function Header({ user, onSwitchUser }: { user: DemoUser; onSwitchUser: (
           ))}
         </div>
         <a className="button ghost" href="/admin/queues" target="_blank" rel="noreferrer">
-          Operations view (bull-board) ↗
+          <span className="wide-only">Operations view (</span>bull-board<span className="wide-only">)</span> ↗
         </a>
       </div>
     </header>

@@ -1,6 +1,6 @@
 /** What a developer would otherwise have to dig for: warnings on the job, and broadcasts missed while offline. */
-import type { GapStats } from '../../../client/index.js';
 import type { JobWarning } from '../../../shared/index.js';
+import type { JobMisses } from '../useMissedForJob.js';
 
 const WARNING_TEXT: Record<JobWarning['code'], { title: string; advice: (finished: boolean) => string }> = {
   NO_WORKER: {
@@ -28,21 +28,21 @@ export function JobWarnings({ warnings, finished }: { warnings: readonly JobWarn
   );
 }
 
-export function MissedBroadcasts({ gaps }: { gaps: GapStats }) {
-  if (gaps.detected === 0) return null;
-  const missed = gaps.ranges.reduce((sum, range) => sum + (range.to - range.from + 1), 0);
-  const pending = gaps.detected - gaps.replayed - gaps.resynced;
+/** The broadcasts of this job missed while the connection was down, and how they came back (a note per job, not per document). */
+export function MissedBroadcasts({ misses }: { misses: JobMisses | undefined }) {
+  if (!misses) return null;
   const outcome =
-    pending > 0
+    misses.pending > 0
       ? 'being recovered…'
-      : gaps.resynced === 0
+      : misses.resynced === 0
         ? 'all recovered by replay.'
-        : `${gaps.replayed} recovered by replay, ${gaps.resynced} by a fresh snapshot (resync).`;
-  const what = missed === 1 ? '1 broadcast was' : `${missed || 'some'} broadcasts were`;
-  const where = `${gaps.detected} ${gaps.detected === 1 ? 'gap' : 'gaps'}`;
+        : misses.replayed === 0
+          ? 'recovered with a fresh snapshot (resync).'
+          : 'recovered by replay and a fresh snapshot (resync).';
+  const what = misses.missed === 1 ? '1 broadcast of this job was' : `${misses.missed} broadcasts of this job were`;
   return (
     <p className="note ok" data-testid="missed">
-      While the connection was down, {what} missed ({where}): {outcome} The debug panel shows them under “Missed broadcasts”.
+      While the connection was down, {what} missed: {outcome} The debug panel counts them under “Missed broadcasts”.
     </p>
   );
 }

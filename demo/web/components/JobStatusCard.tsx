@@ -8,6 +8,7 @@ import { isTerminalStatus, type JobStatus } from '../../../shared/index.js';
 import { STEPS } from '../../steps.js';
 import type { StoredSummary, SummaryData } from '../types.js';
 import { JobWarnings, MissedBroadcasts } from './JobNotices.js';
+import type { JobMisses } from '../useMissedForJob.js';
 import { RetryNotice } from './RetryNotice.js';
 import { StepList } from './StepList.js';
 
@@ -18,6 +19,8 @@ interface JobStatusCardProps {
   waitingForJob: boolean;
   /** The summary stored for this text, if any. */
   stored: StoredSummary | null;
+  /** The broadcasts of this job the page missed while offline. */
+  misses?: JobMisses | undefined;
 }
 
 const BADGES: Partial<Record<JobStatus['state'], string>> = {
@@ -30,7 +33,7 @@ const BADGES: Partial<Record<JobStatus['state'], string>> = {
   unknown: 'lost',
 };
 
-export function JobStatusCard({ status, room, waitingForJob, stored }: JobStatusCardProps) {
+export function JobStatusCard({ status, room, waitingForJob, stored, misses }: JobStatusCardProps) {
   const state = status?.state ?? (waitingForJob ? 'sending' : 'none');
   const badge = status ? (status.state === 'delayed' && !status.willRetry ? 'scheduled' : (BADGES[status.state] ?? status.state)) : undefined;
   return (
@@ -47,7 +50,7 @@ export function JobStatusCard({ status, room, waitingForJob, stored }: JobStatus
       {status ? <JobBody status={status} /> : <EmptyBody waitingForJob={waitingForJob} stored={stored} />}
       {status?.warnings && <JobWarnings warnings={status.warnings} finished={isTerminalStatus(status)} />}
       {status && <StepList status={status} />}
-      <MissedBroadcasts gaps={room.gaps} />
+      <MissedBroadcasts misses={misses} />
       {status && <JobFooter status={status} />}
     </section>
   );
