@@ -51,6 +51,8 @@ export class QueueIngest {
   #role: IngestRole = 'standby';
   #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** A tick still running when the next is due (a slow Redis): the next one is skipped, never run beside it. */
+  #ticking = false;
   #health: Omit<ReaderHealth, 'role' | 'running'> = { queue: '', lastEventId: undefined, lastReadAt: undefined, eventsRead: 0, errors: 0 };
 
   constructor(options: QueueIngestOptions) {
@@ -81,6 +83,8 @@ export class QueueIngest {
   /** Renews the lease while ingesting; tries to take it while standing by. */
   async #tick(): Promise<void> {
     const { lease, logger, queue, nodeId } = this.#options;
+    if (this.#ticking) return;
+    this.#ticking = true;
     try {
       if (this.#role === 'ingesting') {
         if (!(await lease.renew())) logger.warn({ queue, nodeId }, 'lost the ingest lease; another node ingests now');
@@ -89,8 +93,18 @@ export class QueueIngest {
       if (this.#role !== 'standby' || this.#loop) return;
       const token = await lease.tryAcquire(nodeId);
       if (!token) return;
+      let from: string;
+      try {
+        from = await this.#startPosition();
+      } catch (error) {
+        await lease.release(); // let any node (this one, next time) start cleanly
+        throw error;
+      }
+      if (this.health.role === 'closed') { // closed while the lease was being taken
+        await lease.release();
+        return;
+      }
       this.#role = 'ingesting';
-      const from = await this.#startPosition();
       logger.info({ queue, nodeId, from }, 'ingesting queue events');
       this.#options.ingestor.begin(token);
       this.#loop = this.#read(token, from).finally(() => {
@@ -100,6 +114,8 @@ export class QueueIngest {
     } catch (error) {
       this.#health.errors++;
       logger.warn({ queue, err: error }, 'ingest lease check failed; retrying');
+    } finally {
+      this.#ticking = false;
     }
   }
 

@@ -31,10 +31,10 @@ export function readQueue(name: string): Queue {
 export async function finishedJob(queue: Queue, jobId: string, timeoutMs = 30_000): Promise<Job> {
   return waitFor(
     async () => {
-      const job = await Job.fromId(queue, jobId);
-      if (!job) return undefined;
-      const state = await job.getState();
-      return state === 'completed' || state === 'failed' ? job : undefined;
+      // State first, record second: a record read before the state could predate the finish.
+      const state = await queue.getJobState(jobId);
+      if (state !== 'completed' && state !== 'failed') return undefined;
+      return Job.fromId(queue, jobId);
     },
     `job ${jobId} to finish`,
     timeoutMs,
