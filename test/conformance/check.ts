@@ -81,10 +81,17 @@ export class Checker {
   }
 
   /** What `client` should show for `record` in a room it was routed to, or undefined when it cannot be said. */
-  expected(record: JobRecord, client: ClientName, room: string): Expected | undefined {
+  expected(record: JobRecord, client: ClientRecorder, room: string): Expected | undefined {
     if (record.uncertain) return undefined;
-    if (record.wipedAt !== undefined) return this.#expectedAfterWipe(record, client, room);
+    if (record.wipedAt !== undefined) return this.#expectedAfterWipe(record, client.name, room);
     const live = this.#truth.get(record.tag)?.live;
+    if (!live && record.obliteratedAt !== undefined) {
+      // The job and its events stream are gone: what the page saw final stays; otherwise lost is the truth.
+      const final = [...client.received].reverse().find((item) => item.room === room && item.terminal && this.#sameRecord(item, record));
+      if (final) return { states: set(final.state as JobState), absentOk: false, why: `obliterated after the page showed ${final.state}: finished stays finished` };
+      const terminal = record.finish?.state ?? (record.deduplicatedBy ? 'deduplicated' : undefined);
+      return { states: terminal ? set('unknown', 'removed', terminal) : set('unknown', 'removed'), absentOk: true, why: 'obliterated (with its events stream) before the page saw it finish' };
+    }
     if (live) {
       const attempt = live.finished ? Math.max(1, live.attemptsMade) : live.attemptsMade + 1;
       return { states: set(live.state), absentOk: false, attempt, progress: live.progress, why: `BullMQ: ${live.state}, attemptsMade ${live.attemptsMade}` };
@@ -130,6 +137,11 @@ export class Checker {
     }
     const same = this.#byKey().get(`${status.queue}/${status.jobId}`) ?? [];
     return same.length === 1 ? same[0] : undefined;
+  }
+
+  #sameRecord(item: Received, record: JobRecord): boolean {
+    if (item.queue !== record.queue || item.jobId !== record.jobId) return false;
+    return item.tag === undefined || item.tag === dataTagOf(record);
   }
 
   #keyIndex: Map<string, JobRecord[]> | undefined;
@@ -187,7 +199,7 @@ export class Checker {
         const shown = view.get(room) ?? new Map<string, JobStatus>();
         const routed = latest.get(room) ?? new Map<string, JobRecord>();
         for (const [key, record] of routed) {
-          const expected = this.expected(record, client.name, room);
+          const expected = this.expected(record, client, room);
           const status = shown.get(key);
           const where = `${client.name} ${room} ${key} [${record.tag}]`;
           if (!expected) {

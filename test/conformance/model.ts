@@ -54,6 +54,8 @@ export interface JobRecord {
   removed?: { by: RemovedBy; at: number };
   /** BullMQ dropped this add in favour of an existing job. */
   deduplicatedBy?: string;
+  /** `queue.obliterate()` destroyed the job, finished or not, and its events stream. */
+  obliteratedAt?: number;
   /** Redis lost its data (restart without persistence) while this incarnation existed. */
   wipedAt?: number;
   /** Stays unfinished on purpose (a long delay): compared with its current state. */

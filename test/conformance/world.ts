@@ -206,6 +206,11 @@ export class World {
     if (!record.finish && !record.removed) record.removed = { by, at: Date.now() };
   }
 
+  /** Every record of `queue` created before `at` was destroyed with the queue. */
+  markObliterated(queue: string, at: number): void {
+    for (const record of this.records.values()) if (record.queue === queue && record.createdAt <= at && record.obliteratedAt === undefined) record.obliteratedAt = at;
+  }
+
   randomRooms(rng: Rng): string[] {
     const first = rng.pick(ROOMS);
     if (!rng.chance(0.3)) return [first];

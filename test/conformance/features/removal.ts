@@ -52,8 +52,11 @@ export const obliterate: Feature = {
       await times(count, 3, async (index) => before.push(await world.enqueue('queue.obliterate()', world.queues.wipe, { rooms: world.randomRooms(rng), opts: { jobId: ids[index]! } })));
       await world.finished(before, 30_000);
       await times(count, 3, async () => pending.push(await world.enqueue('queue.obliterate()', world.queues.wipe, { rooms: world.randomRooms(rng), opts: { delay: 60_000 } })));
+      const at = Date.now();
       await queue.obliterate({ force: true });
+      await queue.resume();
       for (const record of [...before, ...pending]) if (record) world.markRemoved(record, 'obliterate');
+      world.markObliterated(world.queues.wipe, at);
       await waitFor(async () => (await queue.getJobCounts('delayed', 'completed')).delayed === 0, 'the queue obliterated', 30_000).catch(() => undefined);
       // The same ids again in the emptied queue, routed elsewhere: a new incarnation each.
       await times(count, 3, async (index) =>
