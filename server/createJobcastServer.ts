@@ -11,6 +11,7 @@ import { QueueLease } from './ingest/queueLease.js';
 import { Reconciler } from './ingest/reconciler.js';
 import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, resolveServerOptions, silentLogger } from './options.js';
+import { createOriginPolicy } from './origins.js';
 import { openRedis } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
 import { MAX_REPLAY_RANGE, roomOfSocketRoom, socketRoom } from './socketHandlers.js';
@@ -171,7 +172,8 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   };
 
   const authenticate = resolveAuthenticate(options);
-  const sessions = setupSockets({ io, options, knobs, authenticate, access, store, redis, keys, metrics, logger, reconcileStale });
+  const origins = options.allowedOrigins ? createOriginPolicy(options.allowedOrigins) : undefined;
+  const sessions = setupSockets({ io, options, knobs, authenticate, access, store, redis, keys, metrics, logger, reconcileStale, origins });
 
   // Redis lost its data: every room starts a new epoch, so tell each subscribed socket to resync.
   const dataLoss = watchDataLoss({
@@ -238,7 +240,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       await Promise.all(adapterConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
     })());
 
-  const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry, sessions });
+  const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry, sessions, origins });
   mountDebugRoutes(router, {
     io,
     nodeId: knobs.nodeId,

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { bearerToken, authenticateContext } from './auth.js';
 import { sendError } from './httpErrors.js';
-import { originPolicyOf, type OriginPolicy } from './origins.js';
+import type { OriginPolicy } from './origins.js';
 import type { Authenticate, Logger } from './options.js';
 import type { RoomAccess } from './roomAccess.js';
 import type { RoomStore } from './store/roomStore.js';
@@ -16,8 +16,8 @@ export interface HttpRouterDeps<User> {
   logger: Logger;
   metrics: Registry;
   sessions: Sessions<User>;
-  /** The Origin allowlist for CORS. @default the one `allowedOrigins` registered for these sessions */
-  origins?: OriginPolicy;
+  /** The Origin allowlist for CORS (the one `allowRequest` checks); none: no CORS headers. */
+  origins: OriginPolicy | undefined;
 }
 
 /**
@@ -28,7 +28,7 @@ export function createHttpRouter<User>(deps: HttpRouterDeps<User>): Router {
   const router = Router();
   // A page on another origin (a dev server on another port, the debug panel) may read the
   // routes when its Origin is allowed: CORS headers and preflight from the socket allowlist.
-  const origins = deps.origins ?? originPolicyOf(deps.sessions);
+  const { origins } = deps;
   if (origins) router.use((request, response, next) => origins.cors(request, response, next));
 
   router.get('/health', async (_request, response) => {

@@ -67,11 +67,3 @@ function appendVary(response: ServerResponse, value: string): void {
   const current = response.getHeader('Vary');
   response.setHeader('Vary', current ? `${String(current)}, ${value}` : value);
 }
-
-/**
- * The policy of each server, keyed by an object both its socket setup and its router hold (the
- * server's Sessions), so the router's CORS uses the very list that `allowRequest` checks.
- */
-const policies = new WeakMap<object, OriginPolicy>();
-export const registerOriginPolicy = (owner: object, policy: OriginPolicy): void => void policies.set(owner, policy);
-export const originPolicyOf = (owner: object): OriginPolicy | undefined => policies.get(owner);

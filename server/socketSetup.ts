@@ -4,7 +4,7 @@ import type { Server } from 'socket.io';
 import { PROTOCOL_VERSION, type ErrorCode, type StatusEvent } from '../shared/index.js';
 import { authenticateContext, createAuthMiddleware, type SocketData } from './auth.js';
 import { JobcastError } from './errors.js';
-import { ORIGIN_REFUSAL, createOriginPolicy, registerOriginPolicy } from './origins.js';
+import { ORIGIN_REFUSAL, type OriginPolicy } from './origins.js';
 import { DEFAULT_SOCKET_LIMITS } from './limits.js';
 import type { JobcastMetrics } from './metrics.js';
 import type { Authenticate, JobcastServerOptions, Logger, ResolvedKnobs } from './options.js';
@@ -38,6 +38,8 @@ export function setupSockets<User>(args: {
   metrics: JobcastMetrics;
   logger: Logger;
   reconcileStale: (events: StatusEvent[]) => void;
+  /** The Origin allowlist (from `allowedOrigins`), shared with the router's CORS. */
+  origins: OriginPolicy | undefined;
 }): Sessions<User> {
   const { io, options, knobs, logger, metrics } = args;
   const policy: UserPolicy<User> = {
@@ -49,7 +51,7 @@ export function setupSockets<User>(args: {
     logger.warn({ code, ...detail }, 'limit breached');
   };
 
-  const origins = options.allowedOrigins ? createOriginPolicy(options.allowedOrigins) : undefined;
+  const { origins } = args;
   if (origins) {
     // CORS for Socket.IO's long-polling, from the same list that admits a WebSocket.
     io.engine.use(origins.cors);
@@ -126,7 +128,5 @@ export function setupSockets<User>(args: {
       };
     },
   });
-  // The router is built from these sessions: it finds the same allowlist for its CORS through them.
-  if (origins) registerOriginPolicy(sessions, origins);
   return sessions;
 }
