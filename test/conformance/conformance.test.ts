@@ -13,10 +13,10 @@ const seed = Number(process.env.CONFORMANCE_SEED ?? 11);
 
 describe('conformance (short seed)', () => {
   it('every client converges on BullMQ\'s truth for every job, with nothing misrouted', async () => {
-    const result = await runSeed({ seed, jobs: 220, faults: true, convergenceTimeoutMs: 60_000 });
+    const result = await runSeed({ seed, jobs: 400, faults: true, convergenceTimeoutMs: 60_000 });
     const report = formatRun(result, 5);
     console.log(report);
-    expect(result.jobs, 'the workload ran').toBeGreaterThan(150);
+    expect(result.jobs, 'the workload ran').toBeGreaterThan(300);
     expect(result.misrouted, report).toBe(0);
     expect(result.lostTerminal, report).toBe(0);
     expect(result.failed, report).toBe(0);

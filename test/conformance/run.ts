@@ -59,7 +59,7 @@ async function main(): Promise<number> {
   const results: RunResult[] = [];
   for (const seed of seeds) {
     for (const faults of faultModes) {
-      const result = await runSeed({ seed, jobs, faults, log, convergenceTimeoutMs: 180_000, ...(features ? { features } : {}), ...(nodes ? { nodes } : {}) });
+      const result = await runSeed({ seed, jobs, faults, log, convergenceTimeoutMs: 120_000, ...(features ? { features } : {}), ...(nodes ? { nodes } : {}) });
       results.push(result);
       console.log(formatRun(result));
     }

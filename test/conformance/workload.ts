@@ -97,15 +97,16 @@ export function planWorkload(rng: Rng, options: PlanOptions): Round[] {
     const other = rng.int(0, index);
     [kinds[index], kinds[other]] = [kinds[other]!, kinds[index]!];
   }
-  kinds.forEach((fault, index) => place(rounds[index % roundCount]!, fault, rng));
-  for (const round of rounds) {
-    if (rng.chance(0.4)) place(round, 'client disconnect + reconnect', rng);
-    if (rng.chance(0.2)) place(round, rng.pick(DURING_ROUND), rng);
-  }
+  // Redis restarts go after a round that is not the last, so work follows them too.
+  kinds.forEach((fault, index) => place(rounds, index, fault, rng));
+  rounds.forEach((_, index) => {
+    if (rng.chance(0.4)) place(rounds, index, 'client disconnect + reconnect', rng);
+    if (rng.chance(0.2)) place(rounds, index, rng.pick(DURING_ROUND), rng);
+  });
   return rounds;
 }
 
-function place(round: Round, fault: FaultName, rng: Rng): void {
-  if ((BETWEEN_ROUNDS as readonly string[]).includes(fault)) round.after.push(fault);
-  else round.during.push({ fault, delayMs: rng.int(100, 2_000) });
+function place(rounds: Round[], index: number, fault: FaultName, rng: Rng): void {
+  if ((BETWEEN_ROUNDS as readonly string[]).includes(fault)) rounds[index % (rounds.length - 1)]!.after.push(fault);
+  else rounds[index % rounds.length]!.during.push({ fault, delayMs: rng.int(100, 2_000) });
 }
