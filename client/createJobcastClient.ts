@@ -7,13 +7,12 @@ import { ConnectionStore } from './connection.js';
 import type { TransitionFields } from './connection.js';
 import { isJobcastClientError, toErrorMessage } from './errors.js';
 import { EventLog } from './eventLog.js';
-import { Heartbeat } from './heartbeat.js';
-import type { HeartbeatEntry } from './heartbeat.js';
-import { watchNetworkSignals } from './networkSignals.js';
+import { ConnectionWatch } from './connectionWatch.js';
 import { resolveClientOptions } from './options.js';
 import type { JobcastClientOptions, ResolvedClientOptions } from './options.js';
 import { listenForPushes } from './pushHandlers.js';
 import { RoomStore } from './roomStore.js';
+import { createSubscriptionHandle } from './subscriptionHandle.js';
 import { OneShotTimer } from './timer.js';
 import { TokenRefresher } from './tokenRefresh.js';
 import type { RoomStoreHost } from './roomStore.js';
@@ -63,10 +62,7 @@ class Client implements JobcastClient {
   readonly #retryTimer = new OneShotTimer();
   #authAttempt = 0;
   readonly #refresher: TokenRefresher;
-  readonly #heartbeat: Heartbeat;
-  readonly #unwatchNetwork: () => void;
-  /** Why the client itself dropped the transport (heartbeat, offline), reported as the disconnect reason. */
-  #dropReason: string | undefined;
+  readonly #watch: ConnectionWatch;
 
   constructor(options: ResolvedClientOptions) {
     this.#options = options;
@@ -95,53 +91,28 @@ class Client implements JobcastClient {
       // A callback, so getToken runs again on every (re)connect.
       auth: (send) => this.#authenticate(send),
     });
-    this.#heartbeat = new Heartbeat({
-      intervalMs: options.heartbeatIntervalMs,
-      timeoutMs: options.heartbeatTimeoutMs,
-      entries: () => this.#heartbeatEntries(),
-      // The heartbeat keeps its own deadline; the ack timeout only frees the callback of an answer that never comes.
-      send: this.#request(EVENTS.heartbeat, Math.max(options.ackTimeoutMs, options.heartbeatTimeoutMs * 2)),
-      dead: (detail) => {
-        this.log.add({ kind: 'heartbeat', message: 'heartbeat timeout', detail: `${detail}; reconnecting` });
-        this.#dropTransport('heartbeat timeout');
+    this.#watch = new ConnectionWatch({
+      socket: this.#socket,
+      connection: this.connection,
+      log: this.log,
+      rooms: this.#active,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      watchNetwork: options.watchNetwork,
+      // The heartbeat keeps its own deadline; this timeout only frees the callback of an answer that never comes.
+      sendHeartbeat: this.#request(EVENTS.heartbeat, Math.max(options.ackTimeoutMs, options.heartbeatTimeoutMs * 2)),
+      wantsConnection: () => this.#wantConnected && !this.#closed,
+      resetBackoff: () => {
+        this.#retryAttempt = 0;
+        this.#retryTimer.cancel();
       },
-      log: (entry) => void this.log.add(entry),
     });
-    this.#unwatchNetwork = options.watchNetwork ? this.#watchNetwork() : () => undefined;
     this.#listen();
     if (options.autoConnect) this.connect();
   }
 
   subscribe(room: string, listener?: (event: StatusEvent) => void): SubscriptionHandle {
-    const store = this.#store(room);
-    const release = store.acquire();
-    const removers = new Set<() => void>();
-    if (listener) removers.add(store.onEvent(listener));
-    let released = false;
-    const hold = (remove: () => void) => {
-      if (released) {
-        remove();
-        return () => undefined;
-      }
-      removers.add(remove);
-      return () => {
-        removers.delete(remove);
-        remove();
-      };
-    };
-    return {
-      room,
-      getSnapshot: store.getSnapshot,
-      subscribe: (onChange) => hold(store.subscribe(onChange)),
-      onState: (listener) => hold(store.onState(listener)),
-      unsubscribe: () => {
-        if (released) return;
-        released = true;
-        for (const remove of removers) remove();
-        removers.clear();
-        release();
-      },
-    };
+    return createSubscriptionHandle(this.#store(room), listener);
   }
 
   room(room: string): JobcastRoom {
@@ -170,7 +141,7 @@ class Client implements JobcastClient {
 
   disconnect(): void {
     this.#wantConnected = false;
-    this.#heartbeat.stop();
+    this.#watch.pause();
     this.#refresher.cancel();
     this.#retryTimer.cancel();
     const wasConnected = this.#socket.connected;
@@ -182,7 +153,7 @@ class Client implements JobcastClient {
     if (this.#closed) return;
     this.disconnect();
     this.#closed = true;
-    this.#unwatchNetwork();
+    this.#watch.close();
     for (const store of this.#active.values()) store.dispose();
     this.#active.clear();
   }
@@ -234,17 +205,14 @@ class Client implements JobcastClient {
     socket.on('connect', () => {
       this.#retryAttempt = 0;
       this.#retryTimer.cancel();
-      this.#dropReason = undefined;
       const transport = socket.io.engine?.transport?.name;
       this.connection.setConnected(transport);
       this.log.add({ kind: 'connect', detail: `transport ${transport ?? 'unknown'}` });
-      this.#heartbeat.start();
+      this.#watch.connected();
       for (const store of [...this.#active.values()]) store.handleConnected();
     });
     socket.on('disconnect', (socketReason) => {
-      const reason = this.#dropReason ?? socketReason;
-      this.#dropReason = undefined;
-      this.#heartbeat.stop();
+      const reason = this.#watch.disconnected(socketReason);
       this.log.add({ kind: 'disconnect', message: reason });
       for (const store of [...this.#active.values()]) store.handleDisconnected();
       if (!this.#wantConnected || reason === 'io client disconnect') this.connection.setDisconnected({ reason });
@@ -257,9 +225,6 @@ class Client implements JobcastClient {
       const { reason, error } = this.connection.getSnapshot();
       this.connection.setReconnecting({ attempt, reason, error });
     });
-    // Anything the server sends proves the connection alive, Engine.IO's pings included.
-    socket.io.on('packet', () => this.#heartbeat.heard());
-    socket.io.on('ping', () => this.#heartbeat.heard());
     socket.io.on('open', () => socket.io.engine.on('upgrade', (transport) => this.connection.setTransport(transport.name)));
     listenForPushes(socket, {
       log: this.log,
@@ -270,51 +235,6 @@ class Client implements JobcastClient {
       },
       // An expired token: fetch a fresh one; once accepted, the room is subscribed again.
       revoked: (revoked) => void (revoked.code === 'TOKEN_EXPIRED' && this.#refresher.refreshNow()),
-    });
-  }
-
-  #heartbeatEntries(): HeartbeatEntry[] {
-    const entries: HeartbeatEntry[] = [];
-    for (const store of this.#active.values()) {
-      const found = store.heartbeatEntry();
-      if (found) entries.push({ entry: found.entry, deliver: (answer) => store.handleHeartbeat(answer, found.token) });
-    }
-    return entries;
-  }
-
-  /**
-   * Drops a transport the client knows is dead although the socket has not noticed (no heartbeat
-   * answer, the browser went offline). Socket.IO then reconnects with its backoff, restarted short.
-   */
-  #dropTransport(reason: string): void {
-    if (!this.#socket.connected) return;
-    this.#dropReason = reason;
-    this.#socket.io.engine.close();
-  }
-
-  /** Reconnects now with the backoff restarted, instead of waiting out a delay that grew while the network was away. */
-  #reconnectNow(reason: string): void {
-    if (!this.#wantConnected || this.#closed) return;
-    if (this.#socket.connected) return this.#heartbeat.beatNow();
-    this.log.add({ kind: 'network', message: reason, detail: 'reconnecting now' });
-    this.#retryAttempt = 0;
-    this.#retryTimer.cancel();
-    // Disconnecting an inactive socket cancels Socket.IO's pending attempt and resets its backoff without a 'disconnect' event.
-    this.#socket.disconnect();
-    this.connection.setReconnecting({ reason, attempt: 0 });
-    this.#socket.connect();
-  }
-
-  #watchNetwork(): () => void {
-    return watchNetworkSignals({
-      // Engine.IO may have closed the transport already (it listens too, for hosts other than localhost).
-      offline: () => {
-        this.log.add({ kind: 'network', message: 'offline', detail: 'the browser lost its network' });
-        if (this.#socket.connected) this.#dropTransport('offline');
-        else if (this.#wantConnected) this.connection.setReconnecting({ reason: 'offline', attempt: this.connection.getSnapshot().attempt });
-      },
-      online: () => this.#reconnectNow('online'),
-      visible: () => this.#reconnectNow('page visible'),
     });
   }
 

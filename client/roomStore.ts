@@ -56,7 +56,7 @@ export class RoomStore extends Subscribable<() => void> implements JobcastRoom {
 
   /** The subscription's last state changes, oldest first. */
   getTimeline(): readonly SubscriptionTransition[] {
-    return this.#sync.getTimeline();
+    return this.#sync.transitions.timeline;
   }
 
   /** Takes a reference; returns its release function (safe to call twice). */
@@ -165,7 +165,7 @@ export class RoomStore extends Subscribable<() => void> implements JobcastRoom {
       this.#snapshot = next;
       this.notify();
     }
-    for (const transition of this.#sync.takeTransitions()) this.#call(this.#stateListeners, transition);
+    for (const transition of this.#sync.transitions.take()) this.#call(this.#stateListeners, transition);
   }
 
   #deliver(events: readonly StatusEvent[]): void {

@@ -106,3 +106,25 @@ export function exitState(state: SubscriptionState): void {
   if (state.name === 'retrying') state.timer.cancel();
   if (state.name === 'subscribed') state.grace.cancel();
 }
+
+/** The transitions of one subscription: a bounded timeline for the panel, and those not yet reported as `state` events. */
+export class TransitionLog {
+  #timeline: readonly SubscriptionTransition[] = [];
+  #unreported: SubscriptionTransition[] = [];
+
+  record(from: SubscriptionStateName, to: SubscriptionStateName, reason: string, code: ErrorCode | undefined): void {
+    const transition = { at: Date.now(), from, to, reason, ...(code ? { code } : {}) };
+    this.#timeline = [...this.#timeline, transition].slice(-SUBSCRIPTION_TIMELINE_SIZE);
+    this.#unreported.push(transition);
+  }
+
+  /** The last transitions, oldest first (a new array after each one). */
+  get timeline(): readonly SubscriptionTransition[] {
+    return this.#timeline;
+  }
+
+  /** Hands over the transitions not yet reported, once. */
+  take(): SubscriptionTransition[] {
+    return this.#unreported.splice(0);
+  }
+}
