@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byTestId, openApp, screenshotOnFailure, startE2e, type E2eContext } from './support.js';
+import { byTestId, openApp, openPanelTab, screenshotOnFailure, startE2e, type E2eContext } from './support.js';
 
 describe('demo page: failure controls', () => {
   let e2e: E2eContext;
@@ -48,4 +48,31 @@ describe('demo page: failure controls', () => {
     await expect(page.locator(byTestId('warning-NO_WORKER')).count()).resolves.toBe(0);
     await e2e.screenshot('failures-3-stale-worker');
   }, 180_000);
+
+  it('says the steps after a final failure will not run, and the panel names the failure and the backoff waits', async () => {
+    const { page, demo } = e2e;
+    screenshotOnFailure(e2e, 'failures-final');
+    await openApp(page, demo.url);
+    await page.locator(byTestId('worker-start')).click();
+    await page.locator(byTestId('forget-summaries')).click();
+    await page.locator(byTestId('fault-step')).selectOption('chunk');
+    await page.locator(byTestId('fault-always')).click();
+    await page.locator(byTestId('fault-chunk')).waitFor();
+    await page.locator(byTestId('doc-1')).click();
+    await page.locator(byTestId('summarize')).click();
+    // Four attempts with 2 s, 4 s and 8 s between them.
+    await page.locator(byTestId('failure')).waitFor({ timeout: 120_000 });
+    for (const step of ['summarize', 'persist']) {
+      await expect(page.locator(byTestId(`step-${step}`)).innerText()).resolves.toContain('will not run: the job failed at chunk');
+    }
+    await page.getByRole('button', { name: 'Clear the fault on chunk' }).click();
+    await e2e.screenshot('failures-4-final-failure');
+
+    await openPanelTab(page, 'Jobs');
+    const card = page.locator('[data-jobcast-debug] article').first();
+    await expect(card.locator('[data-problem="FAILED"]').innerText()).resolves.toContain('After 4 of 4 attempts at step chunk');
+    await expect(card.locator('[data-attempt]').count()).resolves.toBe(4);
+    await expect(card.locator('[data-attempt="1"]').innerText()).resolves.toMatch(/chunk ✕ [\d.]+ m?s[\s\S]*backoff [\d.]+ s/);
+    await e2e.screenshot('failures-5-panel-final-failure');
+  }, 240_000);
 });

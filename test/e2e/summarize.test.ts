@@ -38,10 +38,13 @@ describe('demo page: summarize a document', () => {
     await expect(page.locator(`${byTestId('job')} .badge`).innerText()).resolves.toMatch(/done/i);
     await e2e.screenshot('summarize-2-done');
 
-    // Idempotent: the same text again is answered from the cache.
+    // Idempotent: the same text again is answered from the cache, before any step runs.
     await page.locator(byTestId('summarize')).click();
     await page.locator(`${byTestId('job')} .badge-cached`).waitFor();
     await expect(page.locator(byTestId('summary')).innerText()).resolves.toBe(summary);
+    for (const step of ['fetch', 'chunk', 'summarize', 'persist']) {
+      await expect(page.locator(byTestId(`step-${step}`)).innerText()).resolves.toContain('not needed: cached');
+    }
     await e2e.screenshot('summarize-3-cached');
   }, 180_000);
 });

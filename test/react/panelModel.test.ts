@@ -76,12 +76,17 @@ describe('toTimelinePicture', () => {
     const status: JobStatus = {
       ...base,
       state: 'delayed',
+      // A status that will retry is about the coming attempt: attempt 1 failed, attempt 2 is next.
+      attempt: 2,
       willRetry: true,
       nextAttemptAt: T0 + 5_000,
       enqueuedAt: T0,
       steps: [step('fetch', 'failed', T0, 1_000, 1)],
     };
-    const [attempt] = toTimelinePicture(status, T0 + 2_000)!.attempts;
+    const { attempts } = toTimelinePicture(status, T0 + 2_000)!;
+    expect(attempts).toHaveLength(1);
+    const [attempt] = attempts;
+    expect(attempt!.attempt).toBe(1);
     expect(attempt!.outcome).toBe('retrying');
     expect(attempt!.segments.at(-1)).toMatchObject({ kind: 'backoff', startAt: T0 + 1_000, durationMs: 4_000, open: true });
   });
@@ -97,7 +102,7 @@ describe('jobProblems', () => {
     expect(codes({ ...base, state: 'deduplicated', deduplicatedBy: 'j0' })).toEqual(['DEDUPLICATED']);
     expect(codes({ ...base, state: 'unknown' }, true)).toEqual(['UNKNOWN', 'CARRIED_OVER']);
     expect(codes({ ...base, state: 'failed', attempt: 4, failure: { code: 'JOB_FAILED', message: 'The job failed.', step: 'persist' } })).toEqual(['FAILED']);
-    const [backoff] = jobProblems({ ...base, state: 'delayed', willRetry: true, nextAttemptAt: now + 4_000, failure: { code: 'X', message: 'boom', step: 'chunk' } }, { now });
+    const [backoff] = jobProblems({ ...base, state: 'delayed', attempt: 2, willRetry: true, nextAttemptAt: now + 4_000, failure: { code: 'X', message: 'boom', step: 'chunk' } }, { now });
     expect(backoff!.detail).toMatch(/^Attempt 1 failed at step chunk \(X: boom\)\. Waiting on a backoff until \d\d:\d\d:\d\d\.\d{3} \(in 4\.0 s\), then attempt 2 of 4\.$/);
   });
 

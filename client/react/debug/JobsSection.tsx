@@ -8,7 +8,7 @@ import { bullBoardJobUrl, carriedOverIn, jobProblems } from './jobProblems.js';
 import type { JobTimeline, JobTimelineEntry } from './jobTimelines.js';
 import type { JobTimelineRecorder } from './jobTimelines.js';
 import { cx } from './styles.js';
-import { toTimelinePicture } from './timelinePicture.js';
+import { failedAttemptOf, toTimelinePicture } from './timelinePicture.js';
 
 const NO_TIMELINES: readonly JobTimeline[] = Object.freeze([]);
 const getServerSnapshot = () => NO_TIMELINES;
@@ -117,8 +117,9 @@ function JobCard({ timeline, now, carriedOver, bullBoardUrl }: JobCardProps): Re
         </dd>
         <dt>Attempts</dt>
         <dd>
-          {latest.attempt} of {latest.maxAttempts}
-          {latest.willRetry ? ' (will retry)' : ''}
+          {latest.willRetry
+            ? `attempt ${failedAttemptOf(latest)} failed; ${failedAttemptOf(latest) + 1} of ${latest.maxAttempts} next`
+            : `${latest.attempt} of ${latest.maxAttempts}`}
         </dd>
         <dt>Worker</dt>
         <dd>{latest.worker ? `${latest.worker.host} pid ${latest.worker.pid}${latest.worker.version ? ` version ${latest.worker.version}` : ''}` : 'not reported'}</dd>

@@ -3,6 +3,7 @@ import { jobKeyOf } from '../../../shared/identity.js';
 import type { RoomSnapshot } from '../../index.js';
 import type { CarriedOver, RoomJob } from '../../types.js';
 import { formatDuration, formatTime } from './format.js';
+import { failedAttemptOf } from './timelinePicture.js';
 
 /** A failure mode the panel names on a job, when the status data says it. */
 export type JobProblemCode = 'NO_WORKER' | 'STALE_WORKER' | 'BACKOFF' | 'DEDUPLICATED' | 'UNKNOWN' | 'CARRIED_OVER' | 'STALLED' | 'FAILED';
@@ -44,7 +45,8 @@ export function jobProblems(status: JobStatus, options: { now: number; carriedOv
     );
   }
   if (status.willRetry) {
-    const next = `attempt ${status.attempt + 1} of ${status.maxAttempts}`;
+    const failed = failedAttemptOf(status);
+    const next = `attempt ${failed + 1} of ${status.maxAttempts}`;
     const failedAt = status.failure?.step ? ` at step ${status.failure.step}` : '';
     const when =
       status.nextAttemptAt === undefined
@@ -53,7 +55,7 @@ export function jobProblems(status: JobStatus, options: { now: number; carriedOv
           ? `Waiting on a backoff until ${formatTime(status.nextAttemptAt)} (in ${formatDuration(status.nextAttemptAt - options.now)})`
           : `Its backoff ended at ${formatTime(status.nextAttemptAt)}: it waits for a worker`;
     const why = status.failure ? ` (${status.failure.code}: ${status.failure.message})` : '';
-    problems.push({ code: 'BACKOFF', tone: 'warn', title: 'Retrying', detail: `Attempt ${status.attempt} failed${failedAt}${why}. ${when}, then ${next}.` });
+    problems.push({ code: 'BACKOFF', tone: 'warn', title: 'Retrying', detail: `Attempt ${failed} failed${failedAt}${why}. ${when}, then ${next}.` });
   }
   if (status.state === 'deduplicated' || status.deduplicatedBy !== undefined) {
     const by = status.deduplicatedBy ? `job ${status.deduplicatedBy}` : 'a job that already existed';

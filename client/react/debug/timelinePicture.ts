@@ -45,8 +45,9 @@ export function toTimelinePicture(status: JobStatus, now: number): TimelinePictu
     byAttempt.set(attempt, [...(byAttempt.get(attempt) ?? []), step]);
   }
   const numbers = [...byAttempt.keys()].sort((a, b) => a - b);
-  // The current attempt may have no step yet (waiting out its backoff, or just picked up).
-  if (!numbers.includes(status.attempt) && (status.willRetry || status.state === 'active' || numbers.length === 0)) numbers.push(status.attempt);
+  const current = failedAttemptOf(status);
+  // The current attempt may have no step yet (it failed before its first step, or was just picked up).
+  if (!numbers.includes(current) && (status.willRetry || status.state === 'active' || numbers.length === 0)) numbers.push(current);
   const firstStep = steps[0]?.startedAt;
   const startAt = status.enqueuedAt ?? firstStep ?? status.startedAt;
   if (startAt === undefined) return undefined;
@@ -83,6 +84,13 @@ export function toTimelinePicture(status: JobStatus, now: number): TimelinePictu
   const endAt = Math.max(startAt, status.finishedAt ?? 0, ...ends, status.state === 'waiting' || status.state === 'active' ? now : startAt);
   return { startAt, spanMs: Math.max(1, endAt - startAt), attempts };
 }
+
+/**
+ * The attempt a status reports on. A status that will retry is already about the coming
+ * attempt (BullMQ's `attemptsMade + 1`), so the one that failed is the attempt before it.
+ */
+export const failedAttemptOf = (status: Pick<JobStatus, 'attempt' | 'willRetry'>): number =>
+  status.willRetry ? Math.max(1, status.attempt - 1) : status.attempt;
 
 function outcomeOf(status: JobStatus, last: boolean, own: readonly JobStep[]): TimelineAttempt['outcome'] {
   if (!last) return 'failed';

@@ -16,7 +16,9 @@ function useNow(running: boolean, everyMs = 250): number {
 export function RetryNotice({ status }: { status: JobStatus }) {
   const now = useNow(status.nextAttemptAt !== undefined);
   const seconds = status.nextAttemptAt === undefined ? undefined : Math.max(0, Math.ceil((status.nextAttemptAt - now) / 1_000));
-  const next = `attempt ${status.attempt + 1} of ${status.maxAttempts}`;
+  // A status that will retry is about the coming attempt (BullMQ's attemptsMade + 1): the failed one is the attempt before.
+  const failed = Math.max(1, status.attempt - 1);
+  const next = `attempt ${failed + 1} of ${status.maxAttempts}`;
   const step = status.failure?.step;
   return (
     <div className="retry" data-testid="retry">
@@ -24,7 +26,7 @@ export function RetryNotice({ status }: { status: JobStatus }) {
         {seconds === undefined ? `Retrying soon (${next})` : seconds > 0 ? `Retrying in ${seconds} s (${next})` : `Retrying now (${next})`}
       </p>
       <p>
-        Attempt {status.attempt} failed{step ? (
+        Attempt {failed} failed{step ? (
           <>
             {' '}
             at step <strong>{step}</strong>

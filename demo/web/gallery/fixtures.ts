@@ -59,6 +59,7 @@ export function buildFixtures(now: number): { diagnostics: ClientDiagnostics; ev
   // 38: attempt 1 failed at summarize, waiting out its backoff.
   const retrying = job('38', {
     state: 'delayed',
+    attempt: 2,
     willRetry: true,
     nextAttemptAt: now + 6_000,
     enqueuedAt: t(12),
