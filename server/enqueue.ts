@@ -3,7 +3,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { isValidRoomName } from '../shared/index.js';
 import { RouteBook, parseRoute, type JobcastJobData, type Route } from './ingest/routing.js';
-import { openRedis } from './redisConnection.js';
+import { openRedis, type RedisSource } from './redisConnection.js';
 import { createKeys, type Keys } from './store/keys.js';
 
 /** Options of one enqueue: where the job reports, plus any BullMQ job option. */
@@ -197,7 +197,7 @@ function checkRooms(rooms: unknown): asserts rooms is string[] {
 
 export interface EnqueuerOptions {
   /** Redis connection: a URL, ioredis options, or an ioredis client (duplicated, never closed). */
-  redis: string | RedisOptions | Redis;
+  redis: RedisSource;
   /** Must match the jobcast server's. @default 'jobcast' */
   keyPrefix?: string;
   /** BullMQ key prefix. @default 'bull' */
