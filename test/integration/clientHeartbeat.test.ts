@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { findJob } from '../../client/index.js';
 import { socketRoom } from '../../server/socketHandlers.js';
 import { startPausableProxy } from '../client/support/pausableProxy.js';
-import { startStack, startWorker, testClient, uniqueName, waitFor } from '../support/stack.js';
+import { EVENTS, HeartbeatAckSchema } from '../../shared/index.js';
+import { connectRaw, connected, request, startStack, startWorker, testClient, uniqueName, waitFor } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -93,5 +94,31 @@ describe('the client heartbeat against a real server', () => {
     cleanups.push(() => worker.close());
     const { jobId } = await stack.server.enqueue(queue, 'after', {}, { rooms: ['document:1'] });
     await waitFor(() => findJob(handle.getSnapshot().jobs, { queue, jobId })?.state === 'completed', 'live again');
+  });
+});
+
+describe('the server heartbeat handler', () => {
+  it('answers with the cursor of the rooms the socket is subscribed to, and only of those', async () => {
+    const queue = uniqueName('heartbeat');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const worker = startWorker(queue, async () => 'done');
+    cleanups.push(() => worker.close());
+    const other = testClient(stack.url, 'user:bob').subscribe('document:2');
+    await waitFor(() => other.getSnapshot().state === 'active', 'another subscriber of document:2');
+    await stack.server.enqueue(queue, 'elsewhere', {}, { rooms: ['document:2'] });
+    await waitFor(() => other.getSnapshot().seq >= 4, 'document:2 has events');
+
+    const socket = connectRaw(stack.url, 'user:alice');
+    cleanups.push(() => socket.disconnect());
+    await connected(socket);
+    const subscribed = await request(socket, EVENTS.subscribe, { room: 'document:1' });
+    expect(subscribed.ok).toBe(true);
+    const answer = HeartbeatAckSchema.parse(
+      await request(socket, EVENTS.heartbeat, { rooms: [{ room: 'document:1', epoch: subscribed.epoch, seq: 0 }, { room: 'document:2', seq: 0 }] }),
+    );
+    expect(answer).toMatchObject({ ok: true, rooms: [{ room: 'document:1', subscribed: true, epoch: subscribed.epoch, seq: subscribed.seq }, { room: 'document:2', subscribed: false }] });
+    expect(answer.ok && answer.rooms[1]).toEqual({ room: 'document:2', subscribed: false });
+    expect(await request(socket, EVENTS.heartbeat, { rooms: 'all' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   });
 });
