@@ -127,4 +127,47 @@ describe('JobcastDebugPanel', () => {
     expect(rows).toContainEqual(['progress', 'active', 'summarize completed (2/2)']);
     expect(rows.at(-1)?.slice(0, 2)).toEqual(['completed', 'completed']);
   });
+
+  it('names a job nobody works on, then shows its thirty progress reports as one grouped row with percent and step', async () => {
+    const queue = uniqueName('react-panel-jobs');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const room = `document:${uniqueId()}`;
+    const jobId = uniqueName('job');
+    const client = testClient(stack.url, 'user:alice');
+    render(
+      <JobcastProvider client={client}>
+        <JobView room={room} jobId={jobId} />
+        <JobcastDebugPanel initialOpen bullBoardUrl="/admin/queues" />
+      </JobcastProvider>,
+    );
+    await waitForDom(() => expect(screen.getByTestId('job').textContent).toBe('active: none'), UI_TIMEOUT);
+    await stack.server.enqueue(queue, 'summarize', {}, { rooms: [room], jobId });
+    await waitForDom(() => expect(screen.getByTestId('job').textContent).toMatch(/waiting/), UI_TIMEOUT);
+
+    openTab('Jobs');
+    const card = () => document.querySelector(`[data-jobcast-debug] article[data-job="${jobId}"]`);
+    await waitForDom(() => expect(card()?.querySelector('[data-problem="NO_WORKER"]')?.textContent).toContain('No worker listens'), UI_TIMEOUT);
+    expect(card()?.querySelector('a')?.getAttribute('href')).toBe(`/admin/queues/queue/${queue}/${jobId}`);
+
+    const worker = startWorker(queue, async (job) => {
+      for (let tick = 1; tick <= 30; tick++) {
+        await job.updateProgress({ percent: tick * 3, step: { name: 'summarize', status: 'started', index: 2, total: 4 } });
+        // Apart enough that the server reads them in separate batches (it merges a batch's progress of one job).
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return 'done';
+    });
+    cleanups.push(() => worker.close());
+    await waitForDom(() => expect(screen.getByTestId('job').textContent).toMatch(new RegExp(`${jobId} completed`)), UI_TIMEOUT);
+    await waitForDom(() => expect(card()?.querySelector('dd')?.textContent).toMatch(/^90 % · summarize \(3\/4\)/), UI_TIMEOUT);
+
+    openTab('Event log');
+    const rows = within(screen.getByRole('table', { name: 'Event log entries' })).getAllByRole('row').slice(1);
+    const grouped = rows.filter((row) => Number(row.getAttribute('data-count')) > 1 && row.textContent?.includes('progress → active'));
+    // Progress may be coalesced by the server, never multiplied: fewer rows than reports, each saying where the percent went.
+    expect(grouped.length).toBeGreaterThanOrEqual(1);
+    expect(rows.length).toBeLessThan(30);
+    expect(grouped[0]!.textContent).toMatch(/×\d+.*\d+ % → \d+ % · summarize \(3\/4\)/);
+  });
 });
