@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { isValidRoomName } from '../shared/index.js';
 import { RouteBook, parseRoute, type JobcastJobData, type Route } from './ingest/routing.js';
 import { openRedis, type RedisSource } from './redisConnection.js';
