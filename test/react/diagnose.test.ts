@@ -67,6 +67,7 @@ describe('diagnose', () => {
       ['connected', true],
       ['subscribed', true],
       ['authorized', true],
+      ['job', true],
       ['broadcast', true],
       ['received', true],
       ['listener', true],
@@ -75,6 +76,7 @@ describe('diagnose', () => {
       'Connected?',
       'Subscribed?',
       'Authorized?',
+      'Can the job progress?',
       'Did the server broadcast anything?',
       'Did the client receive it?',
       'Was a listener attached?',
@@ -179,5 +181,25 @@ describe('diagnose', () => {
     const result = diagnose({ room: ROOM, client: client([room({ state: 'pending' }, 0)], { connection }), server: report() });
     expect(result.hops.filter((hop) => hop.ok === false).map((hop) => hop.id)).toEqual(['connected', 'broadcast', 'listener']);
     expect(result.firstFailure).toBe('connected');
+  });
+
+  it('names "job" when no worker listens on the queue of a waiting job, or its record vanished', () => {
+    const waiting = { ...status('j1', 'waiting'), warnings: [{ code: 'NO_WORKER' as const, message: 'No worker listens on queue "q".' }] };
+    const result = diagnose({ room: ROOM, jobId: 'j1', client: client([room({ seq: 1, jobs: { 'q/j1': waiting } })], { log: [statusLog(1)] }) });
+    expect(result.firstFailure).toBe('job');
+    expect(byId(result).job!.detail).toBe('job j1 is waiting: no worker listens on queue "q", so it waits until one starts (NO_WORKER)');
+    const lost = diagnose({ room: ROOM, jobId: 'j1', client: client([room({ seq: 1, jobs: { 'q/j1': status('j1', 'unknown') } })], { log: [statusLog(1)] }) });
+    expect(lost.firstFailure).toBe('job');
+    expect(byId(lost).job!.detail).toContain('its record vanished');
+  });
+
+  it('is never all green for a job waiting out a backoff, deduplicated, or carried over an epoch change', () => {
+    const check = (job: JobStatus) => diagnose({ room: ROOM, client: client([room({ seq: 1, jobs: { [`q/${job.jobId}`]: job } })], { log: [statusLog(1, job.jobId)] }), now: 10_000 });
+    const backoff = check({ ...status('j1', 'delayed'), attempt: 2, willRetry: true, nextAttemptAt: 14_000, failure: { code: 'X', message: 'boom', step: 'chunk' } });
+    expect(byId(backoff).job).toMatchObject({ ok: 'unknown' });
+    expect(byId(backoff).job!.detail).toMatch(/^attempt 1 of job j1 failed at step chunk; it waits on a backoff until \d\d:\d\d:\d\d\.\d{3} \(4\.0 s from now\), then runs attempt 2 of 3$/);
+    expect(byId(check({ ...status('j2', 'deduplicated'), deduplicatedBy: 'j1' })).job).toMatchObject({ ok: 'unknown', detail: expect.stringContaining('job j1 already does this work') });
+    const carried = { ...status('j3', 'completed'), carriedOver: { fromEpoch: 'e0', toEpoch: EPOCH, at: 5_000, lastState: 'completed' as const } };
+    expect(byId(check(carried)).job).toMatchObject({ ok: 'unknown', detail: expect.stringContaining('carried over from epoch e0') });
   });
 });

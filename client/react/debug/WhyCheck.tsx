@@ -49,7 +49,7 @@ export function WhyCheck({ client, diagnostics, debugUrl, getDebugToken, result,
     setBusy(false);
     // Inspect after the server answered, so both sides describe about the same moment.
     const trimmedJob = jobId.trim();
-    onResult(diagnose({ room: name, ...(trimmedJob ? { jobId: trimmedJob } : {}), client: client.inspect(), ...(server ? { server } : {}) }));
+    onResult(diagnose({ room: name, ...(trimmedJob ? { jobId: trimmedJob } : {}), client: client.inspect(), ...(server ? { server } : {}), now: Date.now() }));
   };
 
   const failed = result?.hops.find((hop) => hop.id === result.firstFailure);

@@ -1,8 +1,11 @@
+import { isTerminalStatus } from '../../../shared/index.js';
 import type { RoomDebugReport } from '../../../shared/index.js';
 import type { ClientDiagnostics, LogEntry, RoomDiagnostics } from '../../index.js';
+import type { RoomJob } from '../../types.js';
+import { formatDuration, formatTime } from './format.js';
 
 /** The hops a status travels from the server to a component, in order. */
-export type HopId = 'connected' | 'subscribed' | 'authorized' | 'broadcast' | 'received' | 'listener';
+export type HopId = 'connected' | 'subscribed' | 'authorized' | 'job' | 'broadcast' | 'received' | 'listener';
 
 /** One hop of the check: passed, failed, or not knowable from here ('unknown'). */
 export interface Hop {
@@ -35,6 +38,8 @@ export interface DiagnoseInput {
   readonly client: ClientDiagnostics;
   /** The server's report for the room; undefined when the server was not asked (no `debugUrl`). */
   readonly server?: ServerReportResult;
+  /** The time of the check (epoch ms), to say how long a backoff still runs. */
+  readonly now?: number;
 }
 
 /** The hops' labels, as the panel shows them. */
@@ -42,6 +47,7 @@ export const HOP_LABELS: Readonly<Record<HopId, string>> = {
   connected: 'Connected?',
   subscribed: 'Subscribed?',
   authorized: 'Authorized?',
+  job: 'Can the job progress?',
   broadcast: 'Did the server broadcast anything?',
   received: 'Did the client receive it?',
   listener: 'Was a listener attached?',
@@ -51,8 +57,9 @@ const hop = (id: HopId, ok: Hop['ok'], detail: string): Hop => ({ id, label: HOP
 
 /**
  * Answers "why didn't my UI update?" for a room (or one job in it), hop by hop: connected,
- * subscribed, authorized, broadcast by the server, received by the client, listened to.
- * Pure: the same input gives the same answer, with no clock, socket or network.
+ * subscribed, authorized, can the job progress, broadcast by the server, received by the
+ * client, listened to.
+ * Pure: the same input gives the same answer, with no clock (`now` is an input), socket or network.
  */
 export function diagnose(input: DiagnoseInput): Diagnosis {
   const room = input.client.rooms.find((candidate) => candidate.room === input.room);
@@ -60,6 +67,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     checkConnected(input.client),
     checkSubscribed(input, room),
     checkAuthorized(input, room),
+    checkJob(input, room),
     checkBroadcast(input),
     checkReceived(input, room),
     checkListener(input, room),
@@ -110,6 +118,38 @@ function checkAuthorized({ room: name, server }: DiagnoseInput, room: RoomDiagno
   if (state === 'rejected') return hop('authorized', false, 'rejected (no reason given)');
   if (state === 'pending') return hop('authorized', 'unknown', 'no answer from the server yet');
   return hop('authorized', true, 'the server accepted the subscription');
+}
+
+/**
+ * The job itself, from its status on the client: a job nobody will run (no worker listens, its
+ * record vanished, it stalled) fails the hop; one waiting out a backoff, deduplicated into
+ * another, carried over an epoch change or run by a stale worker is not a failure of the
+ * path but is not all right either ('unknown', with what it waits for).
+ */
+function checkJob({ jobId, now }: DiagnoseInput, room: RoomDiagnostics | undefined): Hop {
+  const jobs = room?.snapshot.jobs ?? {};
+  const job = jobId !== undefined ? findJobById(jobs, jobId) : Object.values(jobs).sort((a, b) => b.updatedAt - a.updatedAt)[0];
+  if (!job) return hop('job', 'unknown', jobId !== undefined ? `the client has no status for job ${jobId} to judge it by` : 'the room holds no job yet');
+  const what = `job ${job.jobId} is ${job.state}`;
+  const warning = (code: string) => job.warnings?.find((candidate) => candidate.code === code);
+  const noWorker = warning('NO_WORKER');
+  if (noWorker && !isTerminalStatus(job) && job.state !== 'active') return hop('job', false, `${what}: no worker listens on queue "${job.queue}", so it waits until one starts (NO_WORKER)`);
+  if (job.state === 'unknown') return hop('job', false, `${what}: its record vanished from Redis before a final state was seen (removed, cleaned, or Redis lost its data)`);
+  if (job.state === 'stalled') return hop('job', false, `${what}: the worker running it stopped renewing its lock; BullMQ hands it to the next worker`);
+  const carried = (job as RoomJob).carriedOver;
+  if (carried) return hop('job', 'unknown', `${what}, carried over from epoch ${carried.fromEpoch}: the server's new snapshot does not hold it, so it is not confirmed since`);
+  if (job.willRetry) {
+    const failed = Math.max(1, job.attempt - 1);
+    const until = job.nextAttemptAt === undefined ? 'until a worker is free' : `until ${formatTime(job.nextAttemptAt)}${now !== undefined && job.nextAttemptAt > now ? ` (${formatDuration(job.nextAttemptAt - now)} from now)` : ''}`;
+    return hop('job', 'unknown', `attempt ${failed} of job ${job.jobId} failed${job.failure?.step ? ` at step ${job.failure.step}` : ''}; it waits on a backoff ${until}, then runs attempt ${failed + 1} of ${job.maxAttempts}`);
+  }
+  if (job.state === 'deduplicated' || job.deduplicatedBy !== undefined) {
+    return hop('job', 'unknown', `${what}: job ${job.deduplicatedBy ?? '(unknown)'} already does this work; follow that job for the result`);
+  }
+  const stale = warning('STALE_WORKER');
+  if (stale) return hop('job', 'unknown', `${what}, run by a worker on other code: ${stale.message}`);
+  if (job.state === 'failed') return hop('job', true, `${what} for good after ${job.attempt} attempt(s)${job.failure ? `: ${job.failure.code}: ${job.failure.message}` : ''}`);
+  return hop('job', true, what);
 }
 
 function checkBroadcast({ room: name, jobId, server }: DiagnoseInput): Hop {
