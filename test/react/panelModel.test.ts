@@ -99,6 +99,9 @@ describe('jobProblems', () => {
       jobProblems(status, { now, ...(carried ? { carriedOver: { fromEpoch: 'e1', toEpoch: 'e2', at: now, lastState: 'active' as const } } : {}) }).map((problem) => problem.code);
     expect(codes({ ...base, state: 'waiting', warnings: [{ code: 'NO_WORKER', message: 'no worker' }] })).toEqual(['NO_WORKER']);
     expect(codes({ ...base, state: 'completed', warnings: [{ code: 'STALE_WORKER', message: 'v2.3.1' }] })).toEqual(['STALE_WORKER']);
+    const [lost] = jobProblems({ ...base, state: 'active', warnings: [{ code: 'WORKER_LOST', message: 'worker gone', until: now + 30_000 }] }, { now });
+    expect(lost).toMatchObject({ code: 'WORKER_LOST', tone: 'bad' });
+    expect(lost!.detail).toMatch(/Its lock runs out at \d\d:\d\d:\d\d\.\d{3} \(in 30\.0 s\)/);
     expect(codes({ ...base, state: 'deduplicated', deduplicatedBy: 'j0' })).toEqual(['DEDUPLICATED']);
     expect(codes({ ...base, state: 'unknown' }, true)).toEqual(['UNKNOWN', 'CARRIED_OVER']);
     expect(codes({ ...base, state: 'failed', attempt: 4, failure: { code: 'JOB_FAILED', message: 'The job failed.', step: 'persist' } })).toEqual(['FAILED']);

@@ -134,6 +134,11 @@ function checkJob({ jobId, now }: DiagnoseInput, room: RoomDiagnostics | undefin
   const warning = (code: string) => job.warnings?.find((candidate) => candidate.code === code);
   const noWorker = warning('NO_WORKER');
   if (noWorker && !isTerminalStatus(job) && job.state !== 'active') return hop('job', false, `${what}: no worker listens on queue "${job.queue}", so it waits until one starts (NO_WORKER)`);
+  const lost = warning('WORKER_LOST');
+  if (lost && !isTerminalStatus(job)) {
+    const until = 'until' in lost && typeof lost.until === 'number' ? `; its lock runs out at ${formatTime(lost.until)}, then BullMQ calls it stalled` : '';
+    return hop('job', false, `${what}, but the worker running it is gone (WORKER_LOST)${until}`);
+  }
   if (job.state === 'unknown') return hop('job', false, `${what}: its record vanished from Redis before a final state was seen (removed, cleaned, or Redis lost its data)`);
   if (job.state === 'stalled') return hop('job', false, `${what}: the worker running it stopped renewing its lock; BullMQ hands it to the next worker`);
   const carried = (job as RoomJob).carriedOver;

@@ -6,7 +6,7 @@ import { formatDuration, formatTime } from './format.js';
 import { failedAttemptOf } from './timelinePicture.js';
 
 /** A failure mode the panel names on a job, when the status data says it. */
-export type JobProblemCode = 'NO_WORKER' | 'STALE_WORKER' | 'BACKOFF' | 'DEDUPLICATED' | 'UNKNOWN' | 'CARRIED_OVER' | 'STALLED' | 'FAILED';
+export type JobProblemCode = 'NO_WORKER' | 'WORKER_LOST' | 'STALE_WORKER' | 'BACKOFF' | 'DEDUPLICATED' | 'UNKNOWN' | 'CARRIED_OVER' | 'STALLED' | 'FAILED';
 
 /** One named problem of a job: what it is, in a sentence a developer acts on. */
 export interface JobProblem {
@@ -31,18 +31,25 @@ export function carriedOverIn(status: Pick<JobStatus, 'queue' | 'jobId'>, rooms:
 
 /**
  * Names what is wrong with a job, from its public status: warnings from the server
- * (`NO_WORKER`, `STALE_WORKER`), a retry waiting out its backoff (until when), a job
+ * (`NO_WORKER`, `WORKER_LOST` with when its lock runs out, `STALE_WORKER`), a retry waiting out its backoff (until when), a job
  * deduplicated into another, a job whose record vanished (`unknown`), a stalled job, a final
  * failure, and a job carried over after an epoch change. Pure: `now` dates the backoff.
  */
 export function jobProblems(status: JobStatus, options: { now: number; carriedOver?: CarriedOver | undefined }): JobProblem[] {
   const problems: JobProblem[] = [];
   for (const warning of status.warnings ?? []) {
-    problems.push(
-      warning.code === 'NO_WORKER'
-        ? { code: 'NO_WORKER', tone: 'bad', title: 'No worker listens', detail: `Nothing runs queue "${status.queue}": the job waits until a worker starts. ${warning.message}` }
-        : { code: 'STALE_WORKER', tone: 'warn', title: 'Stale worker', detail: `A worker on other code ran it: a fix deployed since is not in this result. ${warning.message}` },
-    );
+    switch (warning.code) {
+      case 'NO_WORKER':
+        problems.push({ code: 'NO_WORKER', tone: 'bad', title: 'No worker listens', detail: `Nothing runs queue "${status.queue}": the job waits until a worker starts. ${warning.message}` });
+        break;
+      case 'WORKER_LOST': {
+        const until = warning.until === undefined ? '' : ` Its lock runs out at ${formatTime(warning.until)}${warning.until > options.now ? ` (in ${formatDuration(warning.until - options.now)})` : ''}: then BullMQ calls it stalled and retries or fails it.`;
+        problems.push({ code: 'WORKER_LOST', tone: 'bad', title: 'Worker lost', detail: `The worker running it is gone or stopped renewing its lock: the step on screen will not move.${until} ${warning.message}` });
+        break;
+      }
+      default:
+        problems.push({ code: 'STALE_WORKER', tone: 'warn', title: 'Stale worker', detail: `A worker on other code ran it: a fix deployed since is not in this result. ${warning.message}` });
+    }
   }
   if (status.willRetry) {
     const failed = failedAttemptOf(status);

@@ -7,6 +7,10 @@ const WARNING_TEXT: Record<JobWarning['code'], { title: string; advice: (finishe
     title: 'No worker is running',
     advice: () => 'The job waits in the queue until one starts: use “Start worker” in the failure controls.',
   },
+  WORKER_LOST: {
+    title: 'The worker running it is gone',
+    advice: () => 'BullMQ will notice the stalled job when its lock runs out and run it again (or fail it): start a worker to pick it up.',
+  },
   STALE_WORKER: {
     title: 'Run by a stale worker',
     advice: (finished) =>
