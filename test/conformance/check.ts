@@ -136,7 +136,14 @@ export class Checker {
       if (tag) return records.get(tag);
     }
     const same = this.#byKey().get(`${status.queue}/${status.jobId}`) ?? [];
-    return same.length === 1 ? same[0] : undefined;
+    if (same.length === 1) return same[0];
+    // An incarnation named by a time (the `added` event's stream id, or `t<job timestamp>`): the
+    // one add of that id whose call spanned that moment.
+    const time = /^t?(\d{12,})/.exec(status.incarnation ?? '')?.[1];
+    if (time === undefined) return undefined;
+    const at = Number(time);
+    const spanning = same.filter((record) => record.addedFrom - 2 <= at && at <= record.createdAt + 2);
+    return spanning.length === 1 ? spanning[0] : undefined;
   }
 
   #sameRecord(item: Received, record: JobRecord): boolean {

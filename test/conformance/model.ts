@@ -48,6 +48,8 @@ export interface JobRecord {
   /** Order of creation in the run (a later incarnation of the same id replaces an earlier one). */
   order: number;
   createdAt: number;
+  /** When the add (or the routeJob before it) was called: the job's BullMQ timestamp and its `added` event fall between this and `createdAt`. */
+  addedFrom: number;
   /** The add threw or its outcome is unknown (Redis went away): compared for misrouting only. */
   uncertain?: boolean;
   finish?: FinishFact;

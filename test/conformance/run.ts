@@ -15,7 +15,7 @@
  */
 import { formatRun, formatTotals } from './report.js';
 import { runCanary } from './canary.js';
-import { runSeed, type RunResult } from './suite.js';
+import { closeOpenWorlds, runSeed, type RunResult } from './suite.js';
 import { ALL_FEATURES } from './workload.js';
 
 process.env.NODE_ENV ??= 'test';
@@ -46,6 +46,12 @@ const started = Date.now();
 const log = (line: string) => verbose && console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
 
 const crashes: string[] = [];
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`${signal}: stopping the run's Redis and server processes`);
+    void closeOpenWorlds().finally(() => process.exit(130));
+  });
+}
 process.on('unhandledRejection', (reason) => crashes.push(`unhandledRejection: ${reason instanceof Error ? reason.stack : String(reason)}`));
 
 async function main(): Promise<number> {

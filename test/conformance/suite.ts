@@ -47,6 +47,10 @@ export interface RunResult {
   journal: string[];
 }
 
+/** Worlds still running, so an interrupted script can stop their Redis and server processes. */
+const openWorlds = new Set<World>();
+export const closeOpenWorlds = () => Promise.all([...openWorlds].map((world) => world.close()));
+
 export async function runSeed(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
@@ -54,6 +58,7 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
   const planRng = rng.fork('plan');
   const nodes = options.nodes ?? (planRng.chance(0.5) ? 2 : 1);
   const world = new World({ seed: options.seed, nodes, canary: options.canary, log });
+  openWorlds.add(world);
   const viewsAtWipe: ViewsAtWipe = new Map();
   const hooks = {
     beforeWipe: (at: number) => {
@@ -146,6 +151,7 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
     };
   } finally {
     await world.close();
+    openWorlds.delete(world);
   }
 }
 

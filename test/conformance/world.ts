@@ -172,9 +172,10 @@ export class World {
     return `${feature.replace(/[^a-z0-9]/gi, '')}${this.#tags}`;
   }
 
-  register(record: Omit<JobRecord, 'order' | 'createdAt'>): JobRecord {
+  register(record: Omit<JobRecord, 'order' | 'createdAt' | 'addedFrom'> & { addedFrom?: number }): JobRecord {
     this.#order += 1;
-    const full: JobRecord = { ...record, order: this.#order, createdAt: Date.now() };
+    const createdAt = Date.now();
+    const full: JobRecord = { ...record, order: this.#order, createdAt, addedFrom: record.addedFrom ?? createdAt };
     this.records.set(full.tag, full);
     const early = this.#earlyFacts.get(full.tag);
     if (early) {
@@ -223,6 +224,7 @@ export class World {
     const tag = args.tag ?? this.nextTag(feature);
     const jobId = args.opts?.jobId;
     const attempts = args.opts?.attempts ?? 1;
+    const addedFrom = Date.now();
     try {
       // No jitter: the suite compares attempts, not timings, and BullMQ's jitter only shortens delays.
       const result = await this.enqueuer.enqueue(queue, args.name ?? feature, { tag, plan: args.plan ?? {} }, {
@@ -233,12 +235,12 @@ export class World {
         removeOnFail: false,
         ...args.opts,
       });
-      const record = this.register({ tag, feature, queue, jobId: result.jobId, rooms: args.rooms, via: 'enqueue' });
+      const record = this.register({ tag, feature, queue, jobId: result.jobId, rooms: args.rooms, via: 'enqueue', addedFrom });
       if (result.deduplicatedBy) record.deduplicatedBy = result.deduplicatedBy;
       return record;
     } catch (error) {
       this.journal.push(`${feature}: enqueue failed: ${String(error).slice(0, 160)}`);
-      if (jobId) this.register({ tag, feature, queue, jobId, rooms: args.rooms, via: 'enqueue', uncertain: true });
+      if (jobId) this.register({ tag, feature, queue, jobId, rooms: args.rooms, via: 'enqueue', uncertain: true, addedFrom });
       return undefined;
     }
   }
@@ -247,13 +249,14 @@ export class World {
   async routeAndAdd(feature: string, queue: string, args: { jobId: string; rooms: string[]; plan?: Plan; opts?: JobsOptions }): Promise<JobRecord | undefined> {
     if (!this.routeJob) return undefined;
     const tag = this.nextTag(feature);
+    const addedFrom = Date.now();
     try {
       await this.routeJob(queue, args.jobId, { rooms: args.rooms });
       await this.queue(queue).add(feature, { tag, plan: args.plan ?? {} }, { ...args.opts, jobId: args.jobId });
-      return this.register({ tag, feature, queue, jobId: args.jobId, rooms: args.rooms, via: 'routeJob' });
+      return this.register({ tag, feature, queue, jobId: args.jobId, rooms: args.rooms, via: 'routeJob', addedFrom });
     } catch (error) {
       this.journal.push(`${feature}: routeJob + add failed: ${String(error).slice(0, 160)}`);
-      this.register({ tag, feature, queue, jobId: args.jobId, rooms: args.rooms, via: 'routeJob', uncertain: true });
+      this.register({ tag, feature, queue, jobId: args.jobId, rooms: args.rooms, via: 'routeJob', uncertain: true, addedFrom });
       return undefined;
     }
   }
@@ -261,9 +264,10 @@ export class World {
   /** A plain `queue.add` naming rooms in its data, without routeJob: routed nowhere by design. */
   async plainAdd(feature: string, queue: string, args: { plan?: Plan; opts?: JobsOptions; rooms: string[] }): Promise<JobRecord | undefined> {
     const tag = this.nextTag(feature);
+    const addedFrom = Date.now();
     try {
       const job = await this.queue(queue).add(feature, { tag, rooms: args.rooms, plan: args.plan ?? {} }, args.opts);
-      return this.register({ tag, feature, queue, jobId: job.id!, rooms: [], via: 'plain' });
+      return this.register({ tag, feature, queue, jobId: job.id!, rooms: [], via: 'plain', addedFrom });
     } catch (error) {
       this.journal.push(`${feature}: add failed: ${String(error).slice(0, 160)}`);
       return undefined;

@@ -35,13 +35,14 @@ async function runFlow(world: World, rng: Rng, feature: string, childFailure: 'n
   const parentTag = world.nextTag(feature);
   const parent: FlowJob = { name: `${feature}:parent`, queueName: world.queues.main, data: { tag: parentTag, plan: { progress: [100] } }, opts: { jobId: `${flowId}-p` }, children };
   planned.push({ queue: world.queues.main, jobId: `${flowId}-p`, rooms: world.randomRooms(rng), tag: parentTag, job: parent });
+  const addedFrom = Date.now();
   try {
     for (const job of planned) await world.routeJob!(job.queue, job.jobId, { rooms: job.rooms });
     await world.flow.add(parent);
-    for (const job of planned) world.register({ tag: job.tag, feature, queue: job.queue, jobId: job.jobId, rooms: job.rooms, via: 'flow' });
+    for (const job of planned) world.register({ tag: job.tag, feature, queue: job.queue, jobId: job.jobId, rooms: job.rooms, via: 'flow', addedFrom });
   } catch (error) {
     world.journal.push(`${feature}: flow add failed: ${String(error).slice(0, 160)}`);
-    for (const job of planned) world.register({ tag: job.tag, feature, queue: job.queue, jobId: job.jobId, rooms: job.rooms, via: 'flow', uncertain: true });
+    for (const job of planned) world.register({ tag: job.tag, feature, queue: job.queue, jobId: job.jobId, rooms: job.rooms, via: 'flow', uncertain: true, addedFrom });
   }
 }
 
