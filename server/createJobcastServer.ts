@@ -132,7 +132,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       onIngested: (name, lifecycle, status, lagMs) => metrics.ingested(name, lifecycle, status, lagMs),
       canary: process.env.JOBCAST_CANARY,
     });
-    const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: SWEEP_INTERVAL_MS, logger });
+    const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: SWEEP_INTERVAL_MS, bullPrefix: knobs.bullPrefix, logger });
     const reader = new QueueIngest({
       queue: queue.name,
       nodeId: knobs.nodeId,

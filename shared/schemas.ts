@@ -52,6 +52,8 @@ export const LifecycleEventSchema = z.enum([
   'removed',
   'deduplicated',
   'reconciled',
+  /** The server's watch of the queue's workers changed the job's warnings (a worker appeared, left or died). */
+  'warned',
 ]);
 export type LifecycleEvent = z.infer<typeof LifecycleEventSchema>;
 
@@ -71,9 +73,18 @@ export const JobStepSchema = z.object({
 export type JobStep = z.infer<typeof JobStepSchema>;
 
 /** Something about a job a developer should know: it runs on old code, or nobody will run it. */
+/**
+ * Something about a job a developer should know, found by the server's continuous watch of
+ * each queue's workers: `NO_WORKER` (nothing listens on the queue: the job waits until a
+ * worker starts), `WORKER_LOST` (the worker running it is gone or stopped renewing its lock:
+ * BullMQ's stalled check will retry or fail it around `until`), `STALE_WORKER` (a worker on
+ * other code ran it).
+ */
 export const JobWarningSchema = z.object({
-  code: z.enum(['STALE_WORKER', 'NO_WORKER']),
+  code: z.enum(['STALE_WORKER', 'NO_WORKER', 'WORKER_LOST']),
   message: z.string().max(500),
+  /** For WORKER_LOST: when the job's lock runs out (epoch ms), after which BullMQ calls it stalled. */
+  until: z.number().optional(),
 });
 export type JobWarning = z.infer<typeof JobWarningSchema>;
 

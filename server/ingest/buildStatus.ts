@@ -40,8 +40,6 @@ export interface BuildInput extends WarningContext {
 export interface WarningContext {
   /** The worker version this server expects; a job run by another is flagged STALE_WORKER. */
   expectedWorkerVersion?: string | undefined;
-  /** Workers on the job's queue, when known; 0 flags a waiting job NO_WORKER. */
-  workersListening?: number | undefined;
 }
 
 /**
@@ -157,7 +155,7 @@ function applyProgress(status: JobStatus, raw: unknown, previous: JobStatus | un
   if (traceId) status.traceId = traceId;
 }
 
-/** Warnings a developer should see on the job: old code ran it, or nothing will run it. */
+/** Warnings the job's own data tells: old code ran it. (Worker warnings come from the worker watch.) */
 function warningsFor(status: JobStatus, context: WarningContext): JobWarning[] {
   const warnings: JobWarning[] = [];
   const { worker } = status;
@@ -166,9 +164,6 @@ function warningsFor(status: JobStatus, context: WarningContext): JobWarning[] {
       code: 'STALE_WORKER',
       message: `Run by a worker on version ${worker.version} (${worker.host}, pid ${worker.pid}); this server expects ${context.expectedWorkerVersion}.`,
     });
-  }
-  if (status.state === 'waiting' && context.workersListening === 0) {
-    warnings.push({ code: 'NO_WORKER', message: `No worker listens on queue "${status.queue}": this job will wait until one starts.` });
   }
   return warnings;
 }

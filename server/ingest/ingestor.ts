@@ -9,6 +9,7 @@ import { readBatchContext, type BatchContext } from './batchContext.js';
 import type { JobFacts } from './jobFacts.js';
 import { bindAtStart, bindLate, isOtherIncarnation, type JobRecord } from './jobRecord.js';
 import type { Projection } from './projection.js';
+import { withWorkerWarnings, workerWarnings, type WorkerView } from './workerWatch.js';
 import { compareStreamIds, startsIncarnation, streamIdTime, subjectOf, type StreamEvent } from './streamEvent.js';
 
 /** Delivers an appended event to every subscriber of its room, on every node. */
@@ -44,9 +45,6 @@ export class LeaseLostError extends Error {
 /** Job records a node keeps in memory while it holds a queue's lease. */
 const CACHED_RECORDS = 50_000;
 
-/** How long a count of the workers listening on a queue is trusted (it costs a CLIENT LIST). */
-const WORKER_COUNT_TTL_MS = 2_000;
-
 /**
  * One queue's ingestion, run only by the node that holds the queue's lease: each batch of
  * stream events, in stream order, becomes public statuses appended to the routed rooms and
@@ -57,7 +55,8 @@ export class Ingestor {
   readonly #options: IngestorOptions;
   readonly #records = new Map<string, JobRecord>();
   #token: string | undefined;
-  #workers: { count: Promise<number | undefined>; at: number } | undefined;
+  /** The latest read of the queue's workers (the reconciler refreshes it every few seconds). */
+  #workerView: WorkerView | undefined;
 
   constructor(options: IngestorOptions) {
     this.#options = options;
@@ -120,6 +119,30 @@ export class Ingestor {
     return true;
   }
 
+  /**
+   * Takes a new read of the queue's workers and pushes the jobs (of `jobIds`) whose worker
+   * warnings it changes: a job nobody will run, or one whose worker died, is said on the page
+   * within a check, not when BullMQ's stalled check gets to it.
+   */
+  async applyWorkerView(view: WorkerView, jobIds: string[]): Promise<void> {
+    this.#workerView = view;
+    const records = await this.#loadRecords(jobIds);
+    const writes: AppendInput[] = [];
+    for (const [jobId, record] of records) {
+      const previous = record.status;
+      if (!record.route || !previous || isTerminalStatus(previous)) continue;
+      const warnings = withWorkerWarnings(previous, workerWarnings(previous, view));
+      if (JSON.stringify(warnings) === JSON.stringify(previous.warnings ?? [])) continue;
+      const status: JobStatus = { ...previous, updatedAt: Date.now() };
+      if (warnings.length > 0) status.warnings = warnings;
+      else delete status.warnings;
+      record.status = status;
+      const body: EventBody = { event: 'warned', status, at: Date.now() };
+      writes.push({ queue: this.#options.queue.name, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes: [] });
+    }
+    await this.#write(writes);
+  }
+
   /** Decides what one event does; returns the write it needs, or undefined. */
   async #ingestEvent(event: StreamEvent, jobId: string, context: BatchContext): Promise<{ input: AppendInput } | undefined> {
     const queue = this.#options.queue.name;
@@ -165,8 +188,11 @@ export class Ingestor {
       now: Date.now(),
       logger: this.#options.logger,
       expectedWorkerVersion: this.#options.expectedWorkerVersion,
-      workersListening: event.name === 'waiting' || event.name === 'added' ? await this.#workerCount() : undefined,
     });
+    // An event of a running job comes from its worker, alive just now; the (older) worker view only speaks for jobs that wait.
+    const view = status.state === 'active' ? undefined : this.#workerView;
+    status.warnings = withWorkerWarnings(status, view ? workerWarnings(status, view) : []);
+    if (status.warnings?.length === 0) delete status.warnings;
     record.status = status;
     this.#options.onIngested?.(queue, lifecycle, status, Date.now() - streamIdTime(event.id));
     const body: EventBody = { event: lifecycle, status, at: Date.now() };
@@ -214,15 +240,6 @@ export class Ingestor {
     this.#records.delete(jobId);
     this.#records.set(jobId, record);
     if (this.#records.size > CACHED_RECORDS) this.#records.delete(this.#records.keys().next().value as string);
-  }
-
-  /** Workers listening on the queue, cached briefly; undefined when Redis will not say. */
-  #workerCount(): Promise<number | undefined> {
-    const now = Date.now();
-    if (!this.#workers || now - this.#workers.at > WORKER_COUNT_TTL_MS) {
-      this.#workers = { count: this.#options.queue.getWorkersCount().catch(() => undefined), at: now };
-    }
-    return this.#workers.count;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from '../options.js';
 import type { Keys } from '../store/keys.js';
 import type { Ingestor } from './ingestor.js';
 import { readJobFacts, toJobFacts, type JobFacts } from './jobFacts.js';
+import { readWorkerView } from './workerWatch.js';
 
 /** Jobs checked per round trip. */
 const CHUNK = 200;
@@ -19,6 +20,8 @@ type JobRead = { facts: JobFacts | undefined; state: string | undefined };
  * what was read or Redis was unreachable (every unfinished job's state is read again), for
  * jobs that vanished without any event (`drain`, `obliterate`, `clean`: unfinished jobs are
  * checked for existence every `sweepIntervalMs`), and for jobs a subscriber saw unfinished.
+ * On the same beat it reads the queue's workers, so unfinished jobs carry worker warnings
+ * (nobody will run it, its worker died) within seconds, whatever happens on the stream.
  * It runs in the ingesting node's read loop, only when that loop has read the whole stream,
  * so what it reads is never older than an event it has not ingested yet.
  */
@@ -28,17 +31,20 @@ export class Reconciler {
   readonly #keys: Keys;
   readonly #ingestor: Ingestor;
   readonly #sweepIntervalMs: number;
+  readonly #bullPrefix: string;
   readonly #logger: Logger;
+  #lastWorkerCheckAt = 0;
   #gap: ReconcileReason | undefined;
   #lastSweepAt = 0;
   #sweepCursor = '0';
 
-  constructor(args: { queue: Queue; redis: Redis; keys: Keys; ingestor: Ingestor; sweepIntervalMs: number; logger: Logger }) {
+  constructor(args: { queue: Queue; redis: Redis; keys: Keys; ingestor: Ingestor; sweepIntervalMs: number; bullPrefix: string; logger: Logger }) {
     this.#queue = args.queue;
     this.#redis = args.redis;
     this.#keys = args.keys;
     this.#ingestor = args.ingestor;
     this.#sweepIntervalMs = args.sweepIntervalMs;
+    this.#bullPrefix = args.bullPrefix;
     this.#logger = args.logger;
   }
 
@@ -60,6 +66,11 @@ export class Reconciler {
     if (asked.length > 0 && !(await this.#run(asked, 'checked', position, true))) {
       await this.#redis.sadd(this.#keys.queueChecks(this.#queue.name), ...asked); // try again next time
       return;
+    }
+    if (Date.now() - this.#lastWorkerCheckAt >= this.#sweepIntervalMs) {
+      this.#lastWorkerCheckAt = Date.now();
+      const view = await readWorkerView(this.#redis, this.#queue, this.#bullPrefix);
+      await this.#ingestor.applyWorkerView(view, await this.#redis.smembers(openKey));
     }
     if (Date.now() - this.#lastSweepAt < this.#sweepIntervalMs) return;
     this.#lastSweepAt = Date.now();

@@ -9,12 +9,12 @@ export interface StreamEvent {
 
 /**
  * BullMQ events about one job that jobcast reads: every lifecycle event but its own
- * (`retrying` is derived from `delayed`/`waiting`, `reconciled` from BullMQ's state).
+ * (`retrying` is derived from `delayed`/`waiting`, `reconciled` from BullMQ's state, `warned` from the worker watch).
  * `retries-exhausted` is read (it carries the final attempt count) but never pushed: the
  * `failed` before it is the final failure. Queue-wide events (drained, paused…) are not pushed.
  */
 export const JOB_EVENTS: ReadonlySet<string> = new Set(
-  LifecycleEventSchema.options.filter((event) => event !== 'retrying' && event !== 'reconciled'),
+  LifecycleEventSchema.options.filter((event) => event !== 'retrying' && event !== 'reconciled' && event !== 'warned'),
 );
 
 /**

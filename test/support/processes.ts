@@ -43,3 +43,49 @@ export async function startServerProcess(env: { REDIS_URL: string; QUEUES: strin
   };
   return { port, nodeId: env.NODE_ID, child, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
 }
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves when the worker printed `active <jobId>`. */
+  started(jobId: string): Promise<void>;
+  /** SIGKILL: the worker dies mid-job without releasing anything. */
+  kill(): Promise<void>;
+}
+
+/** Starts `test/support/workerNode.ts` (a jobcast worker) and resolves once it listens. */
+export async function startWorkerProcess(env: { REDIS_URL: string; QUEUE: string; KEY_PREFIX?: string; HANG?: '1' }): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', TSX, new URL('./workerNode.ts', import.meta.url).pathname], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<() => void> = [];
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const waiter of waiters) waiter();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const printed = (line: string) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker did not print "${line}": ${stderr}`)), 60_000);
+      const check = () => {
+        if (stdout.split('\n').includes(line)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      waiters.push(check);
+      check();
+    });
+  await printed('ready');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    started: (jobId) => printed(`active ${jobId}`),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

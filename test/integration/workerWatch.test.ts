@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StatusEvent } from '../../shared/index.js';
+import { startWorkerProcess } from '../support/processes.js';
+import { startStack, testClient, uniqueName, waitFor } from '../support/stack.js';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await Promise.resolve().then(cleanups.pop()!).catch(() => undefined);
+});
+
+const warningCodes = (event: StatusEvent | undefined) => (event?.status.warnings ?? []).map((warning) => warning.code);
+
+describe('the worker watch', () => {
+  it('says NO_WORKER on a waiting job when the only worker died after it was queued, and clears it when one starts', async () => {
+    const queue = uniqueName('noworker');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const events: StatusEvent[] = [];
+    const handle = testClient(stack.url).subscribe('document:1', (event) => events.push(event));
+    await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
+    const doomed = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix });
+    cleanups.push(() => doomed.kill());
+    await doomed.kill();
+    const { jobId } = await stack.server.enqueue(queue, 'orphan', {}, { rooms: ['document:1'] });
+    const last = () => events.filter((event) => event.status.jobId === jobId).at(-1);
+    await waitFor(() => warningCodes(last()).includes('NO_WORKER'), 'NO_WORKER on the waiting job');
+
+    const rescuer = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix });
+    cleanups.push(() => rescuer.kill());
+    await waitFor(() => last()?.status.state === 'completed', 'the job done by the new worker');
+    expect(warningCodes(last())).toEqual([]);
+  });
+
+  it('says WORKER_LOST on an active job whose worker was killed, before BullMQ calls it stalled', async () => {
+    const queue = uniqueName('lost');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const events: StatusEvent[] = [];
+    const handle = testClient(stack.url).subscribe('document:2', (event) => events.push(event));
+    await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
+    const worker = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix, HANG: '1' });
+    cleanups.push(() => worker.kill());
+    const { jobId } = await stack.server.enqueue(queue, 'doomed', {}, { rooms: ['document:2'] });
+    await worker.started(jobId);
+    const last = () => events.filter((event) => event.status.jobId === jobId).at(-1);
+    await waitFor(() => last()?.status.step?.name === 'work', 'the job inside its step');
+    await worker.kill();
+    await waitFor(() => warningCodes(last()).includes('WORKER_LOST'), 'WORKER_LOST on the active job');
+    const lost = last()!;
+    expect(lost.event).toBe('warned');
+    expect(lost.status.state).toBe('active');
+    // The lock (30 s) has not run out: BullMQ has not called it stalled yet.
+    expect(events.some((event) => event.status.jobId === jobId && event.status.state === 'stalled')).toBe(false);
+    expect(lost.status.warnings?.[0]?.until).toBeGreaterThan(Date.now());
+  });
+});
