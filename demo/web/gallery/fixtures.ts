@@ -1,6 +1,6 @@
 /**
  * Fixed data for the panel gallery: one room with a job in each situation the panel names
- * (running with thirty progress events, retrying after a backoff, no worker, stale worker,
+ * (running with thirty progress events, retrying after a backoff, no worker, worker lost, stale worker,
  * deduplicated, lost and carried over, failed for good), a refused room, a replayed gap.
  */
 import type { ClientDiagnostics, LogEntry, RoomDiagnostics } from '../../../client/index.js';
@@ -75,6 +75,8 @@ export function buildFixtures(now: number): { diagnostics: ClientDiagnostics; ev
   // 35: run by an old worker.
   const done = [step(0, 'completed', t(40), 800), step(1, 'completed', t(39.2), 600), step(2, 'completed', t(38.6), 1_300), step(3, 'completed', t(37.3), 500)];
   push('completed', job('35', { state: 'completed', enqueuedAt: t(41), startedAt: t(40), finishedAt: t(36.8), steps: done, progress: { percent: 100 }, updatedAt: t(36.8), worker: { host: 'worker-old', pid: 1717, version: '2.3.1' }, warnings: [{ code: 'STALE_WORKER', message: 'Ran on version 2.3.1; the server expects 2.4.0.' }] }));
+  // 46: its worker was killed mid-step; the lock has not run out yet.
+  push('active', job('46', { enqueuedAt: t(16), startedAt: t(15.8), steps: [step(0, 'completed', t(15.8), 900), step(1, 'started', t(14.9), undefined)], step: step(1, 'started', t(14.9), undefined), progress: { percent: 30 }, updatedAt: t(14.9), warnings: [{ code: 'WORKER_LOST', message: 'Worker worker-2 (pid 5151) stopped renewing the lock.', until: now + 25_000 }] }));
   // 45: a second click while 41 runs.
   push('deduplicated', job('45', { state: 'deduplicated', deduplicatedBy: '41', enqueuedAt: t(5), updatedAt: t(5) }));
   // 30: failed for good at persist after four attempts.
