@@ -1,9 +1,15 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createEnqueuer } from '../../server/index.js';
 
-/** Creates `count` waiting jobs whose data names their room (`bench:<i % rooms>`), in bulk. */
-export async function createJobs(redisUrl: string, queue: string, count: number, rooms: number): Promise<string[]> {
+/**
+ * Creates `count` waiting jobs, room `bench:<i % rooms>` each, in bulk: routed for jobcast
+ * (`routeJob` before the add, with `keyPrefix`), and naming the room in their data for the
+ * raw relay, which reads it from the job.
+ */
+export async function createJobs(redisUrl: string, queue: string, count: number, rooms: number, keyPrefix: string): Promise<string[]> {
   const bull = new Queue(queue, { connection: { url: redisUrl } });
+  const routes = createEnqueuer({ redis: redisUrl, keyPrefix });
   const ids: string[] = [];
   for (let start = 0; start < count; start += 1_000) {
     const batch = Array.from({ length: Math.min(1_000, count - start) }, (_, offset) => {
@@ -12,9 +18,10 @@ export async function createJobs(redisUrl: string, queue: string, count: number,
       ids.push(jobId);
       return { name: 'bench', data: { rooms: [`bench:${index % rooms}`] }, opts: { jobId } };
     });
+    await Promise.all(batch.map((job) => routes.routeJob(queue, job.opts.jobId, { rooms: job.data.rooms })));
     await bull.addBulk(batch);
   }
-  await bull.close();
+  await Promise.all([bull.close(), routes.close()]);
   return ids;
 }
 

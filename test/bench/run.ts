@@ -29,7 +29,7 @@ const log = (line: string) => console.log(`[bench] ${line}`);
 try {
   for (const mode of ['jobcast', 'raw'] as Mode[]) {
     const queue = `bench-${mode}-${Date.now()}`;
-    const jobIds = await createJobs(redisUrl, queue, JOBS, ROOMS);
+    const jobIds = await createJobs(redisUrl, queue, JOBS, ROOMS, `jc-${queue}`);
     const relay = await startRelay({ MODE: mode, REDIS_URL: redisUrl, QUEUE: queue, KEY_PREFIX: `jc-${queue}` });
     const phase = async (label: string, pool: ReturnType<typeof startPool>, rate: number, ms: number, ids = jobIds, perRoom = 1) => {
       const figures = await measureLatency({ pool, redis, queue, jobIds: ids, rooms: ROOMS, perRoom, rate, durationMs: ms, firstN: n });
@@ -90,7 +90,7 @@ try {
 
     // Two nodes on one Redis, with the Socket.IO Redis adapter.
     const twoQueue = `${queue}-two`;
-    const twoIds = await createJobs(redisUrl, twoQueue, JOBS, ROOMS);
+    const twoIds = await createJobs(redisUrl, twoQueue, JOBS, ROOMS, `jc-two-${queue}`);
     const nodes = await Promise.all(
       ['a', 'b'].map((id) => startRelay({ MODE: mode, REDIS_URL: redisUrl, QUEUE: twoQueue, KEY_PREFIX: `jc-two-${queue}`, NODE_ID: id, ADAPTER: '1' })),
     );
