@@ -71,7 +71,7 @@ class Client implements JobcastClient {
     this.#host = this.#createHost();
     this.#refresher = new TokenRefresher({
       getToken: async () => (await options.getToken?.()) ?? undefined,
-      send: this.#request(EVENTS.refresh, options.ackTimeoutMs),
+      send: (token) => this.#request(EVENTS.refresh, options.ackTimeoutMs)({ token }),
       refreshed: () => {
         for (const store of [...this.#active.values()]) {
           if (store.getSnapshot().error?.code === 'TOKEN_EXPIRED') store.handleConnected();
