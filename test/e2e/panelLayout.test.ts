@@ -71,6 +71,26 @@ describe('debug panel and demo page layout in Chromium', () => {
     await e2e.screenshot('panel-gallery-1440-failed-job');
   }, 120_000);
 
+  it('shows a real job in the demo without a broken word at 1280 px, in a panel a third of a 1440 px screen wide', async () => {
+    const { page, demo } = e2e;
+    screenshotOnFailure(e2e, 'layout-demo');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await openApp(page, demo.url);
+    await page.locator(byTestId('forget-summaries')).click();
+    await page.locator(byTestId('summarize')).click();
+    await page.locator(`${byTestId('job')}[data-state="completed"]`).waitFor();
+    for (const tab of ['Event log', 'Jobs'] as const) {
+      await openPanelTab(page, tab);
+      await page.locator(`${PANEL} [role="tabpanel"] table`).first().waitFor();
+      expect({ tab, broken: await brokenWords(page, `${PANEL} [role="tabpanel"]`) }).toEqual({ tab, broken: [] });
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+    const panel = (await page.locator(`${PANEL} [role="region"]`).boundingBox())!;
+    expect(panel.width).toBeLessThanOrEqual(1440 * 0.4);
+    await e2e.screenshot('demo-1440-panel-jobs');
+    await page.getByRole('button', { name: 'Close the jobcast debug panel' }).click();
+  }, 120_000);
+
   it('fits the demo page on a 390 px phone: the summary on the first screen, step cards side by side without overlap', async () => {
     const { page, demo } = e2e;
     screenshotOnFailure(e2e, 'layout-phone');

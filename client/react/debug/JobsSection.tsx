@@ -2,7 +2,7 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { ReactNode } from 'react';
 import type { ClientDiagnostics } from '../../index.js';
 import type { CarriedOver } from '../../types.js';
-import { formatDuration, formatProgress, formatStep, formatTime, progressDetail, progressPercent } from './format.js';
+import { formatDuration, formatProgress, formatStep, formatTime, progressDetail, progressPercent, shortId } from './format.js';
 import { JobTimelineChart } from './JobTimelineChart.js';
 import { bullBoardJobUrl, carriedOverIn, jobProblems } from './jobProblems.js';
 import type { JobTimeline, JobTimelineEntry } from './jobTimelines.js';
@@ -53,8 +53,8 @@ export function JobsSection({ recorder, diagnostics, bullBoardUrl }: JobsSection
             const codes = jobProblems(timeline.latest, { now, carriedOver: carriedOf(timeline) }).map((problem) => problem.code);
             return (
               <li key={timeline.key}>
-                <a href={`#${cardId(timeline)}`} className={cx('chip', codes.length > 0 && 'chip-bad')}>
-                  {timeline.latest.jobId} <span className={cx(stateClass(timeline.latest.state))}>{timeline.latest.state}</span>
+                <a href={`#${cardId(timeline)}`} className={cx('chip', codes.length > 0 && 'chip-bad')} title={`job ${timeline.latest.jobId}`}>
+                  {shortId(timeline.latest.jobId)} <span className={cx(stateClass(timeline.latest.state))}>{timeline.latest.state}</span>
                   {codes.length > 0 && <span className={cx('chip-codes')}> {codes.join(' ')}</span>}
                 </a>
               </li>
