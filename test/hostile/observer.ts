@@ -77,8 +77,9 @@ export class Observer {
     }
   }
 
+  /** What the page shows, by job id (each scenario uses one queue; the room keys jobs by queue/jobId). */
   jobs(): Readonly<Record<string, JobStatus>> {
-    return this.handle.getSnapshot().jobs;
+    return Object.fromEntries(Object.values(this.handle.getSnapshot().jobs).map((status) => [status.jobId, status]));
   }
 
   #onEvent(event: StatusEvent): void {
@@ -124,7 +125,7 @@ export class Observer {
     // so a status that came with an event is judged with its event, and only the rest (snapshots,
     // jobs marked lost) is judged here.
     queueMicrotask(() => {
-      for (const [id, status] of Object.entries(this.handle.getSnapshot().jobs)) {
+      for (const [id, status] of Object.entries(this.jobs())) {
         const before = this.#onScreen.get(id);
         if (before === status) continue;
         this.#onScreen.set(id, status);
