@@ -139,6 +139,14 @@ describe('routing', () => {
     const last = (jobId: string) => events.filter((event) => event.status.jobId === jobId).at(-1);
     await waitFor(() => last(waiting.jobId)?.status.state === 'unknown' && last(delayed.jobId)?.status.state === 'unknown', 'both drained jobs shown unknown');
     expect(last(waiting.jobId)).toMatchObject({ event: 'reconciled', reason: 'vanished' });
+
+    // obliterate deletes the events stream too; a job added afterwards is read all the same.
+    const doomed = await stack.server.enqueue(queue, 'doomed', {}, { rooms: ['document:9'], delay: 60_000 });
+    await waitFor(() => last(doomed.jobId)?.status.state === 'delayed', 'the next job delayed');
+    await plain.obliterate({ force: true });
+    await waitFor(() => last(doomed.jobId)?.status.state === 'unknown', 'the obliterated job shown unknown');
+    const after = await stack.server.enqueue(queue, 'after', {}, { rooms: ['document:9'] });
+    await waitFor(() => last(after.jobId)?.status.state === 'waiting', 'a job added after obliterate');
   });
 
   it('shows a job that finished while no server ran as completed, never unknown', async () => {
