@@ -156,4 +156,28 @@ describe('the events stream is trimmed while the server is down', () => {
     expect(events.at(-1)).toMatchObject({ event: 'reconciled', status: { state: 'completed' } });
     expect(handle.getSnapshot().jobs[`${queue}/${jobId}`]).toMatchObject({ state: 'completed', attempt: 1 });
   });
+
+  it('with persistence, killed in the middle of a burst: the server survives and every job ends completed', async () => {
+    const redis = await startRedisServer({ appendonly: true });
+    cleanups.push(() => redis.dispose());
+    const queue = uniqueName('burst');
+    const stack = await startStack({ queues: [queue], redisUrl: redis.url, dataLossCheckMs: 500 });
+    cleanups.push(() => stack.close());
+    const handle = testClient(stack.url).subscribe('document:1');
+    await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
+    const worker = startWorker(queue, async (job) => {
+      await job.updateProgress(50);
+      return 'done';
+    }, redis.url);
+    cleanups.push(() => worker.close(true));
+    const jobIds: string[] = [];
+    for (let index = 0; index < 60; index++) jobIds.push((await stack.server.enqueue(queue, 'quick', { index }, { rooms: ['document:1'] })).jobId);
+    const completed = () => jobIds.filter((jobId) => handle.getSnapshot().jobs[`${queue}/${jobId}`]?.state === 'completed').length;
+    await waitFor(() => completed() >= 10, 'the burst under way');
+    // SIGKILL while batches are being ingested: writes in flight fail; none may go unhandled.
+    await redis.kill();
+    await redis.start();
+    await waitFor(() => completed() === jobIds.length, 'every job completed after the restart', 60_000);
+    expect((await (await fetch(`${stack.url}/jobcast/health`)).json()).redis).toBe('up');
+  });
 });
