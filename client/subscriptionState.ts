@@ -46,7 +46,7 @@ export const SUBSCRIPTION_TRANSITIONS: Readonly<Record<SubscriptionStateName, re
   retrying: ['subscribing', 'waiting', 'rejected', 'closed'],
   subscribed: ['subscribing', 'replaying', 'waiting', 'rejected', 'closed'],
   replaying: ['subscribing', 'subscribed', 'waiting', 'rejected', 'closed'],
-  rejected: ['subscribing', 'waiting', 'closed'],
+  rejected: ['subscribing', 'rejected', 'closed'],
   closed: ['waiting', 'subscribing', 'rejected'],
 };
 
