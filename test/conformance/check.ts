@@ -137,6 +137,12 @@ export class Checker {
     }
     const same = this.#byKey().get(`${status.queue}/${status.jobId}`) ?? [];
     if (same.length === 1) return same[0];
+    // A job a scheduler added (`repeat:<schedulerId>:<millis>`) that no worker finished: its scheduler's.
+    const scheduler = /^repeat:([^:]+):/.exec(status.jobId)?.[1];
+    if (scheduler !== undefined && same.length === 0) {
+      const template = this.#byKey().get(`${status.queue}/scheduler:${scheduler}`);
+      if (template?.length === 1) return template[0];
+    }
     // An incarnation named by a time (the `added` event's stream id, or `t<job timestamp>`): the
     // one add of that id whose call spanned that moment.
     const time = /^t?(\d{12,})/.exec(status.incarnation ?? '')?.[1];
