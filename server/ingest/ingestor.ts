@@ -8,6 +8,7 @@ import { buildStatus } from './buildStatus.js';
 import { readBatchContext, type BatchContext } from './batchContext.js';
 import type { JobFacts } from './jobFacts.js';
 import { bindAtStart, bindLate, isOtherIncarnation, type JobRecord } from './jobRecord.js';
+import { parseRoute, type Route } from './routing.js';
 import type { Projection } from './projection.js';
 import { withWorkerWarnings, workerWarnings, type WorkerView } from './workerWatch.js';
 import { compareStreamIds, startsIncarnation, streamIdTime, subjectOf, type StreamEvent } from './streamEvent.js';
@@ -98,21 +99,31 @@ export class Ingestor {
     jobIds: string[];
     reason: ReconcileReason;
     position: string | undefined;
-    read: (jobIds: string[]) => Promise<{ newest: string | undefined; jobs: Map<string, { facts: JobFacts | undefined; state: string | undefined }> }>;
+    read: (jobIds: string[]) => Promise<{ newest: string | undefined; jobs: Map<string, JobRead> }>;
   }): Promise<boolean> {
     const { newest, jobs } = await args.read(args.jobIds);
     if (newest && (!args.position || compareStreamIds(newest, args.position) > 0)) return false;
     const records = await this.#loadRecords(args.jobIds);
     const writes: AppendInput[] = [];
     for (const jobId of args.jobIds) {
-      const record = records.get(jobId);
       const read = jobs.get(jobId);
-      if (!record?.route || !record.status || isTerminalStatus(record.status) || !read) continue;
+      if (!read) continue;
+      let record = records.get(jobId);
+      let consumedRoutes: string[] = [];
+      if ((!record || isOtherIncarnation(record, read.facts)) && read.versions) {
+        // Routed, but its `added` event was never read (trimmed while no node read): adopt it.
+        const binding = adoptPending(read.versions, read.facts);
+        if (!binding) continue;
+        record = binding.record;
+        consumedRoutes = binding.consumed;
+        this.#remember(jobId, record);
+      }
+      if (!record?.route || (record.status && isTerminalStatus(record.status))) continue;
       const status = reconciledStatus(record, read, this.#options, jobId);
       if (!status) continue;
       const body: EventBody = { event: 'reconciled', status, at: Date.now(), reason: read.facts ? args.reason : 'vanished' };
       record.status = status;
-      writes.push({ queue: this.#options.queue.name, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes: [] });
+      writes.push({ queue: this.#options.queue.name, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes });
       this.#options.logger.info({ queue: this.#options.queue.name, jobId, to: status.state, reason: body.reason }, 'reconciled job state from BullMQ');
     }
     await this.#write(writes);
@@ -243,17 +254,41 @@ export class Ingestor {
   }
 }
 
+/** What a reconciliation read of one job: its record's facts, BullMQ state, and (for pending routes) its recorded routes. */
+export interface JobRead {
+  facts: JobFacts | undefined;
+  state: string | undefined;
+  versions?: Record<string, string>;
+}
+
+/**
+ * A job whose route was recorded but whose `added` event was never read: its own record
+ * proves which route is its (the timestamp enqueue gave it); with the record gone too, the
+ * newest route stands for the job that vanished with its events (shown `unknown`).
+ */
+function adoptPending(versions: Record<string, string>, facts: JobFacts | undefined): { record: JobRecord; consumed: string[] } | undefined {
+  const binding = facts ? bindLate({ versions, facts }) : newestRoute(versions);
+  if (!binding.route) return undefined;
+  const incarnation = `t${facts?.timestamp ?? binding.route.timestamp ?? 0}`;
+  return { record: { incarnation, lastEventId: undefined, route: binding.route, status: undefined }, consumed: binding.consumed };
+}
+
+function newestRoute(versions: Record<string, string>): { route: Route | undefined; consumed: string[] } {
+  const at = Object.keys(versions).sort(compareStreamIds);
+  const newest = at[at.length - 1];
+  return { route: newest === undefined ? undefined : parseRoute(versions[newest]), consumed: at };
+}
+
 /** The status a reconciliation pushes, or undefined when the rooms already show the truth. */
-function reconciledStatus(
-  record: JobRecord,
-  read: { facts: JobFacts | undefined; state: string | undefined },
-  options: IngestorOptions,
-  jobId: string,
-): JobStatus | undefined {
-  const previous = record.status!;
+function reconciledStatus(record: JobRecord, read: JobRead, options: IngestorOptions, jobId: string): JobStatus | undefined {
+  const previous = record.status;
   if (!read.facts || isOtherIncarnation(record, read.facts)) {
     // Gone without a terminal event (or replaced by another job with its id): lost, never "active" forever.
-    return previous.state === 'unknown' ? undefined : { ...previous, state: 'unknown', willRetry: undefined, updatedAt: Date.now() };
+    if (previous?.state === 'unknown') return undefined;
+    const base: JobStatus = previous ?? { jobId, queue: options.queue.name, incarnation: record.incarnation, state: 'unknown', attempt: 1, maxAttempts: record.route?.maxAttempts ?? 1, updatedAt: 0 };
+    const lost: JobStatus = { ...base, state: 'unknown', updatedAt: Date.now() };
+    delete lost.willRetry;
+    return lost;
   }
   const event = syntheticEvent(read.state, read.facts, jobId);
   if (!event) return undefined;
@@ -270,7 +305,11 @@ function reconciledStatus(
     now: Date.now(),
     logger: options.logger,
   });
-  const same = status.state === previous.state && status.attempt === previous.attempt && JSON.stringify(status.progress) === JSON.stringify(previous.progress);
+  const same =
+    previous !== undefined &&
+    status.state === previous.state &&
+    status.attempt === previous.attempt &&
+    JSON.stringify(status.progress) === JSON.stringify(previous.progress);
   return same ? undefined : status;
 }
 

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import type { ReconcileReason } from '../../shared/index.js';
 import type { Logger } from '../options.js';
 import type { Keys } from '../store/keys.js';
-import type { Ingestor } from './ingestor.js';
-import { readJobFacts, toJobFacts, type JobFacts } from './jobFacts.js';
+import type { Ingestor, JobRead } from './ingestor.js';
+import { readJobFacts, toJobFacts } from './jobFacts.js';
 import { readWorkerView } from './workerWatch.js';
 
 /** Jobs checked per round trip. */
@@ -13,7 +13,6 @@ const CHUNK = 200;
 /** BullMQ's sorted sets that place a job, checked in this order; then the active list. */
 const SETS = ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children'] as const;
 
-type JobRead = { facts: JobFacts | undefined; state: string | undefined };
 
 /**
  * Brings rooms back to BullMQ's truth where events cannot: after the stream was trimmed past
@@ -57,9 +56,11 @@ export class Reconciler {
   async whenCaughtUp(position: string | undefined): Promise<void> {
     const openKey = this.#keys.queueOpenJobs(this.#queue.name);
     if (this.#gap) {
-      const jobIds = await this.#redis.smembers(openKey);
+      // Unfinished jobs, and routed jobs whose `added` event was never read (trimmed away).
+      const [open, pending] = await Promise.all([this.#redis.smembers(openKey), this.#redis.smembers(this.#keys.queuePendingRoutes(this.#queue.name))]);
+      const jobIds = [...new Set([...open, ...pending])];
       this.#logger.info({ queue: this.#queue.name, reason: this.#gap, jobs: jobIds.length }, 'reconciling unfinished jobs from BullMQ');
-      if (!(await this.#run(jobIds, this.#gap, position, true))) return;
+      if (!(await this.#run(jobIds, this.#gap, position, true, new Set(pending)))) return;
       this.#gap = undefined;
     }
     const asked = (await this.#redis.spop(this.#keys.queueChecks(this.#queue.name), CHUNK)) ?? [];
@@ -79,20 +80,21 @@ export class Reconciler {
     this.#sweepCursor = next;
   }
 
-  async #run(jobIds: string[], reason: ReconcileReason, position: string | undefined, withState: boolean): Promise<boolean> {
+  async #run(jobIds: string[], reason: ReconcileReason, position: string | undefined, withState: boolean, pending = new Set<string>()): Promise<boolean> {
     for (let start = 0; start < jobIds.length; start += CHUNK) {
       const chunk = jobIds.slice(start, start + CHUNK);
-      const done = await this.#ingestor.reconcile({ jobIds: chunk, reason, position, read: (ids) => this.#read(ids, withState) });
+      const done = await this.#ingestor.reconcile({ jobIds: chunk, reason, position, read: (ids) => this.#read(ids, withState, pending) });
       if (!done) return false;
     }
     return true;
   }
 
   /** Each job's record (and BullMQ state) and the stream's newest id, at one instant. */
-  async #read(jobIds: string[], withState: boolean): Promise<{ newest: string | undefined; jobs: Map<string, JobRead> }> {
+  async #read(jobIds: string[], withState: boolean, pending: ReadonlySet<string>): Promise<{ newest: string | undefined; jobs: Map<string, JobRead> }> {
     const queue = this.#queue;
     const multi = this.#redis.multi();
     for (const jobId of jobIds) {
+      if (pending.has(jobId)) multi.hgetall(this.#keys.routeVersions(queue.name, jobId));
       readJobFacts(multi, queue.toKey(jobId), false);
       if (!withState) continue;
       for (const set of SETS) multi.zscore(queue.keys[set]!, jobId);
@@ -105,8 +107,9 @@ export class Reconciler {
     });
     const perJob = withState ? SETS.length + 2 : 1;
     const jobs = new Map<string, JobRead>();
-    jobIds.forEach((jobId, index) => {
-      const base = index * perJob;
+    let base = 0;
+    jobIds.forEach((jobId) => {
+      const versions = pending.has(jobId) ? (replies[base++] as Record<string, string>) : undefined;
       const facts = toJobFacts(replies[base]);
       let state: string | undefined;
       if (withState && facts) {
@@ -114,7 +117,8 @@ export class Reconciler {
         const set = placed >= 0 ? SETS[placed]! : undefined;
         state = set === 'prioritized' ? 'waiting' : (set ?? (replies[base + 1 + SETS.length] !== null ? 'active' : 'waiting'));
       }
-      jobs.set(jobId, { facts, state });
+      jobs.set(jobId, versions ? { facts, state, versions } : { facts, state });
+      base += perJob;
     });
     const newest = (replies[replies.length - 1] as Array<[string, string[]]>)[0]?.[0];
     return { newest, jobs };

@@ -47,7 +47,8 @@ export function parseRoute(text: string | null | undefined): Route | undefined {
 
 /**
  * Records a route at the events stream's current position: the next `added` event of the id
- * (always written after this position) takes the newest route recorded before it.
+ * (always written after this position) takes the newest route recorded before it. The id is
+ * listed as pending until then.
  */
 const RECORD_ROUTE = `
 local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
@@ -55,10 +56,11 @@ local at = '0-0'
 if newest[1] then at = newest[1][1] end
 redis.call('HSET', KEYS[1], at, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
 return at
 `;
 
-type RouteRedis = Redis & { jobcastRecordRoute(versions: string, stream: string, route: string, ttlMs: number): Promise<string> };
+type RouteRedis = Redis & { jobcastRecordRoute(versions: string, stream: string, pending: string, route: string, ttlMs: number, jobId: string): Promise<string> };
 
 /**
  * Where routes are recorded before jobs exist. A route belongs to one incarnation: the first
@@ -73,7 +75,7 @@ export class RouteBook {
   readonly #streamKey: (queue: string) => string;
 
   constructor(redis: Redis, keys: Keys, options: { ttlMs: number; streamKey: (queue: string) => string }) {
-    redis.defineCommand('jobcastRecordRoute', { lua: RECORD_ROUTE, numberOfKeys: 2 });
+    redis.defineCommand('jobcastRecordRoute', { lua: RECORD_ROUTE, numberOfKeys: 3 });
     this.#redis = redis as RouteRedis;
     this.#keys = keys;
     this.#ttlMs = options.ttlMs;
@@ -82,7 +84,8 @@ export class RouteBook {
 
   /** Records the route of the next job added to `queue` with `jobId`. */
   async record(queue: string, jobId: string, route: Route): Promise<void> {
-    await this.#redis.jobcastRecordRoute(this.#keys.routeVersions(queue, jobId), this.#streamKey(queue), JSON.stringify(route), this.#ttlMs);
+    const keys = this.#keys;
+    await this.#redis.jobcastRecordRoute(keys.routeVersions(queue, jobId), this.#streamKey(queue), keys.queuePendingRoutes(queue), JSON.stringify(route), this.#ttlMs, jobId);
   }
 
   /** Removes a recorded route that no job will take (its add did not happen). */
@@ -92,6 +95,7 @@ export class RouteBook {
     const versions = await this.#redis.hgetall(key);
     const at = Object.keys(versions).filter((field) => versions[field] === stored);
     if (at.length > 0) await this.#redis.hdel(key, ...at);
+    if ((await this.#redis.hlen(key)) === 0) await this.#redis.srem(this.#keys.queuePendingRoutes(queue), jobId);
   }
 
   /** Records the route of every job the scheduler `schedulerId` adds. */

@@ -22,6 +22,8 @@ export function createKeys(prefix: string) {
     job: (queue: string, jobId: string) => `${prefix}:q:${queue}:job:${jobId}`,
     /** Routes recorded for the next jobs added with this id, by the stream position they were recorded at. */
     routeVersions: (queue: string, jobId: string) => `${prefix}:q:${queue}:routes:${jobId}`,
+    /** Job ids with a route recorded and not yet taken by an `added` event: what a reconciliation after a trimmed stream looks for. */
+    queuePendingRoutes: (queue: string) => `${prefix}:q:${queue}:pending`,
     /** The route of every job a job scheduler adds (`repeat:<schedulerId>:<millis>`). */
     schedulerRoute: (queue: string, schedulerId: string) => `${prefix}:q:${queue}:scheduler:${schedulerId}`,
     /** Held while enqueue records a custom job id's route and adds it, so two adds of one id never cross. */

@@ -105,12 +105,13 @@ export class RoomStore {
     const rooms = route && body ? route.rooms : [];
     const roomKeys = rooms.flatMap((room) => [keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room)]);
     const reply = await this.#redis.jobcastAppend(
-      5 + roomKeys.length,
+      6 + roomKeys.length,
       keys.queueLease(queue),
       keys.job(queue, jobId),
       keys.queueOpenJobs(queue),
       keys.queueCursor(queue),
       keys.routeVersions(queue, jobId),
+      keys.queuePendingRoutes(queue),
       ...roomKeys,
       leaseToken,
       input.eventId ?? '',

@@ -17,7 +17,7 @@ end
 
 /**
  * Appends one job status to each of its rooms and stores the job's record, atomically.
- * KEYS: lease, job record, queueOpenJobs, queueCursor, routeVersions, then per room: meta, history, jobs, jobIndex.
+ * KEYS: lease, job record, queueOpenJobs, queueCursor, routeVersions, queuePendingRoutes, then per room: meta, history, jobs, jobIndex.
  * ARGV: 1 lease token, 2 stream event id ('' for a reconciliation), 3 incarnation, 4 route JSON ('' = unrouted),
  *       5 status JSON ('' = none), 6 terminal ('1'|'0'), 7 room job key, 8 job id, 9 event body JSON (without
  *       room/epoch/seq), 10 epoch candidate, 11 history size, 12 ttl ms, 13 snapshot jobs, 14 n consumed route
@@ -41,7 +41,10 @@ end
 redis.call('HSET', record, 'inc', ARGV[3], 'route', ARGV[4], 'status', ARGV[5])
 redis.call('PEXPIRE', record, ttl)
 local consumed = tonumber(ARGV[14])
-if consumed > 0 then redis.call('HDEL', KEYS[5], unpack(ARGV, 15, 14 + consumed)) end
+if consumed > 0 then
+  redis.call('HDEL', KEYS[5], unpack(ARGV, 15, 14 + consumed))
+  if redis.call('HLEN', KEYS[5]) == 0 then redis.call('SREM', KEYS[6], ARGV[8]) end
+end
 local firstRoom = 15 + consumed
 if ARGV[5] ~= '' and ARGV[6] == '0' and #ARGV >= firstRoom then
   redis.call('SADD', KEYS[3], ARGV[8])
@@ -53,7 +56,7 @@ local tail = string.sub(ARGV[9], 2)
 local out = {0}
 for i = firstRoom, #ARGV do
   local room = ARGV[i]
-  local base = 5 + (i - firstRoom) * 4
+  local base = 6 + (i - firstRoom) * 4
   local meta, hist, jobs, idx = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4]
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then

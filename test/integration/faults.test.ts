@@ -146,6 +146,11 @@ describe('the events stream is trimmed while the server is down', () => {
     const plain = openQueue(queue);
     cleanups.push(() => plain.close());
     await waitFor(async () => (await plain.getJob(jobId))?.finishedOn, 'the job to finish while the server is down');
+    // A job enqueued and finished while no node read: its `added` event is trimmed away too.
+    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
+    cleanups.push(() => enqueuer.close());
+    const whileDown = await enqueuer.enqueue(queue, 'while-down', {}, { rooms: ['document:1'] });
+    await waitFor(async () => (await plain.getJob(whileDown.jobId))?.finishedOn, 'the second job to finish while the server is down');
     const redis = new Redis(first.redisUrl);
     cleanups.push(() => redis.quit());
     await redis.xtrim(`bull:${queue}:events`, 'MAXLEN', 0);
@@ -155,6 +160,7 @@ describe('the events stream is trimmed while the server is down', () => {
     // The completion itself was trimmed away: the server read the job's real state instead.
     expect(events.at(-1)).toMatchObject({ event: 'reconciled', status: { state: 'completed' } });
     expect(handle.getSnapshot().jobs[`${queue}/${jobId}`]).toMatchObject({ state: 'completed', attempt: 1 });
+    await waitFor(() => handle.getSnapshot().jobs[`${queue}/${whileDown.jobId}`]?.state === 'completed', 'the job the page never saw, completed');
   });
 
   it('with persistence, killed in the middle of a burst: the server survives and every job ends completed', async () => {
