@@ -1,11 +1,11 @@
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
-import { EVENTS, PROTOCOL_VERSION, WireErrorSchema } from '../shared/index.js';
+import { EVENTS, PROTOCOL_VERSION } from '../shared/index.js';
 import type { ClientToServerEvents, ErrorCode, ServerToClientEvents, StatusEvent, WireError } from '../shared/index.js';
 import { computeBackoffMs } from './backoff.js';
 import { ConnectionStore } from './connection.js';
 import type { TransitionFields } from './connection.js';
-import { isJobcastClientError, toErrorMessage } from './errors.js';
+import { isJobcastClientError, refusalOfConnectError, toErrorMessage } from './errors.js';
 import { EventLog } from './eventLog.js';
 import { ConnectionWatch } from './connectionWatch.js';
 import { resolveClientOptions } from './options.js';
@@ -262,13 +262,16 @@ class Client implements JobcastClient {
   }
 
   #onConnectError(error: Error & { data?: unknown }): void {
-    const parsed = WireErrorSchema.safeParse(error.data);
-    const wire: WireError = parsed.success ? parsed.data : { code: 'UNAVAILABLE', message: error.message };
+    // Read now: the transport drops the refused request's body right after this event.
+    const refusal = refusalOfConnectError(error);
+    const wire: WireError = refusal ?? { code: 'UNAVAILABLE', message: error.message };
     this.log.add({ kind: 'connect_error', code: wire.code, message: wire.message, ...(wire.hint ? { detail: wire.hint } : {}) });
     if (!this.#wantConnected) return;
+    // A refused Origin comes back as an HTTP 403 Socket.IO would retry forever: stop it, it cannot change.
+    if (refusal && FATAL_CONNECT_CODES.has(refusal.code) && this.#socket.active) this.#socket.disconnect();
     // Still active means a transport failure Socket.IO retries by itself; a middleware refusal deactivates the socket.
     if (this.#socket.active) this.connection.setReconnecting({ reason: 'connect_error', error: wire });
-    else this.#onRefused(wire, parsed.success);
+    else this.#onRefused(wire, refusal !== undefined);
   }
 
   #onRefused(error: WireError, fromServer: boolean): void {

@@ -5,8 +5,9 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createJobcastClient } from '../../client/index.js';
 import { refusalOfConnectError } from '../../client/errors.js';
-import { startStack, uniqueName, type TestStack } from '../support/stack.js';
+import { startStack, uniqueName, waitFor, type TestStack } from '../support/stack.js';
 
 const APP_ORIGIN = 'https://app.example';
 const EVIL_ORIGIN = 'https://evil.example';
@@ -89,6 +90,21 @@ describe('allowedOrigins', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
     expect(await connectError(`http://127.0.0.1:${port}`, APP_ORIGIN)).toBe('no refusal');
+  });
+
+  it('stops a jobcast client whose origin is refused, with ORIGIN_NOT_ALLOWED, instead of retrying forever', async () => {
+    const stack = await stackAllowing([APP_ORIGIN]);
+    const client = createJobcastClient({
+      url: stack.url,
+      getToken: () => 'user:alice',
+      reconnectDelayMs: 50,
+      reconnectDelayMaxMs: 100,
+      socketOptions: { transports: ['polling'], extraHeaders: { origin: EVIL_ORIGIN } },
+    });
+    cleanups.push(() => client.close());
+    await waitFor(() => client.connection.getSnapshot().state === 'disconnected', 'the client to give up');
+    expect(client.connection.getSnapshot().error?.code).toBe('ORIGIN_NOT_ALLOWED');
+    expect(client.inspect().log.filter((entry) => entry.kind === 'connect_error')).toHaveLength(1);
   });
 });
 
