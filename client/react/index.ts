@@ -17,5 +17,5 @@ export { diagnose, HOP_LABELS } from './debug/diagnose.js';
 export type { DiagnoseInput, Diagnosis, Hop, HopId, ServerReportResult } from './debug/diagnose.js';
 export { fetchRoomReport } from './debug/fetchRoomReport.js';
 export type { FetchRoomReportOptions, GetDebugToken } from './debug/fetchRoomReport.js';
-export { buildDiagnosticsBundle } from './debug/diagnosticsBundle.js';
+export { DIAGNOSTICS_MAX_BYTES, buildDiagnosticsBundle } from './debug/diagnosticsBundle.js';
 export type { DiagnosticsBundleInput } from './debug/diagnosticsBundle.js';
