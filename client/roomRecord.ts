@@ -1,4 +1,4 @@
-import type { Cursor, SubscribeOk, WireError } from '../shared/index.js';
+import type { Cursor, StatusEvent, SubscribeOk, WireError } from '../shared/index.js';
 import { EMPTY_GAP_STATS, countResubscribe, recordGap, resolvePendingGaps } from './gapStats.js';
 import type { GapOutcome, GapStats } from './gapStats.js';
 import { createRoomState, missingRange } from './roomState.js';
@@ -62,11 +62,20 @@ export class RoomRecord {
     return counted;
   }
 
-  /** Counts events that took effect. */
-  countApplied(count: number): void {
-    if (count === 0) return;
-    this.counters.applied += count;
+  /**
+   * Counts events that took effect. A `reconciled` event whose reason says the server's own
+   * read of BullMQ's stream had a hole (trimmed, or Redis unreachable) stands for states of
+   * that job nobody saw: it is counted as a resynced gap with that cause.
+   */
+  countApplied(applied: readonly StatusEvent[]): void {
+    if (applied.length === 0) return;
+    this.counters.applied += applied.length;
     this.lastEventAt = Date.now();
+    for (const event of applied) {
+      if (event.event === 'reconciled' && (event.reason === 'stream-trimmed' || event.reason === 'redis-reconnected')) {
+        this.gaps = recordGap(this.gaps, undefined, 'resynced', Date.now(), `server ${event.reason}: ${event.status.queue}/${event.status.jobId}`);
+      }
+    }
   }
 
   /** The room's snapshot for a subscription in state `name` (a new object each call). */

@@ -311,7 +311,7 @@ export class RoomSync {
   }
 
   #deliver(applied: readonly StatusEvent[]): void {
-    this.#record.countApplied(applied.length);
+    this.#record.countApplied(applied);
     this.#owner.changed();
     if (applied.length > 0) this.#owner.delivered(applied);
   }

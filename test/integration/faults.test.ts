@@ -161,6 +161,10 @@ describe('the events stream is trimmed while the server is down', () => {
     expect(events.at(-1)).toMatchObject({ event: 'reconciled', status: { state: 'completed' } });
     expect(handle.getSnapshot().jobs[`${queue}/${jobId}`]).toMatchObject({ state: 'completed', attempt: 1 });
     await waitFor(() => handle.getSnapshot().jobs[`${queue}/${whileDown.jobId}`]?.state === 'completed', 'the job the page never saw, completed');
+    // The states the trim skipped are counted as gaps, with their cause.
+    const { gaps } = handle.getSnapshot();
+    expect(gaps.ranges.length).toBe(0); // no cursor range was missing: the server's read of BullMQ had the hole
+    expect(gaps.resynced).toBeGreaterThanOrEqual(2);
   });
 
   it('with persistence, killed in the middle of a burst: the server survives and every job ends completed', async () => {
