@@ -96,6 +96,13 @@ export class Checker {
       const attempt = live.finished ? Math.max(1, live.attemptsMade) : live.attemptsMade + 1;
       return { states: set(live.state), absentOk: false, attempt, progress: live.progress, why: `BullMQ: ${live.state}, attemptsMade ${live.attemptsMade}` };
     }
+    if (record.finish && record.eventsTrimmedAt !== undefined) {
+      // Removed on finishing, and its events may have been trimmed unread: BullMQ kept nothing to tell.
+      const { state, attemptsMade } = record.finish;
+      const final = [...client.received].reverse().find((item) => item.room === room && item.terminal && this.#sameRecord(item, record));
+      if (final) return { states: set(final.state as JobState), absentOk: false, why: `the page saw ${final.state}; its events were trimmed later` };
+      return { states: set(state, 'unknown'), absentOk: false, why: `worker saw it ${state} (attemptsMade ${attemptsMade}), removed; its events trimmed unread: ${state} or unknown, never nothing` };
+    }
     if (record.finish) {
       const { state, attemptsMade, progress } = record.finish;
       return { states: set(state), absentOk: false, attempt: Math.max(1, attemptsMade), progress, why: `worker saw it ${state} (attemptsMade ${attemptsMade}), then it was removed` };

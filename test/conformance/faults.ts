@@ -31,6 +31,7 @@ export async function injectFault(world: World, fault: FaultName, rng: Rng, hook
       await Promise.all(world.nodes.map((_, index) => world.killNode(index)));
       await sleep(rng.int(300, 1_500));
       for (const queue of Object.values(world.queues)) await world.admin.xtrim(`bull:${queue}:events`, 'MAXLEN', 0);
+      world.markEventsTrimmed(Date.now());
       await Promise.all(world.nodes.map((_, index) => world.startNode(index)));
       break;
     }

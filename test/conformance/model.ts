@@ -58,6 +58,8 @@ export interface JobRecord {
   deduplicatedBy?: string;
   /** `queue.obliterate()` destroyed the job, finished or not, and its events stream. */
   obliteratedAt?: number;
+  /** The events stream was trimmed (while no server read it) after this incarnation was added. */
+  eventsTrimmedAt?: number;
   /** Redis lost its data (restart without persistence) while this incarnation existed. */
   wipedAt?: number;
   /** Stays unfinished on purpose (a long delay): compared with its current state. */

@@ -207,6 +207,11 @@ export class World {
     if (!record.finish && !record.removed) record.removed = { by, at: Date.now() };
   }
 
+  /** Events of every record added so far may have been trimmed unread. */
+  markEventsTrimmed(at: number): void {
+    for (const record of this.records.values()) if (record.eventsTrimmedAt === undefined && !(record.finish && record.finish.at < at - 60_000)) record.eventsTrimmedAt = at;
+  }
+
   /** Every record of `queue` created before `at` was destroyed with the queue. */
   markObliterated(queue: string, at: number): void {
     for (const record of this.records.values()) if (record.queue === queue && record.createdAt <= at && record.obliteratedAt === undefined) record.obliteratedAt = at;
