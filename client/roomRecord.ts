@@ -44,6 +44,11 @@ export class RoomRecord {
     return range;
   }
 
+  /** Counts a gap found and filled at once by a replay. */
+  countReplayedRange(range: SeqRange): void {
+    this.gaps = recordGap(this.gaps, range, 'replayed', Date.now());
+  }
+
   /** Ends the gaps being repaired as replayed. */
   countReplayed(): void {
     this.gaps = resolvePendingGaps(this.gaps, 'replayed').stats;

@@ -245,10 +245,12 @@ export class RoomSync {
   #requestReplay(): void {
     const { epoch, seq: after, pending } = this.#record.cursor;
     if (epoch === undefined || this.#state.name !== 'subscribed' || !this.#host.isConnected()) return;
-    const range = this.#record.countPendingGap();
+    // An event past a hole proves a gap; a heartbeat cursor ahead may only mean events in flight.
+    const suspected = pending.length === 0;
+    const range = suspected ? missingRange(this.#record.cursor) : this.#record.countPendingGap();
     if (range === undefined) return;
-    const source = pending.length > 0 ? '' : ` (heartbeat: server at ${range.to})`;
-    this.#enter({ name: 'replaying', to: range.to }, `gap ${range.from}..${range.to}${source}`);
+    const source = suspected ? ` (heartbeat: server at ${range.to})` : '';
+    this.#enter(suspected ? { name: 'replaying', to: range.to, suspected: range } : { name: 'replaying', to: range.to }, `gap ${range.from}..${range.to}${source}`);
     const sent = this.#state;
     this.#host.log({ kind: 'gap', room: this.room, seq: after, detail: `replaying ${range.from}..${range.to}${source}` });
     this.#owner.changed();
@@ -272,7 +274,10 @@ export class RoomSync {
     } else if (result === undefined || result.outcome === 'incomplete') this.#resync('replay-incomplete');
     else {
       this.#record.cursor = result.state;
-      this.#record.countReplayed();
+      if (sent.name === 'replaying' && sent.suspected) {
+        // Counted only if the replay brought what never arrived live.
+        if (result.applied.length > 0) this.#record.countReplayedRange(sent.suspected);
+      } else this.#record.countReplayed();
       this.#enter({ name: 'subscribed', grace: new OneShotTimer(), graceFromLive: false }, 'replayed');
       this.#host.log({ kind: 'replayed', room: this.room, seq: result.state.seq, detail: `${result.applied.length} events` });
       this.#deliver(result.applied);

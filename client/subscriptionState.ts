@@ -1,3 +1,4 @@
+import type { SeqRange } from './roomState.js';
 import type { Cursor, ErrorCode, StatusEvent } from '../shared/index.js';
 import type { OneShotTimer } from './timer.js';
 import type { RoomStatus } from './types.js';
@@ -90,7 +91,8 @@ export type SubscriptionState =
       /** Whether the waiting gap was seen in live events (as opposed to a heartbeat's cursor). */
       graceFromLive: boolean;
     }
-  | { readonly name: 'replaying'; readonly to: number };
+  /** `suspected`: only a heartbeat said the server is ahead (no event arrived past a hole yet): counted as a gap only if the replay brings events. */
+  | { readonly name: 'replaying'; readonly to: number; readonly suspected?: SeqRange };
 
 /** The state while a subscribe is on its way. */
 export type SubscribingState = Extract<SubscriptionState, { name: 'subscribing' }>;

@@ -151,6 +151,29 @@ describe('RoomStore delivery', () => {
     expect(kinds()).toEqual(expect.arrayContaining(['gap', 'replayed']));
   });
 
+  it('counts no gap when a heartbeat saw the server ahead but the events were only in flight', async () => {
+    const { store, replays } = await subscribedStore(3);
+    const { token } = store.heartbeatEntry()!;
+    store.handleHeartbeat({ room: ROOM, subscribed: true, epoch: 'e1', seq: 5 }, token);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(replays[0]!.request).toEqual({ room: ROOM, epoch: 'e1', after: 3, to: 5 });
+    // The live events land before the replay answer, which then brings nothing new.
+    store.handleStatus(ev(4));
+    store.handleStatus(ev(5, 'j1', 'completed'));
+    replays[0]!.resolve({ ok: true, complete: true, events: [ev(4), ev(5, 'j1', 'completed')] });
+    await settle();
+    expect(store.getSnapshot()).toMatchObject({ seq: 5, gaps: { detected: 0, replayed: 0, resynced: 0 } });
+  });
+
+  it('counts a heartbeat-found gap once its replay brings events that never arrived', async () => {
+    const { store, replays } = await subscribedStore(3);
+    store.handleHeartbeat({ room: ROOM, subscribed: true, epoch: 'e1', seq: 5 }, store.heartbeatEntry()!.token);
+    await vi.advanceTimersByTimeAsync(250);
+    replays[0]!.resolve({ ok: true, complete: true, events: [ev(4), ev(5, 'j1', 'completed')] });
+    await settle();
+    expect(store.getSnapshot()).toMatchObject({ seq: 5, gaps: { detected: 1, replayed: 1, ranges: [{ from: 4, to: 5, outcome: 'replayed' }] } });
+  });
+
   it.each([
     ['an incomplete replay', { ok: true, complete: false, events: [] }],
     ['a refused replay', { ok: false, error: { code: 'UNAVAILABLE', message: 'down' } }],
