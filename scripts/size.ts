@@ -1,7 +1,8 @@
 /**
  * `npm run size`: what `jobcast/client` costs a page. Bundles `createJobcastClient` alone (and
- * the React entry) for the browser with esbuild, minified, and prints the size, gzipped size
- * and the heaviest packages. `--max-gzip-kb N` fails when the client bundle is larger.
+ * the React entry, hooks alone and with the debug panel) for the browser with esbuild, minified,
+ * and prints the size, gzipped size and the heaviest packages. `--max-gzip-kb N` fails when the
+ * client bundle is larger.
  */
 import { gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,8 @@ export interface BundleSize {
   gzipBytes: number;
   /** Output bytes per package (`zod`, `socket.io-client`…; `jobcast` for our own code), largest first. */
   packages: Array<[string, number]>;
+  /** Every source file that put bytes in the output (`node_modules/zod/v4/mini/schemas.js`…). */
+  inputs: string[];
 }
 
 /** Bundles one entry the way an app's bundler would (browser, ESM, minified, tree-shaken). */
@@ -35,7 +38,8 @@ export async function measureBundle(name: string, contents: string, external: st
     logLevel: 'silent',
   });
   const output = result.outputFiles[0]!.contents;
-  return { name, bytes: output.byteLength, gzipBytes: gzipSync(output, { level: 9 }).byteLength, packages: byPackage(result.metafile) };
+  const inputs = Object.values(result.metafile.outputs).flatMap((out) => Object.entries(out.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input));
+  return { name, bytes: output.byteLength, gzipBytes: gzipSync(output, { level: 9 }).byteLength, packages: byPackage(result.metafile), inputs };
 }
 
 function byPackage(metafile: Metafile): Array<[string, number]> {
@@ -53,11 +57,21 @@ function byPackage(metafile: Metafile): Array<[string, number]> {
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 export const CLIENT_ENTRY = `export { createJobcastClient } from './client/index.ts';`;
-const REACT_ENTRY = `export { JobcastProvider, useJobStatus, useConnection } from './client/react/index.ts';`;
+export const REACT_ENTRY = `export { JobcastProvider, useJobStatus, useConnection } from './client/react/index.ts';`;
+/** Everything `jobcast/react` exports, the debug panel and its server hop (`fetchRoomReport`) included. */
+export const REACT_ALL_ENTRY = `export * from './client/react/index.ts';`;
+export const REACT_EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime'];
+
+/** True when a bundle input is zod's classic build (`import { z } from 'zod'`), which browser code must not pull. */
+export const isClassicZod = (input: string): boolean => /node_modules\/zod\/(?:v4\/classic|v3|index\.js)/.test(input);
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({ options: { 'max-gzip-kb': { type: 'string' } } });
-  const sizes = [await measureBundle('jobcast/client createJobcastClient', CLIENT_ENTRY), await measureBundle('jobcast/react hooks (react external)', REACT_ENTRY, ['react', 'react-dom', 'react/jsx-runtime'])];
+  const sizes = [
+    await measureBundle('jobcast/client createJobcastClient', CLIENT_ENTRY),
+    await measureBundle('jobcast/react hooks (react external)', REACT_ENTRY, REACT_EXTERNAL),
+    await measureBundle('jobcast/react with the debug panel (react external)', REACT_ALL_ENTRY, REACT_EXTERNAL),
+  ];
   for (const size of sizes) {
     const top = size.packages
       .slice(0, 5)

@@ -60,6 +60,11 @@ export interface SocketHandlerDeps<User> {
 
 type Ack = (answer: unknown) => void;
 
+/** What `bind` needs of a payload schema: classic zod and zod/mini (the shared protocol) both have it. */
+interface PayloadParser<Output> {
+  safeParse(data: unknown): { success: true; data: Output } | { success: false; error: { issues: ReadonlyArray<{ message: string }> } };
+}
+
 /**
  * Registers the client → server events on each socket. Every payload is parsed with zod;
  * bad input gets an error ack and the socket stays up; nothing thrown escapes a handler.
@@ -169,7 +174,7 @@ function withinMs<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
  * limits is told why and disconnected.
  */
 function bind<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
-  return <Schema extends z.ZodType>(event: string, schema: Schema, handle: (payload: z.infer<Schema>) => Promise<unknown>) => {
+  return <Schema extends z.core.$ZodType>(event: string, schema: Schema & PayloadParser<z.output<Schema>>, handle: (payload: z.infer<Schema>) => Promise<unknown>) => {
     socket.on(event, async (payload: unknown, ack: unknown) => {
       const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => undefined;
       const fail = (cause: unknown) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { StatusEventSchema } from './schemas.js';
 
 /** A subscription the server refused, with the rule that refused it. */
@@ -8,8 +8,8 @@ export const RejectionSchema = z.object({
   code: z.string(),
   message: z.string(),
   /** The channel pattern whose rule denied it, when one matched. */
-  pattern: z.string().optional(),
-  hint: z.string().optional(),
+  pattern: z.optional(z.string()),
+  hint: z.optional(z.string()),
 });
 export type Rejection = z.infer<typeof RejectionSchema>;
 
@@ -17,15 +17,15 @@ export type Rejection = z.infer<typeof RejectionSchema>;
 export const RoomBroadcastStatsSchema = z.object({
   room: z.string(),
   /** Events emitted to the room. */
-  broadcasts: z.number().int().nonnegative(),
+  broadcasts: z.int().check(z.nonnegative()),
   /** Deliveries: one per socket in the room at the time of each emit. */
-  delivered: z.number().int().nonnegative(),
+  delivered: z.int().check(z.nonnegative()),
   /** Events emitted while nobody was subscribed ("unheard broadcasts"). */
-  unheard: z.number().int().nonnegative(),
-  lastBroadcastAt: z.number().optional(),
-  lastSeq: z.number().int().nonnegative().optional(),
+  unheard: z.int().check(z.nonnegative()),
+  lastBroadcastAt: z.optional(z.number()),
+  lastSeq: z.optional(z.int().check(z.nonnegative())),
   /** Sockets subscribed right now. */
-  subscribers: z.number().int().nonnegative(),
+  subscribers: z.int().check(z.nonnegative()),
 });
 export type RoomBroadcastStats = z.infer<typeof RoomBroadcastStatsSchema>;
 
@@ -44,7 +44,7 @@ export const RoomDebugReportSchema = z.object({
   room: z.string(),
   nodes: z.array(z.string()),
   epoch: z.string(),
-  seq: z.number().int().nonnegative(),
+  seq: z.int().check(z.nonnegative()),
   stats: RoomBroadcastStatsSchema,
   /** The room's latest events, from its history. */
   recent: z.array(StatusEventSchema),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Stable error codes. Add new ones freely; never rename or reuse one: clients
@@ -56,7 +56,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 /** What crosses the wire for any failure: a code, a safe message and, where useful, a hint. */
 export const WireErrorSchema = z.object({
   code: ErrorCodeSchema,
-  message: z.string().max(1_000),
-  hint: z.string().max(1_000).optional(),
+  message: z.string().check(z.maxLength(1_000)),
+  hint: z.optional(z.string().check(z.maxLength(1_000))),
 });
 export type WireError = z.infer<typeof WireErrorSchema>;

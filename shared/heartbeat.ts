@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ErrorAckSchema } from './schemas.js';
 
 /**
@@ -14,15 +14,15 @@ export const HEARTBEAT_MAX_ROOMS = 100;
 
 /** One room in a heartbeat: where the client is. `epoch` is absent before the first subscribe answer. */
 export const HeartbeatRoomSchema = z.object({
-  room: z.string().max(1_024),
-  epoch: z.string().min(1).max(64).optional(),
-  seq: z.number().int().nonnegative(),
+  room: z.string().check(z.maxLength(1_024)),
+  epoch: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  seq: z.int().check(z.nonnegative()),
 });
 export type HeartbeatRoom = z.infer<typeof HeartbeatRoomSchema>;
 
 /** Sent by the client while connected (`conn:heartbeat`). */
 export const HeartbeatRequestSchema = z.object({
-  rooms: z.array(HeartbeatRoomSchema).max(HEARTBEAT_MAX_ROOMS),
+  rooms: z.array(HeartbeatRoomSchema).check(z.maxLength(HEARTBEAT_MAX_ROOMS)),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
 
@@ -32,10 +32,10 @@ export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
  * Redis lost it). Cursors of rooms the connection is not subscribed to are never told.
  */
 export const HeartbeatRoomStateSchema = z.object({
-  room: z.string().max(1_024),
+  room: z.string().check(z.maxLength(1_024)),
   subscribed: z.boolean(),
-  epoch: z.string().min(1).max(64).optional(),
-  seq: z.number().int().nonnegative().optional(),
+  epoch: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  seq: z.optional(z.int().check(z.nonnegative())),
 });
 export type HeartbeatRoomState = z.infer<typeof HeartbeatRoomStateSchema>;
 
@@ -45,7 +45,7 @@ export const HeartbeatAckSchema = z.discriminatedUnion('ok', [
     ok: z.literal(true),
     /** The server's clock when it answered (epoch ms). */
     at: z.number(),
-    rooms: z.array(HeartbeatRoomStateSchema).max(HEARTBEAT_MAX_ROOMS),
+    rooms: z.array(HeartbeatRoomStateSchema).check(z.maxLength(HEARTBEAT_MAX_ROOMS)),
   }),
   ErrorAckSchema,
 ]);

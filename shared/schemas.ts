@@ -1,12 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { WireErrorSchema } from './errors.js';
 import { ROOM_MAX_LENGTH, isValidRoomName } from './rooms.js';
 
 /** A room name that follows the grammar in rooms.ts. */
 export const RoomNameSchema = z
   .string()
-  .max(ROOM_MAX_LENGTH)
-  .refine(isValidRoomName, { message: 'room must look like "type:id" (letters, digits, _ . @ ~ -)' });
+  .check(z.maxLength(ROOM_MAX_LENGTH), z.refine(isValidRoomName, { message: 'room must look like "type:id" (letters, digits, _ . @ ~ -)' }));
 
 /** Where a job is in its life, as a page should show it. */
 export const JobStateSchema = z.enum([
@@ -61,14 +60,14 @@ export const JobProgressSchema = z.union([z.number(), z.record(z.string(), z.unk
 
 /** The step a job is in, set by the worker helpers. */
 export const JobStepSchema = z.object({
-  name: z.string().max(200),
+  name: z.string().check(z.maxLength(200)),
   status: z.enum(['started', 'completed', 'failed', 'skipped']),
-  index: z.number().int().nonnegative().optional(),
-  total: z.number().int().positive().optional(),
-  startedAt: z.number().optional(),
-  durationMs: z.number().nonnegative().optional(),
+  index: z.optional(z.int().check(z.nonnegative())),
+  total: z.optional(z.int().check(z.positive())),
+  startedAt: z.optional(z.number()),
+  durationMs: z.optional(z.number().check(z.nonnegative())),
   /** The attempt the step ran in. */
-  attempt: z.number().int().positive().optional(),
+  attempt: z.optional(z.int().check(z.positive())),
 });
 export type JobStep = z.infer<typeof JobStepSchema>;
 
@@ -82,26 +81,26 @@ export type JobStep = z.infer<typeof JobStepSchema>;
  */
 export const JobWarningSchema = z.object({
   code: z.enum(['STALE_WORKER', 'NO_WORKER', 'WORKER_LOST']),
-  message: z.string().max(500),
+  message: z.string().check(z.maxLength(500)),
   /** For WORKER_LOST: when the job's lock runs out (epoch ms), after which BullMQ calls it stalled. */
-  until: z.number().optional(),
+  until: z.optional(z.number()),
 });
 export type JobWarning = z.infer<typeof JobWarningSchema>;
 
 /** A failure as a browser may see it: a code and a safe message, never a stack or raw reason. */
 export const PublicFailureSchema = z.object({
-  code: z.string().max(100),
-  message: z.string().max(1_000),
-  step: z.string().max(200).optional(),
-  lastCompletedStep: z.string().max(200).optional(),
+  code: z.string().check(z.maxLength(100)),
+  message: z.string().check(z.maxLength(1_000)),
+  step: z.optional(z.string().check(z.maxLength(200))),
+  lastCompletedStep: z.optional(z.string().check(z.maxLength(200))),
 });
 export type PublicFailure = z.infer<typeof PublicFailureSchema>;
 
 /** The worker process that ran a job. */
 export const WorkerIdentitySchema = z.object({
-  host: z.string().max(256),
-  pid: z.number().int(),
-  version: z.string().max(100).optional(),
+  host: z.string().check(z.maxLength(256)),
+  pid: z.int(),
+  version: z.optional(z.string().check(z.maxLength(100))),
 });
 export type WorkerIdentity = z.infer<typeof WorkerIdentitySchema>;
 
@@ -110,44 +109,44 @@ export type WorkerIdentity = z.infer<typeof WorkerIdentitySchema>;
  * value or the failure reason appears here unless the queue's `project` put it in `data`.
  */
 export const JobStatusSchema = z.object({
-  jobId: z.string().max(256),
-  queue: z.string().max(256),
+  jobId: z.string().check(z.maxLength(256)),
+  queue: z.string().check(z.maxLength(256)),
   /**
    * Which job that had this id: BullMQ ids are unique per queue only while the job exists
    * (custom ids are reused, ids restart after `obliterate` or lost Redis data). A job is
    * (queue, jobId, incarnation); a status of another incarnation is another job.
    */
-  incarnation: z.string().min(1).max(64),
-  name: z.string().max(256).optional(),
+  incarnation: z.string().check(z.minLength(1), z.maxLength(64)),
+  name: z.optional(z.string().check(z.maxLength(256))),
   state: JobStateSchema,
-  progress: JobProgressSchema.optional(),
+  progress: z.optional(JobProgressSchema),
   /** The step running now (or the last one), set by the worker helpers. */
-  step: JobStepSchema.optional(),
+  step: z.optional(JobStepSchema),
   /** Every step boundary so far, oldest first: survives progress coalescing. */
-  steps: z.array(JobStepSchema).max(100).optional(),
+  steps: z.optional(z.array(JobStepSchema).check(z.maxLength(100))),
   /**
    * The attempt this status is about, from 1: BullMQ's `attemptsMade + 1` while the job has not
    * finished, `attemptsMade` once it has. Only a failure that BullMQ retries starts a new
    * attempt; rate limits, stalls and `moveToDelayed` do not.
    */
-  attempt: z.number().int().positive(),
-  maxAttempts: z.number().int().positive(),
+  attempt: z.int().check(z.positive()),
+  maxAttempts: z.int().check(z.positive()),
   /** On a failed attempt: whether BullMQ will run it again. */
-  willRetry: z.boolean().optional(),
+  willRetry: z.optional(z.boolean()),
   /** When the next attempt is due (epoch ms), for a job waiting out a retry backoff. */
-  nextAttemptAt: z.number().optional(),
-  failure: PublicFailureSchema.optional(),
+  nextAttemptAt: z.optional(z.number()),
+  failure: z.optional(PublicFailureSchema),
   /** For a deduplicated job: the job that already exists and will do the work. */
-  deduplicatedBy: z.string().max(256).optional(),
+  deduplicatedBy: z.optional(z.string().check(z.maxLength(256))),
   /** What the queue's `project` function made public (for example the finished summary). */
-  data: z.record(z.string(), z.unknown()).optional(),
-  correlationId: z.string().max(200).optional(),
-  traceId: z.string().max(64).optional(),
-  worker: WorkerIdentitySchema.optional(),
-  warnings: z.array(JobWarningSchema).max(10).optional(),
-  enqueuedAt: z.number().optional(),
-  startedAt: z.number().optional(),
-  finishedAt: z.number().optional(),
+  data: z.optional(z.record(z.string(), z.unknown())),
+  correlationId: z.optional(z.string().check(z.maxLength(200))),
+  traceId: z.optional(z.string().check(z.maxLength(64))),
+  worker: z.optional(WorkerIdentitySchema),
+  warnings: z.optional(z.array(JobWarningSchema).check(z.maxLength(10))),
+  enqueuedAt: z.optional(z.number()),
+  startedAt: z.optional(z.number()),
+  finishedAt: z.optional(z.number()),
   /** When the server produced this status (epoch ms). */
   updatedAt: z.number(),
 });
@@ -168,28 +167,28 @@ export type ReconcileReason = z.infer<typeof ReconcileReasonSchema>;
  */
 export const StatusEventSchema = z.object({
   room: RoomNameSchema,
-  epoch: z.string().min(1).max(64),
-  seq: z.number().int().positive(),
+  epoch: z.string().check(z.minLength(1), z.maxLength(64)),
+  seq: z.int().check(z.positive()),
   event: LifecycleEventSchema,
   status: JobStatusSchema,
   /** When the server ingested the event (epoch ms): lets a client measure delivery latency. */
   at: z.number(),
   /** On a `reconciled` event: why. */
-  reason: ReconcileReasonSchema.optional(),
+  reason: z.optional(ReconcileReasonSchema),
 });
 export type StatusEvent = z.infer<typeof StatusEventSchema>;
 
 /** Where a client left off in a room: both fields, because cursors of two epochs cannot be compared. */
 export const CursorSchema = z.object({
-  epoch: z.string().min(1).max(64),
-  seq: z.number().int().nonnegative(),
+  epoch: z.string().check(z.minLength(1), z.maxLength(64)),
+  seq: z.int().check(z.nonnegative()),
 });
 export type Cursor = z.infer<typeof CursorSchema>;
 
 export const SubscribeRequestSchema = z.object({
-  room: z.string().max(1_024),
+  room: z.string().check(z.maxLength(1_024)),
   /** Present on a resubscribe: the server replays what came after it, or answers with a resync. */
-  since: CursorSchema.optional(),
+  since: z.optional(CursorSchema),
 });
 export type SubscribeRequest = z.infer<typeof SubscribeRequestSchema>;
 
@@ -202,13 +201,13 @@ export const SubscribeOkSchema = z.object({
   room: RoomNameSchema,
   epoch: z.string(),
   /** The room's cursor when the answer was read; live events at or below it are already included. */
-  seq: z.number().int().nonnegative(),
+  seq: z.int().check(z.nonnegative()),
   /** 'snapshot': `jobs` holds the latest event of each job. 'replay': `events` holds what came after `since`. */
   mode: z.enum(['snapshot', 'replay']),
   jobs: z.array(StatusEventSchema),
   events: z.array(StatusEventSchema),
   /** Set when the client sent `since` but the gap could not be replayed. */
-  resync: ResyncReasonSchema.optional(),
+  resync: z.optional(ResyncReasonSchema),
 });
 export type SubscribeOk = z.infer<typeof SubscribeOkSchema>;
 
@@ -218,17 +217,17 @@ export type ErrorAck = z.infer<typeof ErrorAckSchema>;
 export const SubscribeAckSchema = z.discriminatedUnion('ok', [SubscribeOkSchema, ErrorAckSchema]);
 export type SubscribeAck = z.infer<typeof SubscribeAckSchema>;
 
-export const UnsubscribeRequestSchema = z.object({ room: z.string().max(1_024) });
+export const UnsubscribeRequestSchema = z.object({ room: z.string().check(z.maxLength(1_024)) });
 export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequestSchema>;
 export const UnsubscribeAckSchema = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true) }), ErrorAckSchema]);
 export type UnsubscribeAck = z.infer<typeof UnsubscribeAckSchema>;
 
 /** Ask for the events of a room in (`after`, `to`]: how a client fills a gap it saw while connected. */
 export const ReplayRequestSchema = z.object({
-  room: z.string().max(1_024),
-  epoch: z.string().min(1).max(64),
-  after: z.number().int().nonnegative(),
-  to: z.number().int().positive(),
+  room: z.string().check(z.maxLength(1_024)),
+  epoch: z.string().check(z.minLength(1), z.maxLength(64)),
+  after: z.int().check(z.nonnegative()),
+  to: z.int().check(z.positive()),
 });
 export type ReplayRequest = z.infer<typeof ReplayRequestSchema>;
 export const ReplayAckSchema = z.discriminatedUnion('ok', [
@@ -238,28 +237,28 @@ export const ReplayAckSchema = z.discriminatedUnion('ok', [
 export type ReplayAck = z.infer<typeof ReplayAckSchema>;
 
 /** A new access token for a live connection, sent before the current one expires. */
-export const RefreshRequestSchema = z.object({ token: z.string().min(1).max(8_192) });
+export const RefreshRequestSchema = z.object({ token: z.string().check(z.minLength(1), z.maxLength(8_192)) });
 export type RefreshRequest = z.infer<typeof RefreshRequestSchema>;
 export const RefreshAckSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), expiresAt: z.number().optional() }),
+  z.object({ ok: z.literal(true), expiresAt: z.optional(z.number()) }),
   ErrorAckSchema,
 ]);
 export type RefreshAck = z.infer<typeof RefreshAckSchema>;
 
 /** How far back a client can be away and still be replayed instead of resynced. */
 export const RecoveryWindowSchema = z.object({
-  historySize: z.number().int().nonnegative(),
-  historyTtlMs: z.number().int().nonnegative(),
+  historySize: z.int().check(z.nonnegative()),
+  historyTtlMs: z.int().check(z.nonnegative()),
 });
 export type RecoveryWindow = z.infer<typeof RecoveryWindowSchema>;
 
 /** Sent by the server right after a connection is accepted. */
 export const HelloSchema = z.object({
-  protocol: z.number().int(),
+  protocol: z.int(),
   nodeId: z.string(),
   window: RecoveryWindowSchema,
   /** When this connection's credentials expire (epoch ms), if they do: refresh before then. */
-  expiresAt: z.number().optional(),
+  expiresAt: z.optional(z.number()),
 });
 export type Hello = z.infer<typeof HelloSchema>;
 
@@ -267,7 +266,7 @@ export type Hello = z.infer<typeof HelloSchema>;
  * Sent when the server knows a room's cursor may have moved without this socket seeing it
  * (Redis lost its data, the socket was too slow): the client resubscribes with its cursor.
  */
-export const ResyncNoticeSchema = z.object({ room: RoomNameSchema, reason: z.string().max(200) });
+export const ResyncNoticeSchema = z.object({ room: RoomNameSchema, reason: z.string().check(z.maxLength(200)) });
 export type ResyncNotice = z.infer<typeof ResyncNoticeSchema>;
 
 /** Sent when the server removes a socket from a room it may no longer see. */

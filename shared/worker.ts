@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { JobStepSchema, WorkerIdentitySchema } from './schemas.js';
 
 /**
@@ -7,13 +7,13 @@ import { JobStepSchema, WorkerIdentitySchema } from './schemas.js';
  * `data` stay in `status.progress`. A plain number or any other object is progress as is.
  */
 export const WorkerProgressSchema = z.object({
-  percent: z.number().min(0).max(100).optional(),
-  step: JobStepSchema.optional(),
-  steps: z.array(JobStepSchema).max(100).optional(),
-  worker: WorkerIdentitySchema.optional(),
-  traceId: z.string().max(64).optional(),
+  percent: z.optional(z.number().check(z.gte(0), z.lte(100))),
+  step: z.optional(JobStepSchema),
+  steps: z.optional(z.array(JobStepSchema).check(z.maxLength(100))),
+  worker: z.optional(WorkerIdentitySchema),
+  traceId: z.optional(z.string().check(z.maxLength(64))),
   /** Anything else the job wants to show (public, like all progress). */
-  data: z.record(z.string(), z.unknown()).optional(),
+  data: z.optional(z.record(z.string(), z.unknown())),
 });
 export type WorkerProgress = z.infer<typeof WorkerProgressSchema>;
 

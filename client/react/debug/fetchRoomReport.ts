@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RoomDebugReportSchema } from '../../../shared/index.js';
 import type { ServerReportResult } from './diagnose.js';
 
