@@ -9,6 +9,7 @@ import { Ingestor } from './ingest/ingestor.js';
 import { QueueIngest, type ReaderHealth } from './ingest/queueIngest.js';
 import { QueueLease } from './ingest/queueLease.js';
 import { Reconciler } from './ingest/reconciler.js';
+import { readWorkerView } from './ingest/workerWatch.js';
 import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, resolveServerOptions, silentLogger } from './options.js';
 import { createOriginPolicy } from './origins.js';
@@ -115,8 +116,11 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   io.on(FANOUT_EVENT, (event: StatusEvent) => emitLocally(event));
 
   const pipelines = queues.map((queue) => {
+    const readWorkers = () => readWorkerView(redis, queue, knobs.bullPrefix);
     const ingestor = new Ingestor({
       queue,
+      readWorkers,
+      workerViewMaxAgeMs: SWEEP_INTERVAL_MS,
       redis,
       keys,
       store,
@@ -132,7 +136,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       onIngested: (name, lifecycle, status, lagMs) => metrics.ingested(name, lifecycle, status, lagMs),
       canary: process.env.JOBCAST_CANARY,
     });
-    const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: SWEEP_INTERVAL_MS, bullPrefix: knobs.bullPrefix, logger });
+    const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: SWEEP_INTERVAL_MS, readWorkers, logger });
     const reader = new QueueIngest({
       queue: queue.name,
       nodeId: knobs.nodeId,
@@ -243,6 +247,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry, sessions, origins });
   mountDebugRoutes(router, {
     io,
+    queues: new Map(queues.map((queue) => [queue.name, queue])),
     nodeId: knobs.nodeId,
     stats: debugStats,
     access,

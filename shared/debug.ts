@@ -40,16 +40,34 @@ export const NearMissSchema = z.object({
 export type NearMiss = z.infer<typeof NearMissSchema>;
 
 /** `GET /debug/rooms/:room`: everything the server knows about one room. */
+/**
+ * One job as an operator sees it, for sessions with debug access only: BullMQ's own view,
+ * the full failure text included (never sent to pages without `canDebug`).
+ */
+export const JobDebugDetailSchema = z.object({
+  queue: z.string(),
+  jobId: z.string(),
+  /** BullMQ's `getState()`: `unknown` once the job's record is gone. */
+  state: z.string(),
+  attemptsMade: z.optional(z.int()),
+  failedReason: z.optional(z.string()),
+  /** The last stack trace BullMQ kept. */
+  stacktrace: z.optional(z.string()),
+});
+export type JobDebugDetail = z.infer<typeof JobDebugDetailSchema>;
+
 export const RoomDebugReportSchema = z.object({
   room: z.string(),
   nodes: z.array(z.string()),
   epoch: z.string(),
   seq: z.int().check(z.nonnegative()),
   stats: RoomBroadcastStatsSchema,
-  /** The room's latest events, from its history. */
+  /** The room's latest events, from its history; with `?job=`, every event of that job the history holds too. */
   recent: z.array(StatusEventSchema),
   rejections: z.array(RejectionSchema),
   nearMisses: z.array(NearMissSchema),
+  /** With `?job=<jobId>` (and `&queue=`): the job as BullMQ has it, failure text included. */
+  job: z.optional(JobDebugDetailSchema),
 });
 export type RoomDebugReport = z.infer<typeof RoomDebugReportSchema>;
 

@@ -1,10 +1,7 @@
+import type { Queue } from 'bullmq';
 import type { Router } from 'express';
 import type { Server } from 'socket.io';
-import {
-  type Rejection,
-  type RoomDebugReport,
-  type ServerDebugReport,
-} from '../../shared/index.js';
+import type { JobDebugDetail, Rejection, RoomDebugReport, ServerDebugReport, StatusEvent } from '../../shared/index.js';
 import { authenticateContext, bearerToken } from '../auth.js';
 import { JobcastError } from '../errors.js';
 import type { Authenticate, Logger } from '../options.js';
@@ -19,6 +16,8 @@ const CLUSTER_EVENT = 'jobcast:debug';
 
 export interface DebugDeps<User> {
   io: Server;
+  /** The queues this server reports, to read a job's record for debug users. */
+  queues: ReadonlyMap<string, Queue>;
   nodeId: string;
   stats: DebugStats;
   access: RoomAccess<User>;
@@ -100,12 +99,19 @@ export function mountDebugRoutes<User>(router: Router, deps: DebugDeps<User>): v
     try {
       await authorizeDebug(request.headers, request.socket.remoteAddress);
       const room = String(request.params.room);
-      const [snapshots, everything, cursor, recent] = await Promise.all([
+      const jobId = typeof request.query.job === 'string' && request.query.job !== '' ? request.query.job : undefined;
+      const queueName = typeof request.query.queue === 'string' && request.query.queue !== '' ? request.query.queue : undefined;
+      const [snapshots, everything, cursor, latest, history] = await Promise.all([
         collect(room),
         collect(),
         deps.store.cursorOf(room),
         deps.store.recentEvents(room, 20),
+        // One job's events from the whole history, so an older job is not judged on the last 20 of its room.
+        jobId === undefined ? Promise.resolve([]) : deps.store.recentEvents(room, Number.MAX_SAFE_INTEGER),
       ]);
+      const ofJob = history.filter((event) => event.status.jobId === jobId && (queueName === undefined || event.status.queue === queueName));
+      const recent = mergeBySeq(latest, ofJob);
+      const job = jobId === undefined ? undefined : await describeJob(deps.queues, queueName ?? ofJob.at(-1)?.status.queue, jobId);
       const stats = mergeRoomStats(snapshots)[0] ?? { room, broadcasts: 0, delivered: 0, unheard: 0, subscribers: 0 };
       const all = mergeRoomStats(everything);
       const listened = [...all.filter((entry) => entry.subscribers > 0).map((entry) => entry.room), ...mergeRejections(everything).map((r) => r.room)];
@@ -119,6 +125,7 @@ export function mountDebugRoutes<User>(router: Router, deps: DebugDeps<User>): v
         recent,
         rejections: mergeRejections(snapshots),
         nearMisses: findNearMisses(unheard, listened).filter((miss) => miss.eventsRoom === room || miss.subscribedRoom === room),
+        ...(job ? { job } : {}),
       };
       response.json(report);
     } catch (error) {
@@ -132,4 +139,23 @@ function mergeRejections(snapshots: NodeDebugSnapshot[]): Rejection[] {
     .flatMap((snapshot) => snapshot.rejections)
     .sort((a, b) => b.at - a.at)
     .slice(0, 200);
+}
+
+function mergeBySeq(a: StatusEvent[], b: StatusEvent[]): StatusEvent[] {
+  const bySeq = new Map<number, StatusEvent>();
+  for (const event of [...a, ...b]) bySeq.set(event.seq, event);
+  return [...bySeq.values()].sort((x, y) => x.seq - y.seq);
+}
+
+/** BullMQ's record of one job, failure text and last stack included (debug users only). */
+async function describeJob(queues: ReadonlyMap<string, Queue>, queueName: string | undefined, jobId: string): Promise<JobDebugDetail | undefined> {
+  const queue = queueName === undefined ? undefined : queues.get(queueName);
+  if (!queue) return undefined;
+  const job = await queue.getJob(jobId);
+  if (!job) return { queue: queue.name, jobId, state: 'unknown' };
+  const detail: JobDebugDetail = { queue: queue.name, jobId, state: await job.getState(), attemptsMade: job.attemptsMade };
+  if (job.failedReason) detail.failedReason = job.failedReason.slice(0, 4_000);
+  const stack = job.stacktrace?.at(-1);
+  if (stack) detail.stacktrace = stack.slice(0, 8_000);
+  return detail;
 }

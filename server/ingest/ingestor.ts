@@ -31,6 +31,10 @@ export interface IngestorOptions {
   onIngested?: (queue: string, lifecycle: StatusEvent['event'], status: JobStatus, lagMs: number | undefined) => void;
   /** Told once per incarnation whose rooms are unknown, for the debug views and the log. */
   onUnrouted?: (queue: string, jobId: string, event: string) => void;
+  /** Reads the queue's workers (a CLIENT LIST and the active jobs' locks). */
+  readWorkers: () => Promise<WorkerView>;
+  /** How old a worker view may be when a waiting job's status is built. */
+  workerViewMaxAgeMs: number;
   /** Test-only fault: `stale-route` keeps a job id's first route forever (the conformance suite must catch it). */
   canary?: string | undefined;
 }
@@ -200,8 +204,8 @@ export class Ingestor {
       logger: this.#options.logger,
       expectedWorkerVersion: this.#options.expectedWorkerVersion,
     });
-    // An event of a running job comes from its worker, alive just now; the (older) worker view only speaks for jobs that wait.
-    const view = status.state === 'active' ? undefined : this.#workerView;
+    // An event of a running job comes from its worker, alive just now; the worker view only speaks for jobs that wait.
+    const view = status.state === 'active' ? undefined : await this.#freshWorkerView();
     status.warnings = withWorkerWarnings(status, view ? workerWarnings(status, view) : []);
     if (status.warnings?.length === 0) delete status.warnings;
     record.status = status;
@@ -240,6 +244,14 @@ export class Ingestor {
       for (const [jobId, record] of context.records) this.#remember(jobId, record);
     }
     return new Map(jobIds.flatMap((jobId) => (this.#records.has(jobId) ? [[jobId, this.#records.get(jobId)!] as const] : [])));
+  }
+
+  /** The worker view, read again when older than `workerViewMaxAgeMs` (at most one read per period). */
+  async #freshWorkerView(): Promise<WorkerView | undefined> {
+    const view = this.#workerView;
+    if (view && Date.now() - view.checkedAt <= this.#options.workerViewMaxAgeMs) return view;
+    this.#workerView = await this.#options.readWorkers().catch(() => view);
+    return this.#workerView;
   }
 
   #leaseToken(): string {

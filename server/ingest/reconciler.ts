@@ -5,7 +5,7 @@ import type { Logger } from '../options.js';
 import type { Keys } from '../store/keys.js';
 import type { Ingestor, JobRead } from './ingestor.js';
 import { readJobFacts, toJobFacts } from './jobFacts.js';
-import { readWorkerView } from './workerWatch.js';
+import type { WorkerView } from './workerWatch.js';
 
 /** Jobs checked per round trip. */
 const CHUNK = 200;
@@ -30,20 +30,20 @@ export class Reconciler {
   readonly #keys: Keys;
   readonly #ingestor: Ingestor;
   readonly #sweepIntervalMs: number;
-  readonly #bullPrefix: string;
+  readonly #readWorkers: () => Promise<WorkerView>;
   readonly #logger: Logger;
   #lastWorkerCheckAt = 0;
   #gap: ReconcileReason | undefined;
   #lastSweepAt = 0;
   #sweepCursor = '0';
 
-  constructor(args: { queue: Queue; redis: Redis; keys: Keys; ingestor: Ingestor; sweepIntervalMs: number; bullPrefix: string; logger: Logger }) {
+  constructor(args: { queue: Queue; redis: Redis; keys: Keys; ingestor: Ingestor; sweepIntervalMs: number; readWorkers: () => Promise<WorkerView>; logger: Logger }) {
     this.#queue = args.queue;
     this.#redis = args.redis;
     this.#keys = args.keys;
     this.#ingestor = args.ingestor;
     this.#sweepIntervalMs = args.sweepIntervalMs;
-    this.#bullPrefix = args.bullPrefix;
+    this.#readWorkers = args.readWorkers;
     this.#logger = args.logger;
   }
 
@@ -70,7 +70,7 @@ export class Reconciler {
     }
     if (Date.now() - this.#lastWorkerCheckAt >= this.#sweepIntervalMs) {
       this.#lastWorkerCheckAt = Date.now();
-      const view = await readWorkerView(this.#redis, this.#queue, this.#bullPrefix);
+      const view = await this.#readWorkers();
       await this.#ingestor.applyWorkerView(view, await this.#redis.smembers(openKey));
     }
     if (Date.now() - this.#lastSweepAt < this.#sweepIntervalMs) return;

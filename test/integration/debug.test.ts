@@ -28,6 +28,34 @@ describe('debug endpoints', () => {
     expect((await debugGet(stack, '/debug', 'nobody')).status).toBe(401);
   });
 
+  it('narrows a room report to one job: all its events, however old, and its failure text for debug users', async () => {
+    const queue = uniqueName('debug');
+    const stack = await startStack({ queues: [queue], canDebug: (user) => user.id === 'dev' });
+    cleanups.push(() => stack.close());
+    await subscriber(stack, 'document:1');
+    const worker = startWorker(queue, async (job) => {
+      if (job.name === 'fragile') throw new Error('card declined by the bank (code 51)');
+      return 'ok';
+    });
+    cleanups.push(() => worker.close());
+    const { jobId } = await stack.server.enqueue(queue, 'fragile', {}, { rooms: ['document:1'], attempts: 1 });
+    const report = async (path: string) => RoomDebugReportSchema.parse(await (await debugGet(stack, path)).json());
+    await waitFor(async () => (await report('/debug/rooms/document:1')).recent.some((event) => event.status.state === 'failed'), 'the failure');
+    // Ten later jobs push the failed one out of the room's last 20 events.
+    const later = [];
+    for (let index = 0; index < 10; index++) later.push((await stack.server.enqueue(queue, 'fine', {}, { rooms: ['document:1'] })).jobId);
+    await waitFor(async () => (await report('/debug/rooms/document:1')).seq >= 4 + later.length * 4, 'the later jobs');
+    expect((await report('/debug/rooms/document:1')).recent.some((event) => event.status.jobId === jobId)).toBe(false);
+
+    const narrowed = await report(`/debug/rooms/document:1?job=${jobId}`);
+    expect(narrowed.recent.filter((event) => event.status.jobId === jobId).map((event) => event.event)).toEqual(['added', 'waiting', 'active', 'failed']);
+    expect(narrowed.job).toMatchObject({ queue, jobId, state: 'failed', attemptsMade: 1, failedReason: 'card declined by the bank (code 51)' });
+    expect(narrowed.job?.stacktrace).toContain('card declined');
+    // Pages never see the text: the public status has only the safe failure.
+    expect(JSON.stringify(narrowed.recent)).not.toContain('code 51');
+    expect((await debugGet(stack, `/debug/rooms/document:1?job=${jobId}`, 'user:alice')).status).toBe(403);
+  });
+
   it('reports what a room was sent, to how many subscribers, and its recent events', async () => {
     const queue = uniqueName('debug');
     const stack = await startStack({ queues: [queue], canDebug: (user) => user.id === 'dev' });

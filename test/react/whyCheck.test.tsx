@@ -111,6 +111,28 @@ describe('guided check in the debug panel', () => {
     expect(within(hops).getAllByRole('listitem').map((item) => item.getAttribute('data-ok'))).toEqual(['true', 'true', 'true', 'unknown', 'false', 'unknown', 'true']);
   });
 
+  it('finds the broadcast of an older job past the room\'s last events, and shows its failure text to a debug user', async () => {
+    const { stack, client, queue } = await setup();
+    const room = `document:${uniqueId()}`;
+    renderApp(client, room, { debugUrl: `${stack.url}/jobcast`, getDebugToken: () => 'user:debugger' });
+    await waitForDom(() => expect(screen.getByTestId(`room-${room}`).textContent).toBe('active '), UI_TIMEOUT);
+    const worker = startWorker(queue, async (job) => {
+      if (job.name === 'fragile') throw new Error('the upstream API said 503 (request 7f3a)');
+      return 'done';
+    });
+    cleanups.push(() => worker.close());
+    const { jobId } = await stack.server.enqueue(queue, 'fragile', {}, { rooms: [room], attempts: 1 });
+    for (let index = 0; index < 8; index++) await stack.server.enqueue(queue, 'fine', {}, { rooms: [room] });
+    await waitFor(async () => ((await serverRoom(stack, room)).jobs ?? []).filter((event) => event.status.state === 'completed').length === 8, 'the later jobs');
+
+    fireEvent.click(screen.getByRole('tab', { name: 'Why no update?' }));
+    fireEvent.change(screen.getByRole('combobox', { name: /^Job id/ }), { target: { value: jobId } });
+    const { hops } = await runCheck(room);
+    expect(hops.querySelector('li[data-hop="broadcast"]')?.getAttribute('data-ok')).toBe('true');
+    const detail = await screen.findByTestId('failure-detail', {}, UI_TIMEOUT);
+    expect(detail.textContent).toContain('the upstream API said 503 (request 7f3a)');
+  });
+
   it('passes every hop for a job the page received, as the server reports it', async () => {
     const { stack, client, queue } = await setup();
     const room = `document:${uniqueId()}`;

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
+import type { JobDebugDetail } from '../../../shared/index.js';
 import type { ClientDiagnostics, JobcastClient } from '../../index.js';
 import { diagnose } from './diagnose.js';
 import type { Diagnosis, Hop } from './diagnose.js';
@@ -32,6 +33,7 @@ export function WhyCheck({ client, diagnostics, debugUrl, getDebugToken, result,
   const fallbackRoom = diagnostics.rooms[0]?.room ?? '';
   const [jobId, setJobId] = useState(result?.jobId ?? '');
   const [busy, setBusy] = useState(false);
+  const [detail, setDetail] = useState<JobDebugDetail | undefined>(undefined);
   const abort = useRef<AbortController | undefined>(undefined);
   useEffect(() => () => abort.current?.abort(), []);
   const jobIds = [...new Set(Object.values(diagnostics.rooms.find((candidate) => candidate.room === (room.trim() || fallbackRoom))?.snapshot.jobs ?? {}).map((job) => job.jobId))];
@@ -44,7 +46,11 @@ export function WhyCheck({ client, diagnostics, debugUrl, getDebugToken, result,
     const controller = new AbortController();
     abort.current = controller;
     setBusy(true);
-    const server = debugUrl ? await fetchRoomReport({ debugUrl, room: name, getDebugToken, signal: controller.signal }) : undefined;
+    const wanted = jobId.trim();
+    const server = debugUrl
+      ? await fetchRoomReport({ debugUrl, room: name, ...(wanted ? { job: { jobId: wanted } } : {}), getDebugToken, signal: controller.signal })
+      : undefined;
+    setDetail(server?.ok ? server.report.job : undefined);
     if (controller.signal.aborted) return;
     setBusy(false);
     // Inspect after the server answered, so both sides describe about the same moment.
@@ -94,6 +100,7 @@ export function WhyCheck({ client, diagnostics, debugUrl, getDebugToken, result,
           </p>
         )}
       </div>
+      {result && detail && <FailureDetail detail={detail} />}
       {result && (
         <ol className={cx('hops')} aria-label="Hops">
           {result.hops.map((hop) => (
@@ -119,5 +126,23 @@ function HopRow({ hop, first }: { hop: Hop; first: boolean }): ReactNode {
         <span className={cx('muted')}>{hop.detail}</span>
       </span>
     </li>
+  );
+}
+
+/** BullMQ's record of the job, with the failure text: the server sends it to debug users only. */
+function FailureDetail({ detail }: { detail: JobDebugDetail }): ReactNode {
+  return (
+    <details className={cx('failure-detail')} data-testid="failure-detail" open={detail.failedReason !== undefined}>
+      <summary>
+        BullMQ says: job {detail.queue}/{detail.jobId} is {detail.state}
+        {detail.attemptsMade !== undefined ? `, ${detail.attemptsMade} attempt(s) made` : ''}
+      </summary>
+      {detail.failedReason !== undefined && (
+        <p>
+          Failure text (debug access): <code>{detail.failedReason}</code>
+        </p>
+      )}
+      {detail.stacktrace !== undefined && <pre className={cx('stack')}>{detail.stacktrace}</pre>}
+    </details>
   );
 }

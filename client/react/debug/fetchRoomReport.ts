@@ -13,15 +13,21 @@ export interface FetchRoomReportOptions {
   /** Where the jobcast router is mounted, for example `https://api.example.com/jobcast`. */
   readonly debugUrl: string;
   readonly room: string;
+  /** Narrows the report to one job: its events from the room's whole history, and (for debug users) BullMQ's record with the failure text. */
+  readonly job?: { readonly jobId: string; readonly queue?: string };
   readonly getDebugToken?: GetDebugToken;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
   readonly signal?: AbortSignal;
 }
 
-/** The URL of a room's debug report under `debugUrl`. */
-export const roomReportUrl = (debugUrl: string, room: string): string =>
-  `${debugUrl.replace(/\/+$/, '')}/debug/rooms/${encodeURIComponent(room)}`;
+/** The URL of a room's debug report under `debugUrl`, narrowed to one job when given. */
+export function roomReportUrl(debugUrl: string, room: string, job?: { readonly jobId: string; readonly queue?: string }): string {
+  const base = `${debugUrl.replace(/\/+$/, '')}/debug/rooms/${encodeURIComponent(room)}`;
+  if (!job) return base;
+  const query = new URLSearchParams({ job: job.jobId, ...(job.queue ? { queue: job.queue } : {}) });
+  return `${base}?${query.toString()}`;
+}
 
 /**
  * Asks the server what it knows about one room (`GET {debugUrl}/debug/rooms/:room`) and
@@ -36,7 +42,7 @@ export async function fetchRoomReport(options: FetchRoomReportOptions): Promise<
     const token = await options.getDebugToken?.();
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
-    response = await doFetch(roomReportUrl(options.debugUrl, options.room), { headers, ...(options.signal ? { signal: options.signal } : {}) });
+    response = await doFetch(roomReportUrl(options.debugUrl, options.room, options.job), { headers, ...(options.signal ? { signal: options.signal } : {}) });
   } catch (error) {
     return { ok: false, error: { code: 'UNAVAILABLE', message: `request failed: ${error instanceof Error ? error.message : String(error)}` } };
   }

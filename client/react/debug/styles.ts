@@ -72,6 +72,9 @@ ${P}-filters label,${P}-form label{display:flex;flex-direction:column;gap:2px;co
 ${P}-input{width:100%;min-width:0;padding:3px 6px;border:1px solid #30363d;border-radius:6px;background:#010409}
 ${P}-form{display:flex;flex-wrap:wrap;align-items:flex-end;gap:6px;margin:0 0 8px}
 ${P}-hops{list-style:none;margin:0;padding:0}
+${P}-failure-detail{margin:4px 0 8px;padding:4px 6px;border:1px solid #30363d;border-radius:4px}
+${P}-failure-detail code{white-space:pre-wrap}
+${P}-stack{max-height:12em;overflow:auto;white-space:pre;font-size:11px;margin:4px 0 0}
 ${P}-hops li{display:grid;grid-template-columns:1.5em minmax(0,1fr);gap:2px 6px;padding:4px 0;border-bottom:1px solid #21262d}
 ${P}-hops li[data-first="true"]{background:rgba(255,123,114,.1)}
 ${P}-overview{list-style:none;margin:0 0 8px;padding:0;display:flex;flex-wrap:wrap;gap:4px}
