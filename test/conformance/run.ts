@@ -6,7 +6,7 @@
  * compared with BullMQ's own. Prints mismatches by feature and kind and ends with a line
  * `N passed, N failed`. Exits 0 only when nothing failed.
  *
- *   npm run conformance                          5 seeds × (no faults, faults), 1,000 jobs each
+ *   npm run conformance                          5 seeds × (no faults, faults), 1,050 jobs each (≥ 10,000 in all)
  *   npm run conformance -- --seeds 7,8 --jobs 300 --faults on
  *   CONFORMANCE_SEEDS=1,2 CONFORMANCE_JOBS=500 CONFORMANCE_FAULTS=both npm run conformance
  *   npm run conformance -- --seeds 3 --jobs 40 --features drain --faults off   (replay one feature)
@@ -32,7 +32,7 @@ const seeds = (arg('seeds') ?? process.env.CONFORMANCE_SEEDS ?? '1,2,3,4,5').spl
   if (!Number.isSafeInteger(value)) throw new Error(`not a seed: ${seed}`);
   return value;
 });
-const jobs = Number(arg('jobs') ?? process.env.CONFORMANCE_JOBS ?? 1_000);
+const jobs = Number(arg('jobs') ?? process.env.CONFORMANCE_JOBS ?? 1_050);
 const faultsMode = arg('faults') ?? process.env.CONFORMANCE_FAULTS ?? 'both';
 const faultModes = faultsMode === 'on' ? [true] : faultsMode === 'off' ? [false] : [false, true];
 /** --features drain,obliterate: only the features whose names contain one of these (to replay one finding). */
