@@ -150,7 +150,11 @@ export function createEnqueue(args: { redis: Redis; keys: Keys; routes: RouteBoo
       throw error;
     }
     // With deduplication BullMQ hands back the job that already exists; ours is reported as deduplicated.
-    return job.id && job.id !== jobId ? { queue: queueName, jobId, correlationId, deduplicatedBy: job.id } : { queue: queueName, jobId, correlationId };
+    if (job.id && job.id !== jobId) {
+      await routes.markDeduplicated(queueName, jobId, route, job.id);
+      return { queue: queueName, jobId, correlationId, deduplicatedBy: job.id };
+    }
+    return { queue: queueName, jobId, correlationId };
   }
 
   /** Serialises enqueues of one custom id, so a route is never recorded between another's record and add. */

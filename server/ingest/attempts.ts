@@ -26,7 +26,9 @@ export function attemptOf({ event, previous, job, exact, next }: AttemptInput): 
     const made = Number(next.fields.attemptsMade);
     if (Number.isInteger(made) && made > 0) return made;
   }
-  if (job && exact) return attemptOfRecord(job);
+  // A finished job's record no longer changes (this incarnation's): its count is final, read late or not.
+  const finishing = event.name === 'completed' || event.name === 'failed';
+  if (job && (exact || (finishing && job.finishedOn !== undefined))) return attemptOfRecord(job);
   const before = previous?.attempt ?? 1;
   if (!leftActive(event, previous)) return before;
   // The job left `active` for `delayed` or `waiting`: a retried failure, or a rate limit /

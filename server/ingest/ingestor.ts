@@ -62,6 +62,8 @@ export class Ingestor {
   #token: string | undefined;
   /** The latest read of the queue's workers (the reconciler refreshes it every few seconds). */
   #workerView: WorkerView | undefined;
+  /** The stream position after which events were trimmed away unread: a record older than it may be of a job that is gone. */
+  #holeAfter: string | undefined;
 
   constructor(options: IngestorOptions) {
     this.#options = options;
@@ -71,6 +73,11 @@ export class Ingestor {
   begin(leaseToken: string): void {
     this.#token = leaseToken;
     this.#records.clear();
+  }
+
+  /** The stream was trimmed past `position` before it was read: `added` events after it may be lost. */
+  markHole(position: string): void {
+    this.#holeAfter = position;
   }
 
   /** Ingests a batch of stream events, then moves the queue's stored position past it. */
@@ -95,23 +102,25 @@ export class Ingestor {
   /**
    * Pushes the real state of jobs whose events may not tell it (after a trimmed stream, for a
    * job that vanished without a terminal event, or when asked). `read` reads each job's
-   * facts (and BullMQ state when known) at the same instant as the stream's newest id: when
-   * that id is past what was ingested, events are still on their way and nothing is done
-   * (false), so a reconciled state never overtakes an unread event.
+   * facts (and BullMQ state when known) in the same MULTI as the stream's entries after what
+   * was ingested: a job with one of those unread events is left to it, so a reconciled state
+   * never overtakes an event; with too many unread, nothing is done (false).
    */
   async reconcile(args: {
     jobIds: string[];
     reason: ReconcileReason;
     position: string | undefined;
-    read: (jobIds: string[]) => Promise<{ newest: string | undefined; jobs: Map<string, JobRead> }>;
+    read: (jobIds: string[]) => Promise<{ unread: StreamEvent[] | undefined; jobs: Map<string, JobRead> }>;
   }): Promise<boolean> {
-    const { newest, jobs } = await args.read(args.jobIds);
-    if (newest && (!args.position || compareStreamIds(newest, args.position) > 0)) return false;
+    const { unread, jobs } = await args.read(args.jobIds);
+    if (unread === undefined) return false; // too far behind: read the stream first
+    // A job with an event not ingested yet is left to that event; the others' read is their latest truth.
+    const pending = new Set(unread.map(subjectOf));
     const records = await this.#loadRecords(args.jobIds);
     const writes: AppendInput[] = [];
     for (const jobId of args.jobIds) {
       const read = jobs.get(jobId);
-      if (!read) continue;
+      if (!read || pending.has(jobId)) continue;
       let record = records.get(jobId);
       let consumedRoutes: string[] = [];
       if ((!record || isOtherIncarnation(record, read.facts)) && read.versions) {
@@ -170,8 +179,11 @@ export class Ingestor {
       const binding = bindAtStart({ jobId, startedAt: event.id, versions: context.versions.get(jobId) ?? {}, schedulerRoute: context.schedulerRoutes.get(jobId) });
       record = { incarnation: event.id, lastEventId: undefined, route: binding.route, status: undefined };
       consumedRoutes = binding.consumed;
-    } else if (!record || isOtherIncarnation(record, facts)) {
-      // Its start was not read: only a route that names the job's own timestamp is taken.
+    } else if (!record || (this.#predatesHole(record) && isOtherIncarnation(record, facts))) {
+      // Its start was not read (no record, or a record from before a hole in the stream whose
+      // job's BullMQ record is now another's): only a route that names the job's own timestamp is
+      // taken. Without a hole, events are read in order, so a record read that shows another
+      // incarnation is only a later job with the id: the event is still the recorded job's.
       const versions = context.versions.get(jobId) ?? (await this.#options.redis.hgetall(this.#options.keys.routeVersions(queue, jobId)));
       const binding = bindLate({ versions, facts });
       record = { incarnation: facts ? `t${facts.timestamp}` : `s${event.id}`, lastEventId: undefined, route: binding.route, status: undefined };
@@ -254,6 +266,11 @@ export class Ingestor {
     return this.#workerView;
   }
 
+  #predatesHole(record: JobRecord): boolean {
+    const hole = this.#holeAfter;
+    return hole !== undefined && (record.lastEventId === undefined || compareStreamIds(record.lastEventId, hole) <= 0);
+  }
+
   #leaseToken(): string {
     if (!this.#token) throw new LeaseLostError(this.#options.queue.name);
     return this.#token;
@@ -298,7 +315,11 @@ function reconciledStatus(record: JobRecord, read: JobRead, options: IngestorOpt
     // Gone without a terminal event (or replaced by another job with its id): lost, never "active" forever.
     if (previous?.state === 'unknown') return undefined;
     const base: JobStatus = previous ?? { jobId, queue: options.queue.name, incarnation: record.incarnation, state: 'unknown', attempt: 1, maxAttempts: record.route?.maxAttempts ?? 1, updatedAt: 0 };
-    const lost: JobStatus = { ...base, state: 'unknown', updatedAt: Date.now() };
+    // A job enqueue saw deduplicated, of which BullMQ wrote no event: say so rather than "lost".
+    const dropped = previous === undefined ? record.route?.deduplicatedBy : undefined;
+    const lost: JobStatus = dropped
+      ? { ...base, state: 'deduplicated', deduplicatedBy: dropped, updatedAt: Date.now() }
+      : { ...base, state: 'unknown', updatedAt: Date.now() };
     delete lost.willRetry;
     return lost;
   }

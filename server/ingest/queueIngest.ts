@@ -123,8 +123,14 @@ export class QueueIngest {
     const stored = await this.#options.redis.get(this.#options.cursorKey);
     // Nothing ingested yet (or Redis lost it): read what the stream still holds.
     if (!stored) return '0-0';
-    if (await this.#trimmedPast(stored)) this.#options.reconciler.markGap('stream-trimmed');
+    if (await this.#trimmedPast(stored)) this.#markTrimmed(stored);
     return stored;
+  }
+
+  /** Events after `position` were trimmed away unread: reconcile, and distrust records from before. */
+  #markTrimmed(position: string): void {
+    this.#options.reconciler.markGap('stream-trimmed');
+    this.#options.ingestor.markHole(position);
   }
 
   /** True when entries after `position` may have been trimmed: the stream now starts later. */
@@ -144,14 +150,15 @@ export class QueueIngest {
     while (this.#role === 'ingesting' && lease.token === token) {
       try {
         // Behind by a full batch: the stream may have been trimmed past us meanwhile.
-        if (lagging && (await this.#trimmedPast(position))) reconciler.markGap('stream-trimmed');
+        if (lagging && (await this.#trimmedPast(position))) this.#markTrimmed(position);
         const reply = (await blocking.xread('COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', streamKey, position)) as
           | Array<[string, Array<[string, string[]]>]>
           | null;
         if (failures > 0) {
           failures = 0;
           // We were cut off from Redis: whatever happened meanwhile may be trimmed or lost.
-          reconciler.markGap((await this.#trimmedPast(position)) ? 'stream-trimmed' : 'redis-reconnected');
+          if (await this.#trimmedPast(position)) this.#markTrimmed(position);
+          else reconciler.markGap('redis-reconnected');
         }
         const entries = reply?.[0]?.[1] ?? [];
         lagging = entries.length >= batchSize;

@@ -5,10 +5,14 @@ import type { Logger } from '../options.js';
 import type { Keys } from '../store/keys.js';
 import type { Ingestor, JobRead } from './ingestor.js';
 import { readJobFacts, toJobFacts } from './jobFacts.js';
+import { toStreamEvent, type StreamEvent } from './streamEvent.js';
 import type { WorkerView } from './workerWatch.js';
 
 /** Jobs checked per round trip. */
 const CHUNK = 200;
+
+/** Stream entries not yet ingested that a reconciliation reads beside the jobs; more, and it waits for the reader. */
+const UNREAD_LIMIT = 1_000;
 
 /** BullMQ's sorted sets that place a job, checked in this order; then the active list. */
 const SETS = ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children'] as const;
@@ -21,8 +25,9 @@ const SETS = ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children
  * checked for existence every `sweepIntervalMs`), and for jobs a subscriber saw unfinished.
  * On the same beat it reads the queue's workers, so unfinished jobs carry worker warnings
  * (nobody will run it, its worker died) within seconds, whatever happens on the stream.
- * It runs in the ingesting node's read loop, only when that loop has read the whole stream,
- * so what it reads is never older than an event it has not ingested yet.
+ * It runs in the ingesting node's read loop, when that loop has read the stream to its end,
+ * and reads the entries written since in the same MULTI as the jobs: a job with one of those
+ * unread events is left to it, so what it pushes is never older than an event to come.
  */
 export class Reconciler {
   readonly #queue: Queue;
@@ -64,7 +69,8 @@ export class Reconciler {
       this.#gap = undefined;
     }
     const asked = (await this.#redis.spop(this.#keys.queueChecks(this.#queue.name), CHUNK)) ?? [];
-    if (asked.length > 0 && !(await this.#run(asked, 'checked', position, true))) {
+    // Routes too: a job asked about may never have had an event (deduplicated without one).
+    if (asked.length > 0 && !(await this.#run(asked, 'checked', position, true, new Set(asked)))) {
       await this.#redis.sadd(this.#keys.queueChecks(this.#queue.name), ...asked); // try again next time
       return;
     }
@@ -83,14 +89,19 @@ export class Reconciler {
   async #run(jobIds: string[], reason: ReconcileReason, position: string | undefined, withState: boolean, pending = new Set<string>()): Promise<boolean> {
     for (let start = 0; start < jobIds.length; start += CHUNK) {
       const chunk = jobIds.slice(start, start + CHUNK);
-      const done = await this.#ingestor.reconcile({ jobIds: chunk, reason, position, read: (ids) => this.#read(ids, withState, pending) });
+      const done = await this.#ingestor.reconcile({ jobIds: chunk, reason, position, read: (ids) => this.#read(ids, withState, pending, position) });
       if (!done) return false;
     }
     return true;
   }
 
   /** Each job's record (and BullMQ state) and the stream's newest id, at one instant. */
-  async #read(jobIds: string[], withState: boolean, pending: ReadonlySet<string>): Promise<{ newest: string | undefined; jobs: Map<string, JobRead> }> {
+  async #read(
+    jobIds: string[],
+    withState: boolean,
+    pending: ReadonlySet<string>,
+    position: string | undefined,
+  ): Promise<{ unread: StreamEvent[] | undefined; jobs: Map<string, JobRead> }> {
     const queue = this.#queue;
     const multi = this.#redis.multi();
     for (const jobId of jobIds) {
@@ -100,7 +111,7 @@ export class Reconciler {
       for (const set of SETS) multi.zscore(queue.keys[set]!, jobId);
       multi.lpos(queue.keys.active!, jobId);
     }
-    multi.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
+    multi.xrange(queue.keys.events!, position ? `(${position}` : '-', '+', 'COUNT', UNREAD_LIMIT);
     const replies = ((await multi.exec()) ?? []).map(([error, value]) => {
       if (error) throw error;
       return value;
@@ -120,7 +131,8 @@ export class Reconciler {
       jobs.set(jobId, versions ? { facts, state, versions } : { facts, state });
       base += perJob;
     });
-    const newest = (replies[replies.length - 1] as Array<[string, string[]]>)[0]?.[0];
-    return { newest, jobs };
+    const entries = replies[replies.length - 1] as Array<[string, string[]]>;
+    const unread = entries.length >= UNREAD_LIMIT ? undefined : entries.map(([id, flat]) => toStreamEvent(id, flat));
+    return { unread, jobs };
   }
 }

@@ -11,6 +11,8 @@ export interface Route {
   maxAttempts?: number;
   /** The job's BullMQ `timestamp`, when the enqueue helper chose it: tells this incarnation's record from another's. */
   timestamp?: number;
+  /** Set by enqueue when BullMQ deduplicated the job into this one (it may write no event for it). */
+  deduplicatedBy?: string;
 }
 
 /** The reserved field of `job.data` that carries routing and lineage: `{ jobcast: { rooms, correlationId } }`. */
@@ -96,6 +98,20 @@ export class RouteBook {
     const at = Object.keys(versions).filter((field) => versions[field] === stored);
     if (at.length > 0) await this.#redis.hdel(key, ...at);
     if ((await this.#redis.hlen(key)) === 0) await this.#redis.srem(this.#keys.queuePendingRoutes(queue), jobId);
+  }
+
+  /**
+   * Notes that BullMQ dropped the job as a duplicate of `by` and asks the ingesting node to
+   * check it: in some deduplication modes BullMQ writes no event for the dropped job.
+   */
+  async markDeduplicated(queue: string, jobId: string, route: Route, by: string): Promise<void> {
+    const key = this.#keys.routeVersions(queue, jobId);
+    const stored = JSON.stringify(route);
+    const versions = await this.#redis.hgetall(key);
+    const at = Object.keys(versions).find((field) => versions[field] === stored);
+    const write = this.#redis.multi();
+    if (at !== undefined) write.hset(key, at, JSON.stringify({ ...route, deduplicatedBy: by }));
+    await write.sadd(this.#keys.queueChecks(queue), jobId).exec();
   }
 
   /** Records the route of every job the scheduler `schedulerId` adds. */

@@ -139,6 +139,26 @@ describe('lifecycle events', () => {
     expect(second.deduplicatedBy).toBe(first.jobId);
   });
 
+  it('shows a job that debounce dropped without any BullMQ event as deduplicated', async () => {
+    const { queue, stack } = await setup();
+    const { events } = await watcher(stack, 'document:10');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const worker = startWorker(queue, async () => {
+      await gate;
+      return 'done';
+    });
+    cleanups.push(() => worker.close(true));
+    const deduplication = { id: 'doc-10', ttl: 10_000, extend: true, replace: true };
+    const first = await stack.server.enqueue(queue, 'debounced', {}, { rooms: ['document:10'], deduplication, delay: 300 });
+    await waitFor(() => states(events, first.jobId).includes('active'), 'the first job running');
+    const second = await stack.server.enqueue(queue, 'debounced', {}, { rooms: ['document:10'], deduplication, delay: 300 });
+    expect(second.deduplicatedBy).toBe(first.jobId);
+    await waitFor(() => events.some((e) => e.status.jobId === second.jobId && e.status.state === 'deduplicated'), 'the dropped job shown deduplicated');
+    expect(events.find((e) => e.status.jobId === second.jobId)!.status.deduplicatedBy).toBe(first.jobId);
+    release();
+  });
+
   it('routes a job added with plain queue.add after routeJob named its rooms', async () => {
     const { queue, stack } = await setup();
     const { events } = await watcher(stack, 'document:8');

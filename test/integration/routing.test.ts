@@ -23,6 +23,7 @@ async function listen(url: string, rooms: string[]) {
 
 const inRoom = (events: StatusEvent[], room: string) => events.filter((event) => event.room === room);
 
+
 describe('routing', () => {
   it('sends a reused custom job id to the rooms of the incarnation that produced each status', async () => {
     const queue = uniqueName('reuse');
@@ -43,6 +44,36 @@ describe('routing', () => {
     expect(incarnations.size).toBe(2);
     // The second incarnation inherits nothing: it starts again at attempt 1.
     expect(inRoom(events, 'document:2').map((event) => event.status.attempt)).toEqual(inRoom(events, 'document:2').map(() => 1));
+  });
+
+  it('keeps a reused id\'s statuses apart when the server reads the first job\'s events after the second was added', async () => {
+    const queue = uniqueName('reuse-lag');
+    const first = await startStack({ queues: [queue] });
+    await first.close();
+    // While no server reads: job one runs and is removed, job two takes its id.
+    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
+    cleanups.push(() => enqueuer.close());
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    const worker = startWorker(queue, async (job) => (job.name === 'one' ? 'first' : new Promise(() => undefined)));
+    cleanups.push(() => worker.close(true));
+    await enqueuer.enqueue(queue, 'one', {}, { rooms: ['document:1'], jobId: 'shared', removeOnComplete: true });
+    await waitFor(async () => (await plain.getJob('shared')) === undefined, 'job one done and removed');
+    await enqueuer.enqueue(queue, 'two', {}, { rooms: ['document:2'], jobId: 'shared' });
+    await waitFor(async () => (await plain.getJob('shared'))?.name === 'two', 'job two added');
+
+    const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
+    cleanups.push(() => second.close());
+    const snapshot = async (room: string) => {
+      const response = await fetch(`${second.url}/jobcast/rooms/${room}`, { headers: { authorization: 'Bearer user:alice' } });
+      return ((await response.json()) as { jobs: StatusEvent[] }).jobs.find((event) => event.status.jobId === 'shared')?.status;
+    };
+    await waitFor(async () => (await snapshot('document:2'))?.state === 'active', 'job two running in document:2');
+    expect(await snapshot('document:2')).toMatchObject({ name: 'two', state: 'active' });
+    expect(await snapshot('document:1')).toMatchObject({ name: 'one', state: 'completed' });
+    const two = await snapshot('document:2');
+    const one = await snapshot('document:1');
+    expect(two!.incarnation).not.toBe(one!.incarnation);
   });
 
   it('never routes a job to a room of a job that had its id before Redis lost its data', async () => {
