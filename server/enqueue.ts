@@ -139,8 +139,7 @@ export function createEnqueue(args: { redis: Redis; keys: Keys; routes: RouteBoo
     const { rooms, correlationId, lineage } = args;
     const jobOptions = { ...SAFE_JOB_DEFAULTS, ...args.jobOptions, timestamp: args.jobOptions.timestamp ?? Date.now() };
     const jobId = jobOptions.jobId;
-    const route: Route = { rooms, correlationId, maxAttempts: jobOptions.attempts ?? 1, timestamp: jobOptions.timestamp };
-    await routes.record(queueName, jobId, route);
+    const route = await routes.record(queueName, jobId, { rooms, correlationId, maxAttempts: jobOptions.attempts ?? 1, timestamp: jobOptions.timestamp });
     let job;
     try {
       const routing: JobcastJobData = { ...lineage, rooms, correlationId };

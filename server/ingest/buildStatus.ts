@@ -66,9 +66,15 @@ export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; sta
   if (correlationId !== undefined) status.correlationId = correlationId;
   copyTimes(status, event, job, previous);
 
-  // A record read after later events may hold a later progress: only an exact read replaces the last one.
+  // A record read after later events may hold a later progress: only an exact read replaces the
+  // last one (or gives a first one to a job met mid-life); a job just added has none yet.
+  const fresh = event.name === 'added' || event.name === 'deduplicated';
   const progress =
-    event.name === 'progress' ? parseJson(event.fields.data) : job && (input.exact || !previous) ? job.progress : previous?.progress;
+    event.name === 'progress'
+      ? parseJson(event.fields.data)
+      : job && (input.exact || (!previous && !fresh))
+        ? job.progress
+        : previous?.progress;
   applyProgress(status, progress, previous);
 
   if (lifecycle === 'retrying') status.willRetry = true;

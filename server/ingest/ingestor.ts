@@ -7,7 +7,7 @@ import type { Keys } from '../store/keys.js';
 import { buildStatus } from './buildStatus.js';
 import { readBatchContext, type BatchContext } from './batchContext.js';
 import { bindAtStart, bindLate, isOtherIncarnation, type JobRecord } from './jobRecord.js';
-import { adoptPending, reconciledStatus, type JobRead } from './reconciledStatus.js';
+import { adoptPending, reconciledStatus, type ReconcileRead } from './reconciledStatus.js';
 import type { Projection } from './projection.js';
 import { withWorkerWarnings, workerWarnings, type WorkerView } from './workerWatch.js';
 import { compareStreamIds, startsIncarnation, streamIdTime, subjectOf, type StreamEvent } from './streamEvent.js';
@@ -109,9 +109,9 @@ export class Ingestor {
     jobIds: string[];
     reason: ReconcileReason;
     position: string | undefined;
-    read: (jobIds: string[]) => Promise<{ unread: StreamEvent[] | undefined; jobs: Map<string, JobRead> }>;
+    read: (jobIds: string[]) => Promise<ReconcileRead>;
   }): Promise<boolean> {
-    const { unread, jobs } = await args.read(args.jobIds);
+    const { unread, jobs, oldest } = await args.read(args.jobIds);
     if (unread === undefined) return false; // too far behind: read the stream first
     // A job with an event not ingested yet is left to that event; the others' read is their latest truth.
     const pending = new Set(unread.map(subjectOf));
@@ -124,7 +124,7 @@ export class Ingestor {
       let consumedRoutes: string[] = [];
       if ((!record || isOtherIncarnation(record, read.facts)) && read.versions) {
         // Routed, but its `added` event was never read (trimmed while no node read): adopt it.
-        const binding = adoptPending(read.versions, read.facts);
+        const binding = adoptPending(read.versions, read.facts, oldest);
         if (!binding) continue;
         record = binding.record;
         consumedRoutes = binding.consumed;

@@ -11,6 +11,9 @@ import type { IngestorOptions } from './ingestor.js';
 import { parseRoute, type Route } from './routing.js';
 import { compareStreamIds, type StreamEvent } from './streamEvent.js';
 
+/** How old a recorded route must be before a job that never showed up under it is called lost. */
+const ADOPT_VANISHED_AFTER_MS = 30_000;
+
 /** What a reconciliation read of one job: its record's facts, BullMQ state, and (for pending routes) its recorded routes. */
 export interface JobRead {
   facts: JobFacts | undefined;
@@ -18,14 +21,34 @@ export interface JobRead {
   versions?: Record<string, string>;
 }
 
+/** A reconciliation's read: the jobs, the stream entries not ingested yet (undefined: too many), and the stream's oldest entry. */
+export interface ReconcileRead {
+  jobs: Map<string, JobRead>;
+  unread: StreamEvent[] | undefined;
+  oldest: string | undefined;
+}
+
 /**
  * A job whose route was recorded but whose `added` event was never read: its own record
  * proves which route is its (the timestamp enqueue gave it); with the record gone too, the
  * newest route stands for the job that vanished with its events (shown `unknown`).
  */
-export function adoptPending(versions: Record<string, string>, facts: JobFacts | undefined): { record: JobRecord; consumed: string[] } | undefined {
+export function adoptPending(
+  versions: Record<string, string>,
+  facts: JobFacts | undefined,
+  oldestInStream: string | undefined,
+): { record: JobRecord; consumed: string[] } | undefined {
   const binding = facts ? bindLate({ versions, facts }) : newestRoute(versions);
   if (!binding.route) return undefined;
+  if (!facts && !binding.route.deduplicatedBy) {
+    // With no record to prove it, a job is only called lost when its add cannot still be on its
+    // way: its route was recorded before the oldest entry the stream still holds (so its `added`
+    // event, not in the stream, was trimmed), or long ago.
+    const recordedAt = binding.consumed[binding.consumed.length - 1]!;
+    const beforeStream = oldestInStream !== undefined && compareStreamIds(recordedAt, oldestInStream) < 0;
+    const old = Date.now() - (binding.route.recordedAt ?? 0) >= ADOPT_VANISHED_AFTER_MS;
+    if (!beforeStream && !old) return undefined;
+  }
   const incarnation = `t${facts?.timestamp ?? binding.route.timestamp ?? 0}`;
   return { record: { incarnation, lastEventId: undefined, route: binding.route, status: undefined }, consumed: binding.consumed };
 }

@@ -4,9 +4,9 @@ import type { ReconcileReason } from '../../shared/index.js';
 import type { Logger } from '../options.js';
 import type { Keys } from '../store/keys.js';
 import type { Ingestor } from './ingestor.js';
-import type { JobRead } from './reconciledStatus.js';
+import type { JobRead, ReconcileRead } from './reconciledStatus.js';
 import { readJobFacts, toJobFacts } from './jobFacts.js';
-import { toStreamEvent, type StreamEvent } from './streamEvent.js';
+import { toStreamEvent } from './streamEvent.js';
 import type { WorkerView } from './workerWatch.js';
 
 /** Jobs checked per round trip. */
@@ -102,7 +102,7 @@ export class Reconciler {
     withState: boolean,
     pending: ReadonlySet<string>,
     position: string | undefined,
-  ): Promise<{ unread: StreamEvent[] | undefined; jobs: Map<string, JobRead> }> {
+  ): Promise<ReconcileRead> {
     const queue = this.#queue;
     const multi = this.#redis.multi();
     for (const jobId of jobIds) {
@@ -112,6 +112,7 @@ export class Reconciler {
       for (const set of SETS) multi.zscore(queue.keys[set]!, jobId);
       multi.lpos(queue.keys.active!, jobId);
     }
+    multi.xrange(queue.keys.events!, '-', '+', 'COUNT', 1);
     multi.xrange(queue.keys.events!, position ? `(${position}` : '-', '+', 'COUNT', UNREAD_LIMIT);
     const replies = ((await multi.exec()) ?? []).map(([error, value]) => {
       if (error) throw error;
@@ -132,8 +133,9 @@ export class Reconciler {
       jobs.set(jobId, versions ? { facts, state, versions } : { facts, state });
       base += perJob;
     });
+    const oldest = (replies[replies.length - 2] as Array<[string, string[]]>)[0]?.[0];
     const entries = replies[replies.length - 1] as Array<[string, string[]]>;
     const unread = entries.length >= UNREAD_LIMIT ? undefined : entries.map(([id, flat]) => toStreamEvent(id, flat));
-    return { unread, jobs };
+    return { unread, jobs, oldest };
   }
 }

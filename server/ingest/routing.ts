@@ -13,6 +13,8 @@ export interface Route {
   timestamp?: number;
   /** Set by enqueue when BullMQ deduplicated the job into this one (it may write no event for it). */
   deduplicatedBy?: string;
+  /** When the route was recorded (epoch ms). */
+  recordedAt?: number;
 }
 
 /** The reserved field of `job.data` that carries routing and lineage: `{ jobcast: { rooms, correlationId } }`. */
@@ -84,10 +86,12 @@ export class RouteBook {
     this.#streamKey = options.streamKey;
   }
 
-  /** Records the route of the next job added to `queue` with `jobId`. */
-  async record(queue: string, jobId: string, route: Route): Promise<void> {
+  /** Records the route of the next job added to `queue` with `jobId`; returns the route as stored. */
+  async record(queue: string, jobId: string, route: Route): Promise<Route> {
     const keys = this.#keys;
-    await this.#redis.jobcastRecordRoute(keys.routeVersions(queue, jobId), this.#streamKey(queue), keys.queuePendingRoutes(queue), JSON.stringify(route), this.#ttlMs, jobId);
+    const stored: Route = { ...route, recordedAt: Date.now() };
+    await this.#redis.jobcastRecordRoute(keys.routeVersions(queue, jobId), this.#streamKey(queue), keys.queuePendingRoutes(queue), JSON.stringify(stored), this.#ttlMs, jobId);
+    return stored;
   }
 
   /** Removes a recorded route that no job will take (its add did not happen). */
