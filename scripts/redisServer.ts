@@ -4,11 +4,12 @@
  * machine where we are root and redis-server is missing, it is installed with apt-get;
  * elsewhere we stop with a message naming what to install.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureSystemProgram } from './systemPackage.js';
 
 export interface RedisServerOptions {
   /** Persist every write to an append-only file, so a restart keeps the data. @default false */
@@ -35,31 +36,15 @@ const CANDIDATES = ['/usr/bin/redis-server', '/usr/sbin/redis-server', '/usr/loc
 
 /** Path of redis-server, installing it with apt-get on Debian as root when missing. */
 export function ensureRedisServerBinary(): string {
-  const found = findBinary();
-  if (found) return found;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot && existsSync('/etc/debian_version') && existsSync('/usr/bin/apt-get')) {
-    console.error('[jobcast] redis-server is missing: installing it with apt-get (Debian package "redis-server")…');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
-    const installed = findBinary();
-    if (installed) return installed;
-  }
-  throw new Error(
-    'redis-server is not installed, and jobcast needs a real Redis for its tests and demo.\n' +
+  return ensureSystemProgram({
+    program: 'redis-server',
+    debianPackage: 'redis-server',
+    candidates: CANDIDATES,
+    instead:
+      'jobcast needs a real Redis for its tests and demo.\n' +
       'Install it (Debian/Ubuntu: `sudo apt-get install redis-server`; macOS: `brew install redis`),\n' +
       'or point REDIS_URL at a Redis you already run (e.g. REDIS_URL=redis://127.0.0.1:6379).',
-  );
-}
-
-function findBinary(): string | undefined {
-  for (const candidate of CANDIDATES) if (existsSync(candidate)) return candidate;
-  try {
-    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  });
 }
 
 /** A port nobody listens on right now. */
