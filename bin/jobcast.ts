@@ -15,7 +15,9 @@ const USAGE = `usage:
   jobcast tail <room> [--url URL] [--token TOKEN]        print a room's events as they happen
   jobcast job <queue> <jobId> [--redis URL]              one job's record, rooms and timeline
   jobcast doctor [--redis URL] [--queues a,b] [--json]   check Redis, queues, workers, versions
-Defaults: --url $JOBCAST_URL or http://localhost:3000, --token $JOBCAST_TOKEN, --redis $REDIS_URL or redis://127.0.0.1:6379`;
+Defaults: --url $JOBCAST_URL or http://localhost:3000, --token $JOBCAST_TOKEN, --redis $REDIS_URL or redis://127.0.0.1:6379
+Exit codes: 0 done (tail: stopped with Ctrl-C), 1 error (doctor: a check failed), 2 usage,
+3 connection refused (bad token, origin), 4 room rejected (FORBIDDEN, INVALID_ROOM), 5 job unknown`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -47,19 +49,31 @@ async function main(): Promise<number> {
   if (command === 'tail' && args[0]) {
     const url = values.url ?? process.env.JOBCAST_URL ?? 'http://localhost:3000';
     const token = values.token ?? process.env.JOBCAST_TOKEN;
-    const tail = tailRoom({ url, room: args[0], ...(token ? { token } : {}), print: (line) => console.log(line) });
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    let code = 0;
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const tail = tailRoom({
+      url,
+      room: args[0],
+      ...(token ? { token } : {}),
+      print: (line) => console.log(line),
+      onGiveUp: (why) => {
+        code = why === 'refused' ? 3 : 4;
+        stop();
+      },
     });
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await stopped;
     tail.close();
-    return 0;
+    return code;
   }
   if (command === 'job' && args[0] && args[1]) {
     const redis = openRedis();
     try {
-      console.log(await describeJob({ redis, queue: args[0], jobId: args[1], ...(values['key-prefix'] ? { keyPrefix: values['key-prefix'] } : {}) }));
-      return 0;
+      const { text, found } = await describeJob({ redis, queue: args[0], jobId: args[1], ...(values['key-prefix'] ? { keyPrefix: values['key-prefix'] } : {}) });
+      console.log(text);
+      return found ? 0 : 5;
     } finally {
       redis.disconnect();
     }

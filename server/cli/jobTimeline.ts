@@ -10,7 +10,13 @@ import { formatStatusLine } from './tail.js';
  * since this runs with Redis access): BullMQ's record, the rooms it reports to, and its
  * timeline as those rooms received it.
  */
-export async function describeJob(options: { redis: Redis; queue: string; jobId: string; keyPrefix?: string; bullPrefix?: string }): Promise<string> {
+export async function describeJob(options: {
+  redis: Redis;
+  queue: string;
+  jobId: string;
+  keyPrefix?: string;
+  bullPrefix?: string;
+}): Promise<{ text: string; found: boolean }> {
   const keys = createKeys(options.keyPrefix ?? 'jobcast');
   const queue = new Queue(options.queue, { connection: options.redis, prefix: options.bullPrefix ?? 'bull', skipMetasUpdate: true });
   queue.on('error', () => undefined);
@@ -35,7 +41,8 @@ export async function describeJob(options: { redis: Redis; queue: string; jobId:
       lines.push(events.length > 0 ? `timeline in ${rooms[0]}:` : `no events of this job left in ${rooms[0]}'s history`);
       for (const event of events) lines.push(`  ${formatStatusLine(event)}`);
     }
-    return lines.join('\n');
+    // Known when BullMQ has it or jobcast recorded where it reports.
+    return { text: lines.join('\n'), found: Boolean(job) || rooms.length > 0 };
   } finally {
     await queue.close();
   }

@@ -17,7 +17,14 @@ export function formatStatusLine(event: StatusEvent): string {
  * `jobcast tail <room>`: subscribes like a browser would (same token, same rules) and prints
  * the room's events as they happen, plus connection changes and rejections.
  */
-export function tailRoom(options: { url: string; room: string; token?: string; print: (line: string) => void }): { close: () => void } {
+export function tailRoom(options: {
+  url: string;
+  room: string;
+  token?: string;
+  print: (line: string) => void;
+  /** Told when tailing cannot go on: the connection was refused for good, or the room rejected. */
+  onGiveUp?: (why: 'refused' | 'rejected') => void;
+}): { close: () => void } {
   const client = createJobcastClient({ url: options.url, ...(options.token ? { getToken: () => options.token } : {}) });
   let lastState = '';
   client.connection.subscribe(() => {
@@ -25,6 +32,8 @@ export function tailRoom(options: { url: string; room: string; token?: string; p
     if (state === lastState) return;
     lastState = state;
     options.print(`-- connection ${state}${error ? `: ${error.code} ${error.message}` : ''}`);
+    // Disconnected with an error is a refusal the client will not retry (a bad token, an origin).
+    if (state === 'disconnected' && error) options.onGiveUp?.('refused');
   });
   const handle = client.subscribe(options.room, (event) => options.print(formatStatusLine(event)));
   let lastRoomState = '';
@@ -34,6 +43,7 @@ export function tailRoom(options: { url: string; room: string; token?: string; p
     lastRoomState = snapshot.state;
     if (snapshot.state === 'rejected') {
       options.print(`-- ${options.room} rejected: ${snapshot.error?.code} ${snapshot.error?.message}${snapshot.error?.hint ? ` (${snapshot.error.hint})` : ''}`);
+      options.onGiveUp?.('rejected');
     } else if (snapshot.state === 'active') {
       options.print(`-- subscribed to ${options.room} at #${snapshot.seq} (${Object.keys(snapshot.jobs).length} jobs in the snapshot)`);
     }

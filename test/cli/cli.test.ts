@@ -24,6 +24,22 @@ function jobcast(args: string[]): { child: ChildProcess; output: () => string; e
 }
 
 describe('jobcast CLI', () => {
+  it('exits with a code a script can trust: 3 on a refused token, 4 on a rejected room, 5 on an unknown job, 0 for --help', async () => {
+    const queue = uniqueName('cli');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const refused = jobcast(['tail', 'document:1', '--url', stack.url, '--token', 'not-a-user']);
+    expect(await refused.exited).toBe(3);
+    expect(refused.output()).toContain('UNAUTHENTICATED');
+    const invalid = jobcast(['tail', 'documnet:1', '--url', stack.url, '--token', 'user:alice']);
+    expect(await invalid.exited).toBe(4);
+    expect(invalid.output()).toContain('INVALID_ROOM');
+    const unknown = jobcast(['job', queue, 'no-such-job', '--redis', stack.redisUrl, '--key-prefix', stack.keyPrefix]);
+    expect(await unknown.exited).toBe(5);
+    expect(await jobcast(['--help']).exited).toBe(0);
+  });
+
+
   it('tail prints a room\'s events as they happen', async () => {
     const queue = uniqueName('cli');
     const stack = await startStack({ queues: [queue] });
