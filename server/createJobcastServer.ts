@@ -13,7 +13,7 @@ import { readWorkerView } from './ingest/workerWatch.js';
 import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, resolveServerOptions, silentLogger } from './options.js';
 import { createOriginPolicy } from './origins.js';
-import { openRedis } from './redisConnection.js';
+import { openRedis, reachRedis } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
 import { MAX_REPLAY_RANGE, roomOfSocketRoom, socketRoom } from './socketHandlers.js';
 import { watchDataLoss } from './dataLossWatch.js';
@@ -68,6 +68,8 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
   const logger = options.logger ?? silentLogger;
   const keys = createKeys(knobs.keyPrefix);
   const redis = openRedis(options.redis, 'commands', false, logger);
+  // Fail start-up now, naming the address, rather than later with an anonymous retry error.
+  await reachRedis(redis, options.redis);
   const store = new RoomStore(redis, keys, {
     historySize: knobs.historySize,
     historyTtlMs: knobs.historyTtlMs,

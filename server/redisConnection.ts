@@ -109,3 +109,27 @@ function duplicateClient(source: RedisClientLike, overrides: RedisOptions): Redi
   }
   return duplicate.call(source, overrides);
 }
+
+/** How long start-up waits for Redis before it gives up with an error naming the address. */
+export const REDIS_STARTUP_TIMEOUT_MS = 5_000;
+
+/**
+ * Resolves once `client` answers a PING; otherwise disconnects it and rejects, within
+ * `timeoutMs`, with an error that names jobcast and where Redis was looked for (never the
+ * password), instead of ioredis retrying silently and failing later with no address.
+ */
+export async function reachRedis(client: Redis, source: RedisSource | Redis, timeoutMs = REDIS_STARTUP_TIMEOUT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([client.ping(), timeout]);
+  } catch (error) {
+    client.disconnect();
+    const where = describeRedisSource(source);
+    throw new Error(`jobcast: cannot reach Redis at ${where} (${error instanceof Error ? error.message : String(error)}); nothing was started`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}

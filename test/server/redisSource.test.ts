@@ -28,6 +28,15 @@ function plainQueue(name: string): Queue {
   return queue;
 }
 
+/** A port nothing listens on. */
+async function freePortForTest(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 describe('redisConnection', () => {
   it('recognises clients of either ioredis copy by their methods, and options as options', () => {
     const foreign = new ForeignRedis({ lazyConnect: true });
@@ -68,6 +77,22 @@ describe('redisConnection', () => {
     expect(() => openRedis({} as never, 'test')).toThrow(/jobcast/);
     expect(() => assertRedisSource({ host: 'redis' })).not.toThrow();
     expect(() => assertRedisSource(redisUrl())).not.toThrow();
+  });
+
+  it('fails start-up within seconds when Redis is unreachable, naming jobcast and the address, and leaves the HTTP server alone', async () => {
+    const port = await freePortForTest();
+    const httpServer = createServer();
+    const starting = createJobcastServer({
+      httpServer,
+      redis: `redis://:secret@127.0.0.1:${port}`,
+      queues: [uniqueName('down')],
+      authenticate: () => ({ id: 'x' }),
+      channels: {},
+    });
+    await expect(starting).rejects.toThrow(`jobcast: cannot reach Redis at redis://127.0.0.1:${port}`);
+    await expect(starting).rejects.not.toThrow('secret');
+    // Nothing was attached to the app's HTTP server.
+    expect(httpServer.listenerCount('request')).toBe(0);
   });
 
   it('runs the server and createEnqueuer on a client from another ioredis copy', async () => {
