@@ -5,6 +5,7 @@ import type { Router } from 'express';
 import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, type StatusEvent } from '../shared/index.js';
 import { createEnqueue, type Enqueue, type RouteJob, type RouteScheduler } from './enqueue.js';
 import { createHttpRouter } from './httpRouter.js';
+import { jsonErrors } from './httpErrors.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { QueueIngest, type ReaderHealth } from './ingest/queueIngest.js';
 import { QueueLease } from './ingest/queueLease.js';
@@ -258,6 +259,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     canDebug: options.canDebug ?? ((user) => (user as { debug?: unknown } | null)?.debug === true),
     logger,
   });
+  router.use(jsonErrors(logger));
   return {
     io,
     router,

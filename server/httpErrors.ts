@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ErrorRequestHandler, Response } from 'express';
 import { toJobcastError, toWireError } from './errors.js';
 import type { Logger } from './options.js';
 
@@ -20,4 +20,21 @@ export function sendError(response: Response, cause: unknown, logger: Logger): v
   const error = toJobcastError(cause);
   if (error.code === 'INTERNAL') logger.error({ err: cause }, 'HTTP route failed');
   response.status(STATUS_BY_CODE[error.code] ?? 500).json({ error: toWireError(error) });
+}
+
+/**
+ * The router's last handler: whatever a route or express itself throws (a malformed `%ZZ` in
+ * a path, a body it cannot parse) answers JSON `{ error: { code, message } }`, never express's
+ * HTML page with a stack and server paths.
+ */
+export function jsonErrors(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _request, response, next) => {
+    if (response.headersSent) return next(error);
+    const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      response.status(status).json({ error: { code: 'BAD_REQUEST', message: 'The request could not be read.' } });
+      return;
+    }
+    sendError(response, error, logger);
+  };
 }

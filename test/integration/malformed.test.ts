@@ -107,6 +107,19 @@ describe('malformed and oversized input', () => {
     expect(await request(late, EVENTS.subscribe, { room: 'document:1' })).toMatchObject({ ok: true });
   });
 
+  it('answers malformed HTTP paths with JSON, never a stack or server paths', async () => {
+    const stack = await startStack({ queues: [uniqueName('paths')], canDebug: () => true });
+    cleanups.push(() => stack.close());
+    for (const path of ['/jobcast/rooms/%ZZ', '/jobcast/debug/rooms/%E0%A4%A']) {
+      const response = await fetch(`${stack.url}${path}`, { headers: { authorization: 'Bearer user:alice' } });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toContain('application/json');
+      const body = await response.text();
+      expect(JSON.parse(body)).toEqual({ error: { code: 'BAD_REQUEST', message: 'The request could not be read.' } });
+      expect(body).not.toMatch(/node_modules|\/work\/|at /);
+    }
+  });
+
   it('answers BAD_REQUEST with a message for a payload that does not match the protocol', async () => {
     const stack = await startStack({ queues: [uniqueName('fuzz')] });
     cleanups.push(() => stack.close());
