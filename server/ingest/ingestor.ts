@@ -129,6 +129,7 @@ export class Ingestor {
         record = binding.record;
         consumedRoutes = binding.consumed;
         this.#remember(jobId, record);
+        if (consumedRoutes.length === 0) await this.#options.redis.srem(this.#options.keys.queuePendingRoutes(this.#options.queue.name), jobId);
       }
       if (!record?.route || (record.status && isTerminalStatus(record.status))) continue;
       const status = reconciledStatus(record, read, this.#options, jobId);

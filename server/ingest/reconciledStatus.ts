@@ -12,7 +12,7 @@ import { parseRoute, type Route } from './routing.js';
 import { compareStreamIds, type StreamEvent } from './streamEvent.js';
 
 /** How old a recorded route must be before a job that never showed up under it is called lost. */
-const ADOPT_VANISHED_AFTER_MS = 30_000;
+const ADOPT_VANISHED_AFTER_MS = 10_000;
 
 /** What a reconciliation read of one job: its record's facts, BullMQ state, and (for pending routes) its recorded routes. */
 export interface JobRead {
@@ -50,7 +50,8 @@ export function adoptPending(
     if (!beforeStream && !old) return undefined;
   }
   const incarnation = `t${facts?.timestamp ?? binding.route.timestamp ?? 0}`;
-  return { record: { incarnation, lastEventId: undefined, route: binding.route, status: undefined }, consumed: binding.consumed };
+  // A job called lost keeps its route: should its add come after all, its `added` still takes it.
+  return { record: { incarnation, lastEventId: undefined, route: binding.route, status: undefined }, consumed: facts ? binding.consumed : [] };
 }
 
 function newestRoute(versions: Record<string, string>): { route: Route | undefined; consumed: string[] } {

@@ -85,6 +85,10 @@ export class Reconciler {
     const [next, jobIds] = await this.#redis.sscan(openKey, this.#sweepCursor, 'COUNT', CHUNK);
     if (jobIds.length > 0 && !(await this.#run(jobIds, 'vanished', position, false))) return;
     this.#sweepCursor = next;
+    // Routes no `added` event has taken yet: normally adds in flight (left alone), else jobs whose
+    // start was trimmed away unread, adopted once their record proves them or they are long gone.
+    const pending = await this.#redis.srandmember(this.#keys.queuePendingRoutes(this.#queue.name), CHUNK);
+    if (pending.length > 0) await this.#run(pending, 'checked', position, true, new Set(pending));
   }
 
   async #run(jobIds: string[], reason: ReconcileReason, position: string | undefined, withState: boolean, pending = new Set<string>()): Promise<boolean> {
