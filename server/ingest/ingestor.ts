@@ -111,7 +111,7 @@ export class Ingestor {
     position: string | undefined;
     read: (jobIds: string[]) => Promise<ReconcileRead>;
   }): Promise<boolean> {
-    const { unread, jobs, oldest } = await args.read(args.jobIds);
+    const { unread, jobs } = await args.read(args.jobIds);
     if (unread === undefined) return false; // too far behind: read the stream first
     // A job with an event not ingested yet is left to that event; the others' read is their latest truth.
     const pending = new Set(unread.map(subjectOf));
@@ -124,7 +124,7 @@ export class Ingestor {
       let consumedRoutes: string[] = [];
       if ((!record || isOtherIncarnation(record, read.facts)) && read.versions) {
         // Routed, but its `added` event was never read (trimmed while no node read): adopt it.
-        const binding = adoptPending(read.versions, read.facts, oldest);
+        const binding = adoptPending(read.versions, read.facts);
         if (!binding) continue;
         record = binding.record;
         consumedRoutes = binding.consumed;

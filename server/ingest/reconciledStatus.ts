@@ -21,11 +21,10 @@ export interface JobRead {
   versions?: Record<string, string>;
 }
 
-/** A reconciliation's read: the jobs, the stream entries not ingested yet (undefined: too many), and the stream's oldest entry. */
+/** A reconciliation's read: the jobs, and the stream entries not ingested yet (undefined: too many). */
 export interface ReconcileRead {
   jobs: Map<string, JobRead>;
   unread: StreamEvent[] | undefined;
-  oldest: string | undefined;
 }
 
 /**
@@ -33,22 +32,13 @@ export interface ReconcileRead {
  * proves which route is its (the timestamp enqueue gave it); with the record gone too, the
  * newest route stands for the job that vanished with its events (shown `unknown`).
  */
-export function adoptPending(
-  versions: Record<string, string>,
-  facts: JobFacts | undefined,
-  oldestInStream: string | undefined,
-): { record: JobRecord; consumed: string[] } | undefined {
+export function adoptPending(versions: Record<string, string>, facts: JobFacts | undefined): { record: JobRecord; consumed: string[] } | undefined {
   const binding = facts ? bindLate({ versions, facts }) : newestRoute(versions);
   if (!binding.route) return undefined;
-  if (!facts && !binding.route.deduplicatedBy) {
-    // With no record to prove it, a job is only called lost when its add cannot still be on its
-    // way: its route was recorded before the oldest entry the stream still holds (so its `added`
-    // event, not in the stream, was trimmed), or long ago.
-    const recordedAt = binding.consumed[binding.consumed.length - 1]!;
-    const beforeStream = oldestInStream !== undefined && compareStreamIds(recordedAt, oldestInStream) < 0;
-    const old = Date.now() - (binding.route.recordedAt ?? 0) >= ADOPT_VANISHED_AFTER_MS;
-    if (!beforeStream && !old) return undefined;
-  }
+  // With no record to prove it, a job is only called lost when its add cannot still be on its
+  // way: its route was recorded long enough ago. (Its place in the stream proves nothing: a
+  // stream emptied by a trim gets new entries after a route recorded while it was empty.)
+  if (!facts && !binding.route.deduplicatedBy && Date.now() - (binding.route.recordedAt ?? 0) < ADOPT_VANISHED_AFTER_MS) return undefined;
   const incarnation = `t${facts?.timestamp ?? binding.route.timestamp ?? 0}`;
   // A job called lost keeps its route: should its add come after all, its `added` still takes it.
   return { record: { incarnation, lastEventId: undefined, route: binding.route, status: undefined }, consumed: facts ? binding.consumed : [] };

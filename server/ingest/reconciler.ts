@@ -116,7 +116,6 @@ export class Reconciler {
       for (const set of SETS) multi.zscore(queue.keys[set]!, jobId);
       multi.lpos(queue.keys.active!, jobId);
     }
-    multi.xrange(queue.keys.events!, '-', '+', 'COUNT', 1);
     multi.xrange(queue.keys.events!, position ? `(${position}` : '-', '+', 'COUNT', UNREAD_LIMIT);
     const replies = ((await multi.exec()) ?? []).map(([error, value]) => {
       if (error) throw error;
@@ -137,9 +136,8 @@ export class Reconciler {
       jobs.set(jobId, versions ? { facts, state, versions } : { facts, state });
       base += perJob;
     });
-    const oldest = (replies[replies.length - 2] as Array<[string, string[]]>)[0]?.[0];
     const entries = replies[replies.length - 1] as Array<[string, string[]]>;
     const unread = entries.length >= UNREAD_LIMIT ? undefined : entries.map(([id, flat]) => toStreamEvent(id, flat));
-    return { unread, jobs, oldest };
+    return { unread, jobs };
   }
 }
