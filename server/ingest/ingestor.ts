@@ -85,14 +85,13 @@ export class Ingestor {
     if (!lastId) return;
     const kept = coalesceProgress(events);
     const context = await readBatchContext({ ...this.#options, events: kept, lastId, cached: this.#records });
-    const writes: Array<{ input: AppendInput; lifecycle?: StatusEvent['event'] }> = [];
+    const writes: AppendInput[] = [];
     for (const event of kept) {
       const jobId = subjectOf(event);
       if (jobId === undefined) continue;
-      const input = await this.#ingestEvent(event, jobId, context);
-      if (input) writes.push(input);
+      writes.push(...(await this.#ingestEvent(event, jobId, context)));
     }
-    await this.#write(writes.map((write) => write.input));
+    await this.#write(writes);
     if (!(await this.#options.store.advanceCursor(this.#leaseToken(), this.#options.queue.name, lastId))) {
       throw new LeaseLostError(this.#options.queue.name);
     }
@@ -168,14 +167,19 @@ export class Ingestor {
   }
 
   /** Decides what one event does; returns the write it needs, or undefined. */
-  async #ingestEvent(event: StreamEvent, jobId: string, context: BatchContext): Promise<{ input: AppendInput } | undefined> {
+  async #ingestEvent(event: StreamEvent, jobId: string, context: BatchContext): Promise<AppendInput[]> {
     const queue = this.#options.queue.name;
     let record = this.#records.get(jobId) ?? context.records.get(jobId);
-    if (record?.lastEventId && compareStreamIds(event.id, record.lastEventId) <= 0) return undefined; // ingested before a restart
-    if (event.name === 'retries-exhausted') return undefined; // the `failed` before it was the final failure
+    if (record?.lastEventId && compareStreamIds(event.id, record.lastEventId) <= 0) return []; // ingested before a restart
+    if (event.name === 'retries-exhausted') return []; // the `failed` before it was the final failure
     const facts = context.facts.get(jobId);
     let consumedRoutes: string[] = [];
+    const writes: AppendInput[] = [];
     if (startsIncarnation(event) && !(this.#options.canary === 'stale-route' && record?.route)) {
+      // A new job with this id proves the old one is gone: if its rooms never saw it finish
+      // (obliterated, or its last events trimmed away), they show it lost, not running forever.
+      const gone = record ? lostStatus(record, queue, jobId) : undefined;
+      if (gone) writes.push(gone);
       const binding = bindAtStart({ jobId, startedAt: event.id, versions: context.versions.get(jobId) ?? {}, schedulerRoute: context.schedulerRoutes.get(jobId) });
       record = { incarnation: event.id, lastEventId: undefined, route: binding.route, status: undefined };
       consumedRoutes = binding.consumed;
@@ -195,7 +199,8 @@ export class Ingestor {
     if (!record.route) {
       if (isNew) this.#options.onUnrouted?.(queue, jobId, event.name);
       // Written once per incarnation, so a restart knows its later events are unrouted too.
-      return isNew ? { input: { queue, jobId, eventId: event.id, incarnation: record.incarnation, route: undefined, body: undefined, consumedRoutes } } : undefined;
+      if (isNew) writes.push({ queue, jobId, eventId: event.id, incarnation: record.incarnation, route: undefined, body: undefined, consumedRoutes });
+      return writes;
     }
     // The record read is this incarnation's when it carries the timestamp the route names, or,
     // for a route without one, when no new incarnation of the id started after this event.
@@ -223,7 +228,8 @@ export class Ingestor {
     record.status = status;
     this.#options.onIngested?.(queue, lifecycle, status, Date.now() - streamIdTime(event.id));
     const body: EventBody = { event: lifecycle, status, at: Date.now() };
-    return { input: { queue, jobId, eventId: event.id, incarnation: record.incarnation, route: record.route, body, consumedRoutes } };
+    writes.push({ queue, jobId, eventId: event.id, incarnation: record.incarnation, route: record.route, body, consumedRoutes });
+    return writes;
   }
 
   /**
@@ -281,6 +287,15 @@ export class Ingestor {
     this.#records.set(jobId, record);
     if (this.#records.size > CACHED_RECORDS) this.#records.delete(this.#records.keys().next().value as string);
   }
+}
+
+/** The write that shows an incarnation lost in its rooms, when they last saw it unfinished. */
+function lostStatus(record: JobRecord, queue: string, jobId: string): AppendInput | undefined {
+  if (!record.route || !record.status || isTerminalStatus(record.status)) return undefined;
+  const status: JobStatus = { ...record.status, state: 'unknown', updatedAt: Date.now() };
+  delete status.willRetry;
+  const body: EventBody = { event: 'reconciled', status, at: Date.now(), reason: 'vanished' };
+  return { queue, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes: [] };
 }
 
 /**

@@ -180,6 +180,30 @@ describe('routing', () => {
     await waitFor(() => last(after.jobId)?.status.state === 'waiting', 'a job added after obliterate');
   });
 
+  it('shows a job lost when its id starts a new job before its rooms saw it finish (obliterated while no server read)', async () => {
+    const queue = uniqueName('reborn');
+    const first = await startStack({ queues: [queue] });
+    const { jobId } = await first.server.enqueue(queue, 'old', {}, { rooms: ['document:11'], jobId: 'same-id', delay: 60_000 });
+    const snapshot = async (stack: typeof first, room: string) => {
+      const response = await fetch(`${stack.url}/jobcast/rooms/${room}`, { headers: { authorization: 'Bearer user:alice' } });
+      return ((await response.json()) as { jobs: StatusEvent[] }).jobs.find((event) => event.status.jobId === jobId)?.status;
+    };
+    await waitFor(async () => (await snapshot(first, 'document:11'))?.state === 'delayed', 'the old job delayed');
+    await first.close();
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    await plain.obliterate({ force: true });
+    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
+    cleanups.push(() => enqueuer.close());
+    await enqueuer.enqueue(queue, 'new', {}, { rooms: ['document:12'], jobId: 'same-id', delay: 60_000 });
+
+    const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
+    cleanups.push(() => second.close());
+    await waitFor(async () => (await snapshot(second, 'document:12'))?.name === 'new', 'the new job in its room');
+    await waitFor(async () => (await snapshot(second, 'document:11'))?.state === 'unknown', 'the old job shown lost');
+    expect((await snapshot(second, 'document:11'))?.name).toBe('old');
+  });
+
   it('shows a job that finished while no server ran as completed, never unknown', async () => {
     const queue = uniqueName('down');
     let stack = await startStack({ queues: [queue] });
