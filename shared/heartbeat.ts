@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { HEARTBEAT_MAX_ROOMS } from './protocol.js';
 import { ErrorAckSchema } from './schemas.js';
 
 /**
@@ -8,9 +9,6 @@ import { ErrorAckSchema } from './schemas.js';
  * seconds, where Socket.IO's own ping takes up to 45 s); a room whose server cursor is ahead
  * of the client's missed events, which the client then replays.
  */
-
-/** Most rooms one heartbeat may carry; a client with more sends several heartbeats. */
-export const HEARTBEAT_MAX_ROOMS = 100;
 
 /** One room in a heartbeat: where the client is. `epoch` is absent before the first subscribe answer. */
 export const HeartbeatRoomSchema = z.object({

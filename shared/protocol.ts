@@ -27,3 +27,6 @@ export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
  * ("Did you mean \"document:42\"?") reaches the page; longer ones are refused locally.
  */
 export const MAX_ROOM_REQUEST_LENGTH = 1_024;
+
+/** Most rooms one heartbeat may carry; a client with more sends several heartbeats. */
+export const HEARTBEAT_MAX_ROOMS = 100;
