@@ -1,6 +1,6 @@
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
-import { EVENTS, PROTOCOL_VERSION } from '../shared/index.js';
+import { EVENTS, PROTOCOL_VERSION } from '../shared/protocol.js';
 import type { ClientToServerEvents, ErrorCode, ServerToClientEvents, StatusEvent, WireError } from '../shared/index.js';
 import { computeBackoffMs } from './backoff.js';
 import { ConnectionStore } from './connection.js';

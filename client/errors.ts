@@ -1,4 +1,5 @@
-import { ERROR_MESSAGES, MAX_ROOM_REQUEST_LENGTH } from '../shared/index.js';
+import { ERROR_MESSAGES } from '../shared/errorCodes.js';
+import { MAX_ROOM_REQUEST_LENGTH } from '../shared/protocol.js';
 import type { ErrorCode, WireError } from '../shared/index.js';
 
 /**
@@ -55,7 +56,8 @@ export const unsendableRoomError = (room: unknown): WireError => ({
   hint: 'A room looks like "type:id": segments of letters, digits and _ . @ ~ - joined by ":".',
 });
 
-const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && Object.hasOwn(ERROR_MESSAGES, value);
+/** True when `value` is one of the shared error codes. */
+export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && Object.hasOwn(ERROR_MESSAGES, value);
 
 /**
  * The server's refusal carried by a `connect_error`, or undefined for a network failure worth

@@ -1,4 +1,4 @@
-import { jobKeyOf } from '../shared/index.js';
+import { jobKeyOf } from '../shared/identity.js';
 import type { JobSelector, RoomJob } from './types.js';
 
 /**

@@ -1,8 +1,9 @@
-import { HEARTBEAT_MAX_ROOMS, HeartbeatAckSchema } from '../shared/index.js';
+import { HEARTBEAT_MAX_ROOMS } from '../shared/protocol.js';
 import type { HeartbeatRequest, HeartbeatRoom, HeartbeatRoomState } from '../shared/index.js';
 import { toErrorMessage } from './errors.js';
 import type { LogInput } from './eventLog.js';
 import { OneShotTimer } from './timer.js';
+import { HeartbeatAckSchema } from './wireSchemas.js';
 
 /** JSON budget of one heartbeat, under the server's 4 KiB per message; more rooms go in several heartbeats. */
 const HEARTBEAT_MAX_BYTES = 3_500;

@@ -1,8 +1,9 @@
 import type { Socket } from 'socket.io-client';
-import { EVENTS, HelloSchema, ResyncNoticeSchema, RevokedSchema, StatusEventSchema, WireErrorSchema } from '../shared/index.js';
+import { EVENTS } from '../shared/protocol.js';
 import type { ClientToServerEvents, Hello, Revoked, ServerToClientEvents } from '../shared/index.js';
 import type { EventLog } from './eventLog.js';
 import type { RoomStore } from './roomStore.js';
+import { HelloSchema, ResyncNoticeSchema, RevokedSchema, StatusEventSchema, WireErrorSchema } from './wireSchemas.js';
 
 /** Where validated pushes go. */
 export interface PushTargets {
@@ -14,7 +15,7 @@ export interface PushTargets {
 }
 
 /**
- * Listens to everything the server pushes. Each payload is parsed with its zod schema; a bad
+ * Listens to everything the server pushes. Each payload is parsed with its wire schema; a bad
  * one (a server of another version, a proxy that mangles frames) is dropped and logged as
  * `invalid-message`, never thrown.
  */

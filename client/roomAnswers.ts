@@ -1,9 +1,10 @@
-import { RETRYABLE_CODES, ReplayAckSchema, SubscribeAckSchema, UnsubscribeAckSchema } from '../shared/index.js';
+import { RETRYABLE_CODES } from '../shared/errorCodes.js';
 import type { StatusEvent, SubscribeOk, WireError } from '../shared/index.js';
 import { toErrorMessage } from './errors.js';
 import type { RoomHost } from './types.js';
+import { ReplayAckSchema, SubscribeAckSchema, UnsubscribeAckSchema } from './wireSchemas.js';
 
-/** What a subscribe answer means for the room: parsed with zod, never trusted. */
+/** What a subscribe answer means for the room: parsed with its wire schema, never trusted. */
 export type SubscribeAnswer =
   | { readonly kind: 'ok'; readonly ack: SubscribeOk }
   | { readonly kind: 'refused'; readonly error: WireError; readonly retryable: boolean }

@@ -1,4 +1,5 @@
-import { isTerminalStatus, jobKeyOf } from '../shared/index.js';
+import { jobKeyOf } from '../shared/identity.js';
+import { isTerminalStatus } from '../shared/lifecycle.js';
 import type { Cursor, StatusEvent, SubscribeOk } from '../shared/index.js';
 import type { RoomJob } from './types.js';
 

@@ -1,7 +1,7 @@
-import { ERROR_MESSAGES, ErrorCodeSchema } from '../shared/index.js';
+import { ERROR_MESSAGES } from '../shared/errorCodes.js';
 import type { HeartbeatRoom, HeartbeatRoomState, Revoked, StatusEvent, SubscribeOk, WireError } from '../shared/index.js';
 import { computeBackoffMs } from './backoff.js';
-import { isSendableRoomName, toErrorMessage, unsendableRoomError } from './errors.js';
+import { isErrorCode, isSendableRoomName, toErrorMessage, unsendableRoomError } from './errors.js';
 import { applyLiveEvent, applyReplay, applySubscribeAck, highestSeq, missingRange, noteServerCursor } from './roomState.js';
 import { readReplayAnswer, readSubscribeAnswer, sendUnsubscribe } from './roomAnswers.js';
 import { RoomRecord } from './roomRecord.js';
@@ -122,8 +122,7 @@ export class RoomSync {
 
   /** The server removed this socket from the room. */
   handleRevoked(revoked: Revoked): void {
-    const code = ErrorCodeSchema.safeParse(revoked.code);
-    this.#reject({ code: code.success ? code.data : 'REVOKED', message: revoked.message });
+    this.#reject({ code: isErrorCode(revoked.code) ? revoked.code : 'REVOKED', message: revoked.message });
     this.#host.log({ kind: 'revoked', room: this.room, code: this.#record.error?.code, message: revoked.message });
   }
 

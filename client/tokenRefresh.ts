@@ -1,5 +1,6 @@
-import { RefreshAckSchema, type RefreshAck } from '../shared/index.js';
+import type { RefreshAck } from '../shared/index.js';
 import { OneShotTimer } from './timer.js';
+import { RefreshAckSchema } from './wireSchemas.js';
 
 /** Refresh this long before expiry at most, and never later than 10 % of the remaining lifetime. */
 const MAX_LEAD_MS = 60_000;
