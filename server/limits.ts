@@ -15,11 +15,21 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty. */
   take(now = Date.now()): boolean {
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#updatedAt) / 1_000) * this.ratePerSecond);
-    this.#updatedAt = now;
+    this.#refill(now);
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /** How long until a token is back (0 when one is there now). */
+  waitMs(now = Date.now()): number {
+    this.#refill(now);
+    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) / this.ratePerSecond) * 1_000);
+  }
+
+  #refill(now: number) {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((Math.max(now, this.#updatedAt) - this.#updatedAt) / 1_000) * this.ratePerSecond);
+    this.#updatedAt = Math.max(now, this.#updatedAt);
   }
 }
 
@@ -46,6 +56,23 @@ export const DEFAULT_SOCKET_LIMITS: SocketLimits = {
   messageBurst: 100,
   maxMessageBytes: 4_096,
   maxConsecutiveBreaches: 200,
+};
+
+/** Limits of the HTTP routes that read Redis (`GET /rooms/:room`, the debug views). */
+export interface HttpLimits {
+  /** Requests per second per bearer token (sustained / burst). @default 5 / 20 */
+  snapshotRate: number;
+  snapshotBurst: number;
+  /** Requests per second per client address, whatever the token (sustained / burst). @default 50 / 100 */
+  snapshotAddressRate: number;
+  snapshotAddressBurst: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  snapshotRate: 5,
+  snapshotBurst: 20,
+  snapshotAddressRate: 50,
+  snapshotAddressBurst: 100,
 };
 
 /**
@@ -79,6 +106,11 @@ export class SocketGuard {
     if (!alreadyHeld && roomsHeld >= this.#limits.maxSubscriptions) {
       throw this.#breach('TOO_MANY_SUBSCRIPTIONS', `A connection may hold at most ${this.#limits.maxSubscriptions} subscriptions.`);
     }
+  }
+
+  /** Refused messages in a row after which the connection is closed. */
+  get maxConsecutiveBreaches(): number {
+    return this.#limits.maxConsecutiveBreaches;
   }
 
   /** A message went through: the run of breaches is over. */
