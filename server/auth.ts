@@ -9,6 +9,8 @@ export interface SocketData<User> {
   user: User;
   /** Rooms this socket subscribed to (names as the client gave them, validated). */
   rooms: Set<string>;
+  /** May this user debug (`canDebug`)? Then its statuses keep the worker's host and pid. */
+  debug?: boolean;
 }
 
 /** Reads the bearer token from an `Authorization` header. */

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Router } from 'express';
@@ -12,7 +13,7 @@ import { QueueLease } from './ingest/queueLease.js';
 import { Reconciler } from './ingest/reconciler.js';
 import { readWorkerView } from './ingest/workerWatch.js';
 import { RouteBook } from './ingest/routing.js';
-import { type JobcastServerOptions, resolveServerOptions, silentLogger } from './options.js';
+import { type JobcastServerOptions, type ResolvedKnobs, resolveServerOptions, silentLogger } from './options.js';
 import { createOriginPolicy } from './origins.js';
 import { openRedis, reachRedis } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
@@ -20,6 +21,9 @@ import { MAX_REPLAY_RANGE, roomOfSocketRoom, socketRoom } from './socketHandlers
 import { watchDataLoss } from './dataLossWatch.js';
 import { resolveAuthenticate, setupSockets } from './socketSetup.js';
 import { guardSlowConsumers } from './slowConsumers.js';
+import { DEFAULT_HTTP_LIMITS } from './limits.js';
+import { createHttpRateLimit } from './security/httpRateLimit.js';
+import { createWorkerIdentityPolicy, emitStatus } from './security/workerIdentity.js';
 import { DebugStats } from './debug/debugStats.js';
 import { JobcastMetrics } from './metrics.js';
 import { mountDebugRoutes } from './debug/debugRouter.js';
@@ -59,6 +63,9 @@ const FANOUT_EVENT = 'jobcast:status';
 /** How often the ingesting node checks that unfinished jobs still exist (drain, obliterate and clean write no per-job event). */
 const SWEEP_INTERVAL_MS = 2_000;
 
+/** QUIT on a live connection (replies still due arrive first); a connection that is not up is dropped, as QUIT would wait for it forever. */
+const closeRedis = (client: Redis) => (client.status === 'ready' ? client.quit().then(() => undefined, () => client.disconnect()) : client.disconnect());
+
 /**
  * Creates the push server: reads each queue's BullMQ events, pushes public job status to
  * authorized rooms, and serves snapshots and health over HTTP. Resolves once every queue's
@@ -66,9 +73,36 @@ const SWEEP_INTERVAL_MS = 2_000;
  */
 export async function createJobcastServer<User>(options: JobcastServerOptions<User>): Promise<JobcastServer> {
   const knobs = resolveServerOptions(options);
+  // Everything else that can refuse the options (channel patterns) runs before anything is opened.
+  const access = new RoomAccess(options.channels, options.logger ?? silentLogger, options.scopeOf);
+  // What was opened, in order; closed newest first by close(), or by a start-up that fails halfway.
+  const opened: Array<() => unknown> = [];
+  const closeOpened = async () => {
+    for (const close of opened.splice(0).reverse()) {
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
+    }
+  };
+  try {
+    return await startJobcastServer(options, knobs, access, opened, closeOpened);
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}
+
+async function startJobcastServer<User>(
+  options: JobcastServerOptions<User>,
+  knobs: ResolvedKnobs,
+  access: RoomAccess<User>,
+  opened: Array<() => unknown>,
+  closeOpened: () => Promise<void>,
+): Promise<JobcastServer> {
   const logger = options.logger ?? silentLogger;
   const keys = createKeys(knobs.keyPrefix);
   const redis = openRedis(options.redis, 'commands', false, logger);
+  opened.push(() => closeRedis(redis));
   // Fail start-up now, naming the address, rather than later with an anonymous retry error.
   await reachRedis(redis, options.redis);
   const store = new RoomStore(redis, keys, {
@@ -79,16 +113,18 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     maxReplay: MAX_REPLAY_RANGE,
   });
   const routes = new RouteBook(redis, keys, { ttlMs: knobs.routeTtlMs, streamKey: (queue) => `${knobs.bullPrefix}:${queue}:events` });
-  const access = new RoomAccess(options.channels, logger, options.scopeOf);
 
   const ownsIo = !options.io;
+  const adapterConnections = ownsIo && knobs.redisAdapter ? [openRedis(options.redis, 'adapter-pub', false, logger), openRedis(options.redis, 'adapter-sub', false, logger)] : [];
+  opened.push(() => Promise.all(adapterConnections.map(closeRedis)));
   const io =
     options.io ??
     new Server(options.httpServer, {
       maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
       ...options.socket,
     });
-  const adapterConnections = ownsIo && knobs.redisAdapter ? [openRedis(options.redis, 'adapter-pub', false, logger), openRedis(options.redis, 'adapter-sub', false, logger)] : [];
+  // Closed before the adapter's connections (pushed after them), as io.close() closes the adapter.
+  if (ownsIo) opened.push(() => new Promise<void>((resolve) => io.close(() => resolve())));
   // The adapter's channels carry our key prefix, so two deployments sharing a Redis never hear each other.
   if (adapterConnections.length === 2) io.adapter(createAdapter(adapterConnections[0], adapterConnections[1], { key: `${knobs.keyPrefix}:socket.io` }));
 
@@ -96,10 +132,13 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     // Every Queue rewrites the events stream's max length when it starts: always pass ours.
     const queue = new Queue(name, { connection: redis, prefix: knobs.bullPrefix, streams: { events: { maxLen: knobs.eventsMaxLen } } });
     queue.on('error', (error) => logger.warn({ err: error, queue: name }, 'queue connection error'));
+    opened.push(() => queue.close());
     return queue;
   });
   const debugStats = new DebugStats();
-  const metrics = new JobcastMetrics(queues);
+  const metrics = new JobcastMetrics(queues, () => io.of('/').sockets.size);
+  const canDebug = options.canDebug ?? ((user: User) => (user as { debug?: unknown } | null)?.debug === true);
+  const workerIdentity = knobs.exposeWorkerIdentity ? undefined : createWorkerIdentityPolicy({ canDebug, expectedWorkerVersion: options.expectedWorkerVersion, logger });
   // One node ingests each queue (the lease holder). It emits to its own sockets and hands
   // the event to the other nodes through the adapter (serverSideEmit), and each node emits to
   // its own sockets: every subscriber gets each event once, and each node counts its deliveries.
@@ -108,7 +147,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     const subscribers = io.of('/').adapter.rooms.get(target)?.size ?? 0;
     debugStats.recordEmit(event.room, event.seq, subscribers);
     metrics.emitted(subscribers);
-    io.local.to(target).emit(EVENTS.status, event);
+    emitStatus(io, target, event, workerIdentity?.filter);
   };
   // The in-memory adapter (one node) has no other nodes to reach.
   const reachesOtherNodes = 'uid' in io.of('/').adapter;
@@ -140,12 +179,14 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       canary: process.env.JOBCAST_CANARY,
     });
     const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: SWEEP_INTERVAL_MS, readWorkers, logger });
+    const blocking = openRedis(options.redis, `events:${queue.name}`, true, logger);
+    opened.push(() => blocking.disconnect()); // the reader's close() does it too; this covers a start that fails first
     const reader = new QueueIngest({
       queue: queue.name,
       nodeId: knobs.nodeId,
       streamKey: queue.keys.events!,
       cursorKey: keys.queueCursor(queue.name),
-      blocking: openRedis(options.redis, `events:${queue.name}`, true, logger),
+      blocking,
       redis,
       lease: new QueueLease(redis, keys.queueLease(queue.name), knobs.leaseTtlMs),
       leaseTtlMs: knobs.leaseTtlMs,
@@ -155,6 +196,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       blockMs: 1_000,
       logger,
     });
+    opened.push(() => reader.close());
     return { queue, reader, reconciler };
   });
   const readers = pipelines.map((pipeline) => pipeline.reader);
@@ -180,7 +222,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
 
   const authenticate = resolveAuthenticate(options);
   const origins = options.allowedOrigins ? createOriginPolicy(options.allowedOrigins) : undefined;
-  const sessions = setupSockets({ io, options, knobs, authenticate, access, store, redis, keys, metrics, logger, reconcileStale, origins });
+  const sessions = setupSockets({ io, options, knobs, authenticate, access, store, redis, keys, metrics, logger, reconcileStale, origins, workerIdentity });
 
   // Redis lost its data: every room starts a new epoch, so tell each subscribed socket to resync.
   const dataLoss = watchDataLoss({
@@ -196,6 +238,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
       void reconcileEverything();
     },
   });
+  opened.push(() => dataLoss.close());
   const slowConsumers = guardSlowConsumers({
     io,
     maxBufferedPackets: knobs.maxBufferedPackets,
@@ -203,12 +246,11 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     logger,
     onDisconnect: () => metrics.slowConsumer(),
   });
-  io.on('connection', (socket) => {
-    metrics.connected();
-    socket.once('disconnect', () => metrics.disconnected());
-  });
+  opened.push(() => slowConsumers.close());
+  io.on('connection', () => metrics.connected());
 
   const { enqueue, routeJob, routeScheduler, close: closeEnqueue } = createEnqueue({ redis, keys, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
+  opened.push(closeEnqueue);
 
   const health: JobcastServer['health'] = async () => {
     const up = await redis.ping().then(
@@ -224,30 +266,15 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     return { ok: up && queueHealth.every((queue) => queue.running), nodeId: knobs.nodeId, redis: up ? 'up' : 'down', queues: queueHealth };
   };
 
-  try {
-    await Promise.all(readers.map((reader) => reader.start()));
-  } catch (error) {
-    await Promise.all(readers.map((reader) => reader.close()));
-    redis.disconnect();
-    adapterConnections.forEach((connection) => connection.disconnect());
-    throw error;
-  }
+  // A reader that cannot start makes createJobcastServer close everything opened so far.
+  await Promise.all(readers.map((reader) => reader.start()));
   logger.info({ nodeId: knobs.nodeId, queues: knobs.queues }, 'jobcast server started');
 
   let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      dataLoss.close();
-      slowConsumers.close();
-      await Promise.all(readers.map((reader) => reader.close()));
-      if (ownsIo) await new Promise<void>((resolve) => io.close(() => resolve()));
-      await closeEnqueue();
-      await Promise.all(queues.map((queue) => queue.close()));
-      await redis.quit().catch(() => redis.disconnect());
-      await Promise.all(adapterConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
-    })());
+  const close = () => (closing ??= closeOpened());
 
-  const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry, sessions, origins });
+  const rateLimit = createHttpRateLimit({ ...DEFAULT_HTTP_LIMITS, ...knobs.httpLimits }, logger, () => metrics.breach('RATE_LIMITED'));
+  const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry, sessions, origins, rateLimit, workerIdentity });
   mountDebugRoutes(router, {
     io,
     queues: new Map(queues.map((queue) => [queue.name, queue])),
@@ -256,7 +283,7 @@ export async function createJobcastServer<User>(options: JobcastServerOptions<Us
     access,
     store,
     authenticate,
-    canDebug: options.canDebug ?? ((user) => (user as { debug?: unknown } | null)?.debug === true),
+    canDebug,
     logger,
   });
   router.use(jsonErrors(logger));

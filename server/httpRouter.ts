@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { bearerToken, authenticateContext } from './auth.js';
 import { sendError } from './httpErrors.js';
@@ -6,6 +6,7 @@ import type { OriginPolicy } from './origins.js';
 import type { Authenticate, Logger } from './options.js';
 import type { RoomAccess } from './roomAccess.js';
 import type { RoomStore } from './store/roomStore.js';
+import type { WorkerIdentityPolicy } from './security/workerIdentity.js';
 import type { Sessions } from './sessions.js';
 
 export interface HttpRouterDeps<User> {
@@ -18,11 +19,15 @@ export interface HttpRouterDeps<User> {
   sessions: Sessions<User>;
   /** The Origin allowlist for CORS (the one `allowRequest` checks); none: no CORS headers. */
   origins: OriginPolicy | undefined;
+  /** Limits the routes that read Redis (snapshots, debug views) per token and per address. */
+  rateLimit: RequestHandler;
+  /** Who sees the worker's host and pid in snapshots; undefined when everyone does (`exposeWorkerIdentity`). */
+  workerIdentity: WorkerIdentityPolicy<User> | undefined;
 }
 
 /**
  * The HTTP side: `GET /health`, and `GET /rooms/:room` (a room's snapshot, authorized like a
- * subscription), with CORS for the origins in `allowedOrigins`.
+ * subscription, rate-limited), with CORS for the origins in `allowedOrigins`.
  */
 export function createHttpRouter<User>(deps: HttpRouterDeps<User>): Router {
   const router = Router();
@@ -30,6 +35,8 @@ export function createHttpRouter<User>(deps: HttpRouterDeps<User>): Router {
   // routes when its Origin is allowed: CORS headers and preflight from the socket allowlist.
   const { origins } = deps;
   if (origins) router.use((request, response, next) => origins.cors(request, response, next));
+  // Before authentication: a flood of made-up tokens is refused without a lookup each.
+  router.use(['/rooms', '/debug'], deps.rateLimit);
 
   router.get('/health', async (_request, response) => {
     const health = await deps.health();
@@ -54,7 +61,9 @@ export function createHttpRouter<User>(deps: HttpRouterDeps<User>): Router {
       await deps.sessions.assertMayRead(user, room);
       await deps.access.authorize(user, room);
       const read = await deps.store.readRoom(room, undefined);
-      response.json({ room, epoch: read.epoch, seq: read.seq, jobs: read.events });
+      const { workerIdentity } = deps;
+      const jobs = workerIdentity && !(await workerIdentity.maySee(user)) ? workerIdentity.filter.events(read.events) : read.events;
+      response.json({ room, epoch: read.epoch, seq: read.seq, jobs });
     } catch (error) {
       sendError(response, error, deps.logger);
     }

@@ -9,7 +9,6 @@ import type { JobStatus, LifecycleEvent } from '../shared/index.js';
  */
 export class JobcastMetrics {
   readonly registry = new Registry();
-  readonly #connections: Gauge;
   readonly #connectionsTotal: Counter;
   readonly #subscriptions: Counter;
   readonly #recoveries: Counter;
@@ -21,9 +20,18 @@ export class JobcastMetrics {
   readonly #slowConsumers: Counter;
   readonly #breaches: Counter;
 
-  constructor(queues: readonly Queue[]) {
+  /** `connectedSockets` counts the sockets connected to this node now: the gauge reads it at each scrape. */
+  constructor(queues: readonly Queue[], connectedSockets: () => number) {
     const registers = [this.registry];
-    this.#connections = new Gauge({ name: 'jobcast_connections', help: 'Sockets connected to this node', registers });
+    // Read, not counted up and down: no handshake refused, abandoned or cut short can make it drift.
+    new Gauge({
+      name: 'jobcast_connections',
+      help: 'Sockets connected to this node',
+      registers,
+      collect() {
+        this.set(connectedSockets());
+      },
+    });
     this.#connectionsTotal = new Counter({ name: 'jobcast_connections_total', help: 'Sockets accepted by this node', registers });
     this.#subscriptions = new Counter({
       name: 'jobcast_subscriptions_total',
@@ -80,13 +88,9 @@ export class JobcastMetrics {
     });
   }
 
+  /** A socket was accepted (the gauge of open connections reads the sockets themselves). */
   connected(): void {
-    this.#connections.inc();
     this.#connectionsTotal.inc();
-  }
-
-  disconnected(): void {
-    this.#connections.dec();
   }
 
   subscribed(result: string, recovery?: 'replay' | `resync:${string}`): void {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Channels } from './channels.js';
 import type { Projection } from './ingest/projection.js';
 import type { RedisSource } from './redisConnection.js';
-import type { SocketLimits } from './limits.js';
+import type { HttpLimits, SocketLimits } from './limits.js';
 import type { TokenIssuer } from './tokens.js';
 
 /** What `authenticate` gets to decide who is connecting (a socket handshake or an HTTP request). */
@@ -42,16 +42,26 @@ export interface JobcastServerOptions<User> {
   /** The BullMQ queues whose jobs are reported. */
   queues: string[];
   /**
-   * Identifies the user of each connection and HTTP request. Optional when `tokens` is given:
-   * then a valid jobcast token is the user (its claims), scoped to the rooms it names.
+   * Identifies the user of each connection and HTTP request. Give this or `tokens`, never both
+   * (start-up refuses the pair): to accept jobcast tokens here too, call `tokens.verify(token)` inside.
    */
   authenticate?: Authenticate<User>;
-  /** Verify jobcast's own signed, room-scoped tokens (see `createTokenIssuer`). */
+  /**
+   * Verify jobcast's own signed, room-scoped tokens (see `createTokenIssuer`): a valid token is
+   * the user (its claims), scoped to the rooms it names. Give this or `authenticate`, never both.
+   */
   tokens?: TokenIssuer;
   /** Page origins allowed to connect (checked in `allowRequest`: CORS does not cover WebSockets). Requests without an Origin (non-browser clients) pass. @default any */
   allowedOrigins?: string[] | ((origin: string) => boolean);
   /** Per-connection limits: subscriptions, subscribe and message rates, message size. */
   limits?: Partial<SocketLimits>;
+  /**
+   * Rate limits of the HTTP routes that read Redis (`GET /rooms/:room`, the debug views), per
+   * bearer token and per client address (`request.ip`: set express's `trust proxy` behind a proxy).
+   * A refused request gets 429 `{ error: { code: 'RATE_LIMITED', message } }` with `Retry-After`.
+   * @default { snapshotRate: 5, snapshotBurst: 20, snapshotAddressRate: 50, snapshotAddressBurst: 100 }
+   */
+  httpLimits?: Partial<HttpLimits>;
   /** Connections one user may hold on one node. @default unlimited */
   maxConnectionsPerUser?: number;
   /** How long `revoke(user, room?)` keeps refusing that user's subscribes. @default 900_000 (15 minutes) */
@@ -66,8 +76,17 @@ export interface JobcastServerOptions<User> {
   channels: Channels<User>;
   /** The app version workers should run; a job run by a worker on another version is flagged STALE_WORKER. */
   expectedWorkerVersion?: string;
-  /** Who may read the debug views (`GET /debug`, `GET /debug/rooms/:room`). @default nobody */
+  /**
+   * Who may read the debug views (`GET /debug`, `GET /debug/rooms/:room`) and see the host and pid
+   * of the worker that ran a job in the statuses they receive. @default the user's `debug` claim (jobcast tokens)
+   */
   canDebug?: (user: User) => boolean | Promise<boolean>;
+  /**
+   * Send every subscriber the host and pid of the worker that ran a job (`status.worker`, and the
+   * WORKER_LOST / STALE_WORKER texts). Off, only `canDebug` users get them; the others get the
+   * status without `worker`. @default false
+   */
+  exposeWorkerIdentity?: boolean;
   /** Per queue: what of a job a browser may see. Without it, only state, progress, steps and timing are public. */
   project?: Record<string, Projection>;
   /** BullMQ key prefix. @default 'bull' */
@@ -117,6 +136,16 @@ const KnobsSchema = z.object({
   redisAdapter: z.boolean().default(true),
   revokeTtlMs: z.number().int().min(1_000).default(900_000),
   maxConnectionsPerUser: z.number().int().min(1).optional(),
+  exposeWorkerIdentity: z.boolean().default(false),
+  httpLimits: z
+    .object({
+      snapshotRate: z.number().positive(),
+      snapshotBurst: z.number().int().min(1),
+      snapshotAddressRate: z.number().positive(),
+      snapshotAddressBurst: z.number().int().min(1),
+    })
+    .partial()
+    .default({}),
   limits: z
     .object({
       maxSubscriptions: z.number().int().min(1),
@@ -142,6 +171,12 @@ export function resolveServerOptions<User>(options: JobcastServerOptions<User>):
   if (!options || typeof options !== 'object') throw new TypeError('createJobcastServer needs an options object');
   if (!options.httpServer && !options.io) throw new TypeError('createJobcastServer needs `httpServer` or `io`');
   if (typeof options.authenticate !== 'function' && !options.tokens) throw new TypeError('`authenticate` must be a function (or give `tokens`)');
+  if (options.authenticate !== undefined && options.tokens !== undefined) {
+    // With both, one of them would silently not run: refuse rather than guess which decides who connects.
+    throw new TypeError(
+      'Give `authenticate` or `tokens`, not both. To accept jobcast tokens next to your own, call `tokens.verify(token)` inside `authenticate` (its claims keep their room scope).',
+    );
+  }
   if (!options.channels || typeof options.channels !== 'object') throw new TypeError('`channels` must map patterns to functions');
   if (options.redis === undefined) throw new TypeError('`redis` is required (URL, options or ioredis client)');
   const parsed = KnobsSchema.safeParse(options);

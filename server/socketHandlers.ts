@@ -22,6 +22,7 @@ import { JobcastError, toJobcastError, toWireError } from './errors.js';
 import type { Logger } from './options.js';
 import type { RoomStore } from './store/roomStore.js';
 import { SocketGuard, type SocketLimits } from './limits.js';
+import { DEBUG_SOCKETS_ROOM, type WorkerIdentityPolicy } from './security/workerIdentity.js';
 import type { Sessions } from './sessions.js';
 
 /** The Socket.IO room a jobcast room lives in; the prefix keeps it apart from socket-id rooms and the app's own. */
@@ -54,6 +55,8 @@ export interface SocketHandlerDeps<User> {
   onBreach?: (code: ErrorCode, socketId: string) => void;
   /** Asks BullMQ for the real state of jobs a snapshot shows as still running. */
   reconcileStale: (events: StatusEvent[]) => void;
+  /** Who sees the worker's host and pid in statuses; absent: every socket does (`exposeWorkerIdentity`). */
+  workerIdentity?: WorkerIdentityPolicy<User>;
   /** Told about each subscribe outcome, for the debug views and metrics. */
   onSubscribe?: (outcome: { room: string; code: string; socketId: string; mode?: 'snapshot' | 'replay'; resync?: string; since?: boolean }) => void;
 }
@@ -66,8 +69,9 @@ interface PayloadParser<Output> {
 }
 
 /**
- * Registers the client → server events on each socket. Every payload is parsed with zod;
- * bad input gets an error ack and the socket stays up; nothing thrown escapes a handler.
+ * Registers the client → server events on each socket. Every packet, whatever its event
+ * (unknown ones too), passes the connection's limits first; every payload is parsed with
+ * zod; bad input gets an error ack and the socket stays up; nothing thrown escapes a handler.
  */
 export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps<User>): void {
   io.on('connection', (socket) => {
@@ -75,8 +79,11 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
     // Bumped by each unsubscribe, so a subscribe still awaiting authorization does not join afterwards.
     const generations = new Map<string, number>();
     const guard = new SocketGuard(deps.limits);
+    socket.use(guardPackets(socket, guard, deps));
     const on = bind(socket, guard, deps);
+    const shown = (events: StatusEvent[]) => (deps.workerIdentity && !data.debug ? deps.workerIdentity.filter.events(events) : events);
     deps.sessions.track(socket);
+    if (deps.workerIdentity && data.debug) void socket.join(DEBUG_SOCKETS_ROOM);
     socket.emit(EVENTS.hello, deps.hello(socket));
 
     on(EVENTS.subscribe, SubscribeRequestSchema, async (request) => {
@@ -111,8 +118,8 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
         epoch: read.epoch,
         seq: read.seq,
         mode: read.mode,
-        jobs: read.mode === 'snapshot' ? read.events : [],
-        events: read.mode === 'replay' ? read.events : [],
+        jobs: read.mode === 'snapshot' ? shown(read.events) : [],
+        events: read.mode === 'replay' ? shown(read.events) : [],
       };
       if (read.resync) answer.resync = read.resync;
       if (read.mode === 'snapshot') deps.reconcileStale(read.events.filter((event) => !isTerminalStatus(event.status)));
@@ -129,6 +136,10 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
     on(EVENTS.refresh, RefreshRequestSchema, async ({ token }) => {
       const user = await deps.authenticate(token, socket);
       const expiresAt = await deps.sessions.refresh(socket, user);
+      if (deps.workerIdentity) {
+        data.debug = await deps.workerIdentity.maySee(user);
+        await (data.debug ? socket.join(DEBUG_SOCKETS_ROOM) : socket.leave(DEBUG_SOCKETS_ROOM));
+      }
       return expiresAt === undefined ? { ok: true } : { ok: true, expiresAt };
     });
 
@@ -151,7 +162,8 @@ export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps
         throw new JobcastError('BAD_REQUEST', `A replay covers 1 to ${MAX_REPLAY_RANGE} events (after < seq <= to).`);
       }
       try {
-        return { ok: true, ...(await deps.store.readRange(room, epoch, after, to)) };
+        const range = await deps.store.readRange(room, epoch, after, to);
+        return { ok: true, ...range, events: shown(range.events) };
       } catch (error) {
         throw new JobcastError('UNAVAILABLE', undefined, { cause: error });
       }
@@ -168,10 +180,51 @@ function withinMs<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
   return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Longest event name echoed back in an "unknown event" answer. */
+const MAX_ECHOED_EVENT_NAME = 64;
+
 /**
- * Binds events of one socket: check the connection's limits, parse with zod, run, and ack
- * `{ ok: false, error }` on any failure. Never throws; a client that keeps breaching the
- * limits is told why and disconnected.
+ * Socket.IO middleware that every incoming packet passes before any handler, so no kind of
+ * message escapes the connection's limits (subscribe, heartbeat, refresh, or an event this
+ * server does not handle). A refused packet is acked `{ ok: false, error }` when it asked for
+ * an answer and dropped; an unknown event is answered BAD_REQUEST.
+ */
+function guardPackets<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
+  return (packet: unknown[], next: (error?: Error) => void) => {
+    const [event, ...args] = packet;
+    const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
+    try {
+      guard.checkMessage(args.length === 1 ? args[0] : args);
+    } catch (error) {
+      refuse(socket, guard, deps, error, ack);
+      return;
+    }
+    if (typeof event === 'string' && socket.listenerCount(event) > 0) return next();
+    const name = JSON.stringify(String(event).slice(0, MAX_ECHOED_EVENT_NAME));
+    ack?.({ ok: false, error: toWireError(new JobcastError('BAD_REQUEST', `This server does not handle the event ${name}.`)) } satisfies ErrorAck);
+  };
+}
+
+/**
+ * Answers a breach of the connection's limits: counted, acked with its code, and once the
+ * client has breached `maxConsecutiveBreaches` times in a row, a notice saying so and a disconnect.
+ */
+function refuse<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<User>, cause: unknown, ack: Ack | undefined): void {
+  const error = toJobcastError(cause);
+  deps.onBreach?.(error.code, socket.id);
+  ack?.({ ok: false, error: toWireError(error) } satisfies ErrorAck);
+  if (!guard.exhausted || socket.disconnected) return;
+  deps.logger.warn({ socketId: socket.id, code: error.code }, 'client kept breaching its limits; disconnecting');
+  socket.emit(EVENTS.notice, {
+    code: error.code,
+    message: `${error.message} Disconnected after ${guard.maxConsecutiveBreaches} refused messages in a row.`,
+  });
+  socket.disconnect(true);
+}
+
+/**
+ * Binds events of one socket: parse with zod, run, and ack `{ ok: false, error }` on any
+ * failure. Never throws. (The connection's limits were checked by `guardPackets`.)
  */
 function bind<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
   return <Schema extends z.core.$ZodType>(event: string, schema: Schema & PayloadParser<z.output<Schema>>, handle: (payload: z.infer<Schema>) => Promise<unknown>) => {
@@ -182,18 +235,6 @@ function bind<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<
         if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') deps.logger.error({ err: cause, event, socketId: socket.id }, 'handler failed');
         reply({ ok: false, error: toWireError(error) } satisfies ErrorAck);
       };
-      try {
-        guard.checkMessage(payload);
-      } catch (error) {
-        deps.onBreach?.(toJobcastError(error).code, socket.id);
-        fail(error);
-        if (guard.exhausted) {
-          deps.logger.warn({ socketId: socket.id }, 'client kept breaching its limits; disconnecting');
-          socket.emit(EVENTS.notice, toWireError(error));
-          socket.disconnect(true);
-        }
-        return;
-      }
       const parsed = schema.safeParse(payload);
       if (!parsed.success) {
         return fail(new JobcastError('BAD_REQUEST', `Invalid "${event}" payload: ${parsed.error.issues[0]?.message ?? 'malformed'}.`));
@@ -204,7 +245,8 @@ function bind<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<
         reply(answer);
       } catch (cause) {
         const code = toJobcastError(cause).code;
-        if (code === 'RATE_LIMITED' || code === 'TOO_MANY_SUBSCRIPTIONS') deps.onBreach?.(code, socket.id);
+        // A breach found by the handler (the subscribe rate, the subscription count) counts like one found on arrival.
+        if (code === 'RATE_LIMITED' || code === 'TOO_MANY_SUBSCRIPTIONS') return refuse(socket, guard, deps, cause, reply);
         fail(cause);
       }
     });

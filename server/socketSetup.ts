@@ -9,6 +9,7 @@ import { DEFAULT_SOCKET_LIMITS } from './limits.js';
 import type { JobcastMetrics } from './metrics.js';
 import type { Authenticate, JobcastServerOptions, Logger, ResolvedKnobs } from './options.js';
 import type { RoomAccess } from './roomAccess.js';
+import type { WorkerIdentityPolicy } from './security/workerIdentity.js';
 import { Sessions, defaultUserPolicy, type UserPolicy } from './sessions.js';
 import { registerSocketHandlers } from './socketHandlers.js';
 import type { Keys } from './store/keys.js';
@@ -40,6 +41,8 @@ export function setupSockets<User>(args: {
   reconcileStale: (events: StatusEvent[]) => void;
   /** The Origin allowlist (from `allowedOrigins`), shared with the router's CORS. */
   origins: OriginPolicy | undefined;
+  /** Who sees the worker's host and pid; undefined when everyone does (`exposeWorkerIdentity`). */
+  workerIdentity: WorkerIdentityPolicy<User> | undefined;
 }): Sessions<User> {
   const { io, options, knobs, logger, metrics } = args;
   const policy: UserPolicy<User> = {
@@ -82,13 +85,34 @@ export function setupSockets<User>(args: {
         const error = new JobcastError('RATE_LIMITED', `At most ${max} connections per user.`);
         return next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
       }
+      // The client left while `authenticate` ran: Socket.IO drops this handshake, so it takes no place.
+      if (socket.conn.readyState !== 'open') return next();
       connections.set(key, count + 1);
-      socket.once('disconnect', () => {
+      // The place is held from here; a handshake that never completes (the client left while a
+      // later middleware ran, or one refused it) has no 'disconnect': its connection closing frees it.
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        socket.conn.off('close', release);
         const left = (connections.get(key) ?? 1) - 1;
         if (left <= 0) connections.delete(key);
         else connections.set(key, left);
-      });
+      };
+      socket.once('disconnect', release);
+      socket.conn.once('close', release);
       next();
+    });
+  }
+  const { workerIdentity } = args;
+  if (workerIdentity) {
+    // Settled before the connection exists, so no status reaches the socket before it is known.
+    io.use((socket, next) => {
+      const data = socket.data as SocketData<User>;
+      workerIdentity.maySee(data.user).then((debug) => {
+        data.debug = debug;
+        next();
+      }, next);
     });
   }
 
@@ -108,6 +132,7 @@ export function setupSockets<User>(args: {
     limits: { ...DEFAULT_SOCKET_LIMITS, ...knobs.limits },
     logger,
     reconcileStale: args.reconcileStale,
+    workerIdentity,
     authenticate: (token, socket) =>
       authenticateContext(args.authenticate, {
         token,

@@ -39,7 +39,8 @@ describe('what the status says about who runs a job', () => {
 
   it('lifts the worker helpers progress into the status, flags a stale worker, and names the failed and last completed steps', async () => {
     const queue = uniqueName('flags');
-    const stack = await startStack({ queues: [queue], expectedWorkerVersion: '2.0.0' });
+    // Opted in: the worker's host and pid reach every subscriber (by default only debug users).
+    const stack = await startStack({ queues: [queue], expectedWorkerVersion: '2.0.0', exposeWorkerIdentity: true });
     cleanups.push(() => stack.close());
     const events = await watch(stack, 'document:2');
     const running = startWorker(queue, async (job) => {
