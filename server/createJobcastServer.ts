@@ -63,8 +63,29 @@ const FANOUT_EVENT = 'jobcast:status';
 /** How often the ingesting node checks that unfinished jobs still exist (drain, obliterate and clean write no per-job event). */
 const SWEEP_INTERVAL_MS = 2_000;
 
-/** QUIT on a live connection (replies still due arrive first); a connection that is not up is dropped, as QUIT would wait for it forever. */
-const closeRedis = (client: Redis) => (client.status === 'ready' ? client.quit().then(() => undefined, () => client.disconnect()) : client.disconnect());
+/**
+ * QUIT, so commands still queued are answered rather than rejected unheard (the Socket.IO
+ * adapter does not catch its SUBSCRIBE replies). A connection still coming up gets a second to
+ * do so; one that does not (Redis unreachable) is dropped, as QUIT would wait for it forever.
+ */
+async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  const up =
+    client.status === 'ready' ||
+    (await new Promise<boolean>((resolve) => {
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        client.off('ready', onReady).off('end', onEnd);
+        resolve(ready);
+      };
+      const onReady = () => done(true);
+      const onEnd = () => done(false);
+      const timer = setTimeout(onEnd, 1_000);
+      client.once('ready', onReady).once('end', onEnd);
+    }));
+  if (up) await client.quit().catch(() => undefined);
+  client.disconnect();
+}
 
 /**
  * Creates the push server: reads each queue's BullMQ events, pushes public job status to
