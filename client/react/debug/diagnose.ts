@@ -1,4 +1,4 @@
-import { isTerminalStatus } from '../../../shared/index.js';
+import { isTerminalStatus } from '../../../shared/lifecycle.js';
 import type { RoomDebugReport } from '../../../shared/index.js';
 import type { ClientDiagnostics, LogEntry, RoomDiagnostics } from '../../index.js';
 import type { RoomJob } from '../../types.js';

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '../../../shared/index.js';
+import { PROTOCOL_VERSION } from '../../../shared/protocol.js';
 import type { ClientDiagnostics } from '../../index.js';
 import type { Diagnosis } from './diagnose.js';
 import type { JobTimeline } from './jobTimelines.js';
