@@ -109,6 +109,49 @@ describe('jobProblems', () => {
     expect(backoff!.detail).toMatch(/^Attempt 1 failed at step chunk \(X: boom\)\. Waiting on a backoff until \d\d:\d\d:\d\d\.\d{3} \(in 4\.0 s\), then attempt 2 of 4\.$/);
   });
 
+  it('names a step failure the job caught and went on from, but not one that failed its attempt', () => {
+    const swallowed = jobProblems(
+      { ...base, state: 'completed', steps: [step('fetch', 'completed', T0, 10, 1), step('transform', 'failed', T0 + 10, 5, 1), step('persist', 'completed', T0 + 20, 5, 1)] },
+      { now: T0 },
+    );
+    expect(swallowed.map((problem) => problem.code)).toEqual(['SWALLOWED']);
+    expect(swallowed[0]!.detail).toMatch(/^Step transform \(attempt 1\) failed and the job went on: the error was caught inside the job/);
+    // Caught as the last thing the job did, then it completed: swallowed all the same.
+    expect(jobProblems({ ...base, state: 'completed', steps: [step('notify', 'failed', T0, 5, 1)] }, { now: T0 }).map((problem) => problem.code)).toEqual(['SWALLOWED']);
+    // The step that failed the attempt, then the retry: nothing swallowed.
+    const retried: JobStatus = { ...base, state: 'completed', attempt: 2, steps: [step('fetch', 'failed', T0, 5, 1), step('fetch', 'completed', T0 + 1_000, 5, 2)] };
+    expect(jobProblems(retried, { now: T0 })).toEqual([]);
+    // Still running, its last step just failed: BullMQ's verdict is still to come.
+    expect(jobProblems({ ...base, state: 'active', steps: [step('fetch', 'failed', T0, 5, 1)] }, { now: T0 })).toEqual([]);
+    // Steps side by side (Promise.all): one failing while the other still runs went on to nothing.
+    const parallel = [step('thumbs', 'failed', T0, 0, 1), step('ocr', 'started', T0, undefined, 1)];
+    expect(jobProblems({ ...base, state: 'active', steps: parallel }, { now: T0 })).toEqual([]);
+  });
+
+  it('names a retry that ran steps an earlier attempt completed, not one that skipped them', () => {
+    const rerun: JobStatus = {
+      ...base,
+      state: 'completed',
+      attempt: 2,
+      steps: [
+        step('charge', 'completed', T0, 10, 1),
+        step('persist', 'failed', T0 + 10, 5, 1),
+        step('charge', 'completed', T0 + 1_000, 10, 2),
+        step('persist', 'completed', T0 + 1_010, 5, 2),
+      ],
+    };
+    const [problem] = jobProblems(rerun, { now: T0 });
+    expect(problem).toMatchObject({ code: 'RERUN', tone: 'warn' });
+    expect(problem!.detail).toMatch(/^Attempt 2 ran charge again after attempt 1 had completed it: what it does \(a charge, an email, a row\) happened twice unless idempotent\./);
+    const checkpointed: JobStatus = { ...rerun, steps: rerun.steps!.map((entry) => (entry.attempt === 2 && entry.name === 'charge' ? { ...entry, status: 'skipped' } : entry)) };
+    expect(jobProblems(checkpointed, { now: T0 })).toEqual([]);
+  });
+
+  it('says the last completed step of a final failure', () => {
+    const [failed] = jobProblems({ ...base, state: 'failed', attempt: 1, maxAttempts: 1, failure: { code: 'JOB_FAILED', message: 'The job failed.', step: 'persist', lastCompletedStep: 'summarize' } }, { now: T0 });
+    expect(failed!.detail).toBe('After 1 of 1 attempts at step persist (last completed step: summarize): JOB_FAILED: The job failed.');
+  });
+
   it('links a job to its bull-board page', () => {
     expect(bullBoardJobUrl('/admin/queues/', { queue: 'summaries', jobId: 'a b' })).toBe('/admin/queues/queue/summaries/a%20b');
   });

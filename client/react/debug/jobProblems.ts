@@ -3,10 +3,22 @@ import { jobKeyOf } from '../../../shared/identity.js';
 import type { RoomSnapshot } from '../../index.js';
 import type { CarriedOver, RoomJob } from '../../types.js';
 import { formatDuration, formatTime } from './format.js';
+import { rerunSteps, swallowedSteps } from './stepHistory.js';
 import { failedAttemptOf } from './timelinePicture.js';
 
 /** A failure mode the panel names on a job, when the status data says it. */
-export type JobProblemCode = 'NO_WORKER' | 'WORKER_LOST' | 'STALE_WORKER' | 'BACKOFF' | 'DEDUPLICATED' | 'UNKNOWN' | 'CARRIED_OVER' | 'STALLED' | 'FAILED';
+export type JobProblemCode =
+  | 'NO_WORKER'
+  | 'WORKER_LOST'
+  | 'STALE_WORKER'
+  | 'BACKOFF'
+  | 'DEDUPLICATED'
+  | 'UNKNOWN'
+  | 'CARRIED_OVER'
+  | 'STALLED'
+  | 'FAILED'
+  | 'SWALLOWED'
+  | 'RERUN';
 
 /** One named problem of a job: what it is, in a sentence a developer acts on. */
 export interface JobProblem {
@@ -33,7 +45,8 @@ export function carriedOverIn(status: Pick<JobStatus, 'queue' | 'jobId'>, rooms:
  * Names what is wrong with a job, from its public status: warnings from the server
  * (`NO_WORKER`, `WORKER_LOST` with when its lock runs out, `STALE_WORKER`), a retry waiting out its backoff (until when), a job
  * deduplicated into another, a job whose record vanished (`unknown`), a stalled job, a final
- * failure, and a job carried over after an epoch change. Pure: `now` dates the backoff.
+ * failure, a step failure caught inside the job, a retry that ran completed steps again, and
+ * a job carried over after an epoch change. Pure: `now` dates the backoff.
  */
 export function jobProblems(status: JobStatus, options: { now: number; carriedOver?: CarriedOver | undefined }): JobProblem[] {
   const problems: JobProblem[] = [];
@@ -82,7 +95,27 @@ export function jobProblems(status: JobStatus, options: { now: number; carriedOv
   if (status.state === 'failed' && !status.willRetry) {
     const at = status.failure?.step ? ` at step ${status.failure.step}` : '';
     const what = status.failure ? `${status.failure.code}: ${status.failure.message}` : 'no reason given';
-    problems.push({ code: 'FAILED', tone: 'bad', title: 'Failed for good', detail: `After ${status.attempt} of ${status.maxAttempts} attempts${at}: ${what}` });
+    const reached = status.failure?.lastCompletedStep ? ` (last completed step: ${status.failure.lastCompletedStep})` : '';
+    problems.push({ code: 'FAILED', tone: 'bad', title: 'Failed for good', detail: `After ${status.attempt} of ${status.maxAttempts} attempts${at}${reached}: ${what}` });
+  }
+  const swallowed = swallowedSteps(status);
+  if (swallowed.length > 0) {
+    const names = swallowed.map((step) => `${step.name} (attempt ${step.attempt})`).join(', ');
+    problems.push({
+      code: 'SWALLOWED',
+      tone: 'bad',
+      title: 'Failure swallowed',
+      detail: `Step ${names} failed and the job went on: the error was caught inside the job, so BullMQ never saw it and what came after ran without that step's work. The worker logged it as "step ${swallowed[0]!.name} failed".`,
+    });
+  }
+  const rerun = rerunSteps(status);
+  if (rerun) {
+    problems.push({
+      code: 'RERUN',
+      tone: 'warn',
+      title: 'Steps ran again',
+      detail: `Attempt ${rerun.attempt} ran ${rerun.steps.join(', ')} again after attempt ${rerun.completedIn} had completed ${rerun.steps.length > 1 ? 'them' : 'it'}: what ${rerun.steps.length > 1 ? 'they do' : 'it does'} (a charge, an email, a row) happened twice unless idempotent. With the worker's checkpoint option on, a retry skips the steps that completed.`,
+    });
   }
   const carried = options.carriedOver;
   if (carried) {
