@@ -202,4 +202,30 @@ describe('diagnose', () => {
     const carried = { ...status('j3', 'completed'), carriedOver: { fromEpoch: 'e0', toEpoch: EPOCH, at: 5_000, lastState: 'completed' as const } };
     expect(byId(check(carried)).job).toMatchObject({ ok: 'unknown', detail: expect.stringContaining('carried over from epoch e0') });
   });
+
+  it('leaves "job" unknown for a finished job whose step failed inside it with the error caught', () => {
+    const swallowed: JobStatus = {
+      ...status('j1', 'completed'),
+      steps: [
+        { name: 'transform', status: 'failed', startedAt: 100, durationMs: 5, attempt: 1 },
+        { name: 'persist', status: 'completed', startedAt: 110, durationMs: 5, attempt: 1 },
+      ],
+    };
+    const result = diagnose({ room: ROOM, jobId: 'j1', client: client([room({ seq: 1, jobs: { 'q/j1': swallowed } })], { log: [statusLog(1)] }) });
+    expect(byId(result).job).toEqual({
+      id: 'job',
+      label: 'Can the job progress?',
+      ok: 'unknown',
+      detail: 'job j1 is completed, but step transform failed inside it and the error was caught: BullMQ never saw that failure',
+    });
+  });
+
+  it('says a failed job\'s record is gone when the server found none for it (removeOnFail)', () => {
+    const failed: JobStatus = { ...status('j1', 'failed'), failure: { code: 'JOB_FAILED', message: 'The job failed.', step: 'persist' } };
+    const input = { room: ROOM, jobId: 'j1', client: client([room({ seq: 1, jobs: { 'q/j1': failed } })], { log: [statusLog(1)] }) };
+    const gone = diagnose({ ...input, server: report({ seq: 1, recent: [event(1)], job: { queue: 'q', jobId: 'j1', state: 'unknown' } }) });
+    expect(byId(gone).job).toMatchObject({ ok: true, detail: expect.stringMatching(/^job j1 is failed for good after 1 attempt\(s\): JOB_FAILED: The job failed\.; BullMQ no longer holds its record \(removed on failure, e\.g\. removeOnFail, or cleaned\)/) });
+    const kept = diagnose({ ...input, server: report({ seq: 1, recent: [event(1)], job: { queue: 'q', jobId: 'j1', state: 'failed', failedReason: 'boom' } }) });
+    expect(byId(kept).job!.detail).toBe('job j1 is failed for good after 1 attempt(s): JOB_FAILED: The job failed.');
+  });
 });

@@ -1,8 +1,8 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
-import type { JobDebugDetail } from '../../../shared/index.js';
+import type { JobDebugDetail, JobStatus } from '../../../shared/index.js';
 import type { ClientDiagnostics, JobcastClient } from '../../index.js';
-import { diagnose } from './diagnose.js';
+import { diagnose, findJobById } from './diagnose.js';
 import type { Diagnosis, Hop } from './diagnose.js';
 import { fetchRoomReport } from './fetchRoomReport.js';
 import type { GetDebugToken } from './fetchRoomReport.js';
@@ -59,6 +59,7 @@ export function WhyCheck({ client, diagnostics, debugUrl, getDebugToken, result,
   };
 
   const failed = result?.hops.find((hop) => hop.id === result.firstFailure);
+  const checkedJob = result?.jobId === undefined ? undefined : findJobById(diagnostics.rooms.find((candidate) => candidate.room === result.room)?.snapshot.jobs ?? {}, result.jobId);
   return (
     <section aria-labelledby="jcdp-h-why">
       <h3 id="jcdp-h-why">Why didn&apos;t my UI update?</h3>
@@ -100,7 +101,7 @@ export function WhyCheck({ client, diagnostics, debugUrl, getDebugToken, result,
           </p>
         )}
       </div>
-      {result && detail && <FailureDetail detail={detail} />}
+      {result && detail && <FailureDetail detail={detail} onPage={checkedJob} />}
       {result && (
         <ol className={cx('hops')} aria-label="Hops">
           {result.hops.map((hop) => (
@@ -129,14 +130,35 @@ function HopRow({ hop, first }: { hop: Hop; first: boolean }): ReactNode {
   );
 }
 
-/** BullMQ's record of the job, with the failure text: the server sends it to debug users only. */
-function FailureDetail({ detail }: { detail: JobDebugDetail }): ReactNode {
+/**
+ * BullMQ's record of the job, with the failure text: the server sends it to debug users only.
+ * When the record is gone (removed on failure or completion, cleaned), so is that text: the
+ * panel says so and shows the failure that reached the page instead.
+ */
+function FailureDetail({ detail, onPage }: { detail: JobDebugDetail; onPage: JobStatus | undefined }): ReactNode {
+  const gone = detail.state === 'unknown';
+  const failure = onPage?.failure;
   return (
-    <details className={cx('failure-detail')} data-testid="failure-detail" open={detail.failedReason !== undefined}>
+    <details className={cx('failure-detail')} data-testid="failure-detail" open={detail.failedReason !== undefined || gone}>
       <summary>
-        BullMQ says: job {detail.queue}/{detail.jobId} is {detail.state}
+        {gone ? `BullMQ has no record of job ${detail.queue}/${detail.jobId}` : `BullMQ says: job ${detail.queue}/${detail.jobId} is ${detail.state}`}
         {detail.attemptsMade !== undefined ? `, ${detail.attemptsMade} attempt(s) made` : ''}
       </summary>
+      {gone && (
+        <p data-testid="record-gone">
+          {onPage?.state === 'failed'
+            ? 'Its record was removed after it failed (removeOnFail, or a clean): the failure text and stack went with it.'
+            : 'Its record was removed (removeOnComplete or removeOnFail, a clean, or Redis lost its data): BullMQ cannot say more about it.'}
+          {failure && (
+            <>
+              {' '}
+              The failure that reached this page: <code>{`${failure.code}: ${failure.message}`}</code>
+              {failure.step ? ` at step ${failure.step}` : ''}
+              {failure.lastCompletedStep ? ` (last completed step: ${failure.lastCompletedStep})` : ''}.
+            </>
+          )}
+        </p>
+      )}
       {detail.failedReason !== undefined && (
         <p>
           Failure text (debug access): <code>{detail.failedReason}</code>

@@ -3,6 +3,7 @@ import type { RoomDebugReport } from '../../../shared/index.js';
 import type { ClientDiagnostics, LogEntry, RoomDiagnostics } from '../../index.js';
 import type { RoomJob } from '../../types.js';
 import { formatDuration, formatTime } from './format.js';
+import { swallowedSteps } from './stepHistory.js';
 
 /** The hops a status travels from the server to a component, in order. */
 export type HopId = 'connected' | 'subscribed' | 'authorized' | 'job' | 'broadcast' | 'received' | 'listener';
@@ -123,10 +124,11 @@ function checkAuthorized({ room: name, server }: DiagnoseInput, room: RoomDiagno
 /**
  * The job itself, from its status on the client: a job nobody will run (no worker listens, its
  * record vanished, it stalled) fails the hop; one waiting out a backoff, deduplicated into
- * another, carried over an epoch change or run by a stale worker is not a failure of the
- * path but is not all right either ('unknown', with what it waits for).
+ * another, carried over an epoch change, run by a stale worker, or finished with a step's
+ * failure caught inside it is not a failure of the path but is not all right either ('unknown',
+ * with what it waits for). A failed job whose record the server found gone says so.
  */
-function checkJob({ jobId, now }: DiagnoseInput, room: RoomDiagnostics | undefined): Hop {
+function checkJob({ jobId, now, server }: DiagnoseInput, room: RoomDiagnostics | undefined): Hop {
   const jobs = room?.snapshot.jobs ?? {};
   const job = jobId !== undefined ? findJobById(jobs, jobId) : Object.values(jobs).sort((a, b) => b.updatedAt - a.updatedAt)[0];
   if (!job) return hop('job', 'unknown', jobId !== undefined ? `the client has no status for job ${jobId} to judge it by` : 'the room holds no job yet');
@@ -153,7 +155,17 @@ function checkJob({ jobId, now }: DiagnoseInput, room: RoomDiagnostics | undefin
   }
   const stale = warning('STALE_WORKER');
   if (stale) return hop('job', 'unknown', `${what}, run by a worker on other code: ${stale.message}`);
-  if (job.state === 'failed') return hop('job', true, `${what} for good after ${job.attempt} attempt(s)${job.failure ? `: ${job.failure.code}: ${job.failure.message}` : ''}`);
+  const swallowed = swallowedSteps(job);
+  if (swallowed.length > 0 && isTerminalStatus(job)) {
+    return hop('job', 'unknown', `${what}, but step ${swallowed.map((step) => step.name).join(', ')} failed inside it and the error was caught: BullMQ never saw that failure`);
+  }
+  if (job.state === 'failed') {
+    const failure = job.failure ? `: ${job.failure.code}: ${job.failure.message}` : '';
+    // The server read BullMQ's record for this job (debug users, a job id given) and found none.
+    const gone = server?.ok && server.report.job?.jobId === job.jobId && server.report.job.state === 'unknown';
+    const record = gone ? "; BullMQ no longer holds its record (removed on failure, e.g. removeOnFail, or cleaned): its full failure text went with it, and the failure above is what reached this page" : '';
+    return hop('job', true, `${what} for good after ${job.attempt} attempt(s)${failure}${record}`);
+  }
   return hop('job', true, what);
 }
 
