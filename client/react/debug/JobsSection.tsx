@@ -1,5 +1,6 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { ReactNode } from 'react';
+import { isTerminalStatus } from '../../../shared/lifecycle.js';
 import type { ClientDiagnostics } from '../../index.js';
 import type { CarriedOver } from '../../types.js';
 import { formatDuration, formatProgress, formatStep, formatTime, progressDetail, progressPercent, shortId } from './format.js';
@@ -104,6 +105,11 @@ function JobCard({ timeline, now, carriedOver, bullBoardUrl }: JobCardProps): Re
             </li>
           ))}
         </ul>
+      )}
+      {isTerminalStatus(latest) && timeline.entries.every((entry) => entry.source === 'snapshot') && (
+        <p className={cx('muted')} data-note="FINISHED_BEFORE_SUBSCRIBE">
+          Finished before this page subscribed: its {latest.state} state comes from the room&apos;s snapshot, so this page saw none of its events.
+        </p>
       )}
       <dl className={cx('dl')}>
         <dt>Progress</dt>
