@@ -139,7 +139,7 @@ export function createEnqueue(args: { redis: Redis; keys: Keys; routes: RouteBoo
     const { rooms, correlationId, lineage } = args;
     const jobOptions = { ...SAFE_JOB_DEFAULTS, ...args.jobOptions, timestamp: args.jobOptions.timestamp ?? Date.now() };
     const jobId = jobOptions.jobId;
-    const route = await routes.record(queueName, jobId, { rooms, correlationId, maxAttempts: jobOptions.attempts ?? 1, timestamp: jobOptions.timestamp });
+    const route = await routes.record(queueName, jobId, { rooms, correlationId, maxAttempts: jobOptions.attempts ?? 1, retryTo: retryTo(jobOptions.backoff), timestamp: jobOptions.timestamp });
     let job;
     try {
       const routing: JobcastJobData = { ...lineage, rooms, correlationId };
@@ -190,6 +190,13 @@ export function createEnqueue(args: { redis: Redis; keys: Keys; routes: RouteBoo
     queues.clear();
   };
   return { enqueue, routeJob, routeScheduler, close };
+}
+
+/** Where BullMQ sends a failed attempt it retries: a backoff with a delay delays it, else it waits again. */
+function retryTo(backoff: JobsOptions['backoff']): 'delayed' | 'waiting' {
+  if (backoff === undefined) return 'waiting';
+  if (typeof backoff === 'number') return backoff > 0 ? 'delayed' : 'waiting';
+  return backoff.type === 'fixed' && !backoff.delay ? 'waiting' : 'delayed';
 }
 
 function checkRooms(rooms: unknown): asserts rooms is string[] {

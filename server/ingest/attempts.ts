@@ -16,12 +16,16 @@ export interface AttemptInput {
   exact: boolean;
   /** The job's next event, when already read (a final `failed` is followed by `retries-exhausted`). */
   next?: StreamEvent | undefined;
+  /** Where the job's retries go, when its enqueue knew (`Route.retryTo`). */
+  retryTo?: 'delayed' | 'waiting' | undefined;
+  /** The job's `attempts` option, when its route names it. */
+  maxAttempts?: number | undefined;
 }
 
 /** BullMQ's count of finished attempts, read from its record, as our attempt number. */
 export const attemptOfRecord = (job: JobFacts): number => (job.finishedOn ? Math.max(1, job.attemptsMade) : job.attemptsMade + 1);
 
-export function attemptOf({ event, previous, job, exact, next }: AttemptInput): number {
+export function attemptOf({ event, previous, job, exact, next, retryTo, maxAttempts }: AttemptInput): number {
   if (event.name === 'failed' && next?.name === 'retries-exhausted') {
     const made = Number(next.fields.attemptsMade);
     if (Number.isInteger(made) && made > 0) return made;
@@ -32,9 +36,13 @@ export function attemptOf({ event, previous, job, exact, next }: AttemptInput): 
   const before = previous?.attempt ?? 1;
   if (!leftActive(event, previous)) return before;
   // The job left `active` for `delayed` or `waiting`: a retried failure, or a rate limit /
-  // moveToDelayed. BullMQ counted a failure only if its `atm` grew past what we showed; with
-  // the record gone there is nothing to ask, and a move out of active is taken as a retry.
-  if (!job) return before + 1;
+  // moveToDelayed (their events are the same). BullMQ counted a failure only if its `atm`
+  // grew past what we showed. With the record gone, the job's options tell: no attempt left,
+  // or not where its retries go, is no retry; not knowing them, a move is taken as a retry.
+  if (!job) {
+    if (maxAttempts !== undefined && before >= maxAttempts) return before;
+    return retryTo === undefined || retryTo === event.name ? before + 1 : before;
+  }
   return job.attemptsMade + 1 > before ? before + 1 : before;
 }
 

@@ -48,7 +48,7 @@ export interface WarningContext {
  */
 export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; status: JobStatus } {
   const { event, job, previous } = input;
-  const attempt = attemptOf(input);
+  const attempt = attemptOf({ ...input, retryTo: input.route.retryTo, maxAttempts: input.route.maxAttempts });
   const retried = attempt > (previous?.attempt ?? 1);
   const { lifecycle, state } = classify(event, job, retried);
   const status: JobStatus = {

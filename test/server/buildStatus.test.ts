@@ -46,6 +46,20 @@ describe('buildStatus', () => {
     expect(removed.map((status) => status.attempt)).toEqual([1, 2, 2, 2]);
   });
 
+  it('tells a retry from moveToDelayed or a rate limit by where the job\'s retries go, once its record is gone', () => {
+    const moved = (retryTo: 'delayed' | 'waiting', name: string, fields: Record<string, string> = {}) =>
+      run([{ event: event('100-1', 'active') }, { event: event('100-2', name, fields), route: { rooms: ['document:1'], maxAttempts: 3, retryTo } }]).map((status) => status.attempt);
+    // A job with a backoff retries through `delayed`: a `waiting` out of active is a rate limit.
+    expect(moved('delayed', 'delayed', { delay: '500' })).toEqual([1, 2]);
+    expect(moved('delayed', 'waiting', { prev: 'active' })).toEqual([1, 1]);
+    // Without one it retries straight to `waiting`: a `delayed` out of active is moveToDelayed.
+    expect(moved('waiting', 'waiting', { prev: 'active' })).toEqual([1, 2]);
+    expect(moved('waiting', 'delayed', { delay: '500' })).toEqual([1, 1]);
+    // No attempt left: never a retry.
+    const last = run([{ event: event('100-1', 'active'), route: { rooms: ['document:1'], maxAttempts: 1 } }, { event: event('100-2', 'delayed', { delay: '500' }), route: { rooms: ['document:1'], maxAttempts: 1 } }]);
+    expect(last.map((status) => status.attempt)).toEqual([1, 1]);
+  });
+
   it('takes the final attempt count from retries-exhausted when the record is gone', () => {
     const [status] = run([{ event: event('100-1', 'failed', { failedReason: 'boom' }), next: event('100-2', 'retries-exhausted', { attemptsMade: '3' }) }]);
     expect(status).toMatchObject({ state: 'failed', attempt: 3, willRetry: false });
