@@ -7,8 +7,10 @@ import type { Keys } from '../store/keys.js';
 import { buildStatus } from './buildStatus.js';
 import { readBatchContext, type BatchContext } from './batchContext.js';
 import { bindAtStart, bindLate, isOtherIncarnation, type JobRecord } from './jobRecord.js';
-import { adoptPending, reconciledStatus, type ReconcileRead } from './reconciledStatus.js';
+import { adoptPending, reconciledStatus, type JobRead, type ReconcileRead } from './reconciledStatus.js';
 import type { Projection } from './projection.js';
+import { coalesceProgress } from './coalesce.js';
+import { dropExpiredPending, schedulerIdOf } from './routing.js';
 import { withWorkerWarnings, workerWarnings, type WorkerView } from './workerWatch.js';
 import { compareStreamIds, startsIncarnation, streamIdTime, subjectOf, type StreamEvent } from './streamEvent.js';
 
@@ -116,30 +118,52 @@ export class Ingestor {
     const pending = new Set(unread.map(subjectOf));
     const records = await this.#loadRecords(args.jobIds);
     const writes: AppendInput[] = [];
+    const expired: string[] = [];
     for (const jobId of args.jobIds) {
       const read = jobs.get(jobId);
       if (!read || pending.has(jobId)) continue;
-      let record = records.get(jobId);
-      let consumedRoutes: string[] = [];
+      if (read.versions && Object.keys(read.versions).length === 0) expired.push(jobId);
+      const record = records.get(jobId);
+      let candidates: Array<{ record: JobRecord; consumed: string[] }> = record ? [{ record, consumed: [] }] : [];
       if ((!record || isOtherIncarnation(record, read.facts)) && read.versions) {
         // Routed, but its `added` event was never read (trimmed while no node read): adopt it.
-        const binding = adoptPending(read.versions, read.facts);
-        if (!binding) continue;
-        record = binding.record;
-        consumedRoutes = binding.consumed;
-        this.#remember(jobId, record);
-        if (consumedRoutes.length === 0) await this.#options.redis.srem(this.#options.keys.queuePendingRoutes(this.#options.queue.name), jobId);
+        candidates = adoptPending(read.versions, read.facts);
+        if (candidates.length === 0) continue;
+        // Its BullMQ record is another job's now: the one its rooms last saw is gone.
+        const gone = record ? lostStatus(record, this.#options.queue.name, jobId) : undefined;
+        if (gone) writes.push(gone);
+        this.#remember(jobId, candidates[candidates.length - 1]!.record);
+        if (candidates.every(({ consumed }) => consumed.length === 0)) await this.#options.redis.srem(this.#options.keys.queuePendingRoutes(this.#options.queue.name), jobId);
       }
-      if (!record?.route || (record.status && isTerminalStatus(record.status))) continue;
-      const status = reconciledStatus(record, read, this.#options, jobId);
-      if (!status) continue;
-      const body: EventBody = { event: 'reconciled', status, at: Date.now(), reason: read.facts ? args.reason : 'vanished' };
-      record.status = status;
-      writes.push({ queue: this.#options.queue.name, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes });
-      this.#options.logger.info({ queue: this.#options.queue.name, jobId, to: status.state, reason: body.reason }, 'reconciled job state from BullMQ');
+      for (const candidate of candidates) {
+        const write = this.#reconciledWrite(jobId, candidate.record, read, args.reason, candidate.consumed);
+        if (write) writes.push(write);
+      }
     }
     await this.#write(writes);
+    await dropExpiredPending(this.#options.redis, this.#options.keys, this.#options.queue.name, expired);
     return true;
+  }
+
+  /** Writes that show the jobs of routes never bound (`at` in `versions`) lost in their rooms, but the one shown already. */
+  #lostUnbound(jobId: string, versions: Record<string, string>, at: string[], shown: string | undefined): AppendInput[] {
+    const lost = adoptPending(pick(versions, at), undefined, true);
+    return lost.flatMap(({ record }) => {
+      if (record.incarnation === shown) return [];
+      const write = this.#reconciledWrite(jobId, record, { facts: undefined, state: undefined }, 'vanished', []);
+      return write ? [write] : [];
+    });
+  }
+
+  /** The write that brings one incarnation's rooms to what the reconciliation read, if they do not show it. */
+  #reconciledWrite(jobId: string, record: JobRecord, read: JobRead, reason: ReconcileReason, consumedRoutes: string[]): AppendInput | undefined {
+    if (!record.route || (record.status && isTerminalStatus(record.status))) return undefined;
+    const status = reconciledStatus(record, read, this.#options, jobId);
+    if (!status) return undefined;
+    const body: EventBody = { event: 'reconciled', status, at: Date.now(), reason: read.facts ? reason : 'vanished' };
+    record.status = status;
+    this.#options.logger.info({ queue: this.#options.queue.name, jobId, to: status.state, reason: body.reason }, 'reconciled job state from BullMQ');
+    return { queue: this.#options.queue.name, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes };
   }
 
   /**
@@ -180,16 +204,27 @@ export class Ingestor {
       // (obliterated, or its last events trimmed away), they show it lost, not running forever.
       const gone = record ? lostStatus(record, queue, jobId) : undefined;
       if (gone) writes.push(gone);
-      const binding = bindAtStart({ jobId, startedAt: event.id, versions: context.versions.get(jobId) ?? {}, schedulerRoute: context.schedulerRoutes.get(jobId) });
+      const versions = context.versions.get(jobId) ?? {};
+      const binding = bindAtStart({ jobId, startedAt: event.id, versions, schedulerRoute: context.schedulerRoutes.get(jobId) });
+      // Older routes it uses up were never bound: their jobs' `added` went unread, and they are gone too.
+      const unbound = binding.route ? binding.consumed.slice(0, -1) : binding.consumed;
+      writes.push(...this.#lostUnbound(jobId, versions, unbound, record?.incarnation));
       record = { incarnation: event.id, lastEventId: undefined, route: binding.route, status: undefined };
       consumedRoutes = binding.consumed;
+      // The batch's read of the routes outlives this event: a later `added` of the id in it must not take these again.
+      for (const at of consumedRoutes) delete versions[at];
     } else if (!record || (this.#predatesHole(record) && isOtherIncarnation(record, facts))) {
       // Its start was not read (no record, or a record from before a hole in the stream whose
       // job's BullMQ record is now another's): only a route that names the job's own timestamp is
       // taken. Without a hole, events are read in order, so a record read that shows another
       // incarnation is only a later job with the id: the event is still the recorded job's.
       const versions = context.versions.get(jobId) ?? (await this.#options.redis.hgetall(this.#options.keys.routeVersions(queue, jobId)));
-      const binding = bindLate({ versions, facts });
+      const late = bindLate({ versions, facts });
+      // A job scheduler's job names its scheduler in its id: its route is the scheduler's.
+      const binding = late.route || schedulerIdOf(jobId) === undefined ? late : { route: context.schedulerRoutes.get(jobId), consumed: [] };
+      // Gone already, so nothing proves which recorded route is its own: the reconciler's sweep of
+      // pending routes shows the routed job lost (`unknown`), rather than guess its rooms now.
+      if (!facts && Object.keys(versions).length > 0) return writes;
       record = { incarnation: facts ? `t${facts.timestamp}` : `s${event.id}`, lastEventId: undefined, route: binding.route, status: undefined };
       consumedRoutes = binding.consumed;
     }
@@ -298,22 +333,4 @@ function lostStatus(record: JobRecord, queue: string, jobId: string): AppendInpu
   return { queue, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes: [] };
 }
 
-/**
- * Progress storms: a progress event followed in the same batch by another progress event of
- * the same job (with nothing else of that job between) is dropped; the latest wins. Every
- * other event, terminal ones above all, is kept. Only the lease holder ingests, so every
- * subscriber sees the same coalesced sequence.
- */
-export function coalesceProgress(events: StreamEvent[]): StreamEvent[] {
-  const nextOfJob = new Map<string, StreamEvent>();
-  const kept: StreamEvent[] = [];
-  for (let index = events.length - 1; index >= 0; index--) {
-    const event = events[index]!;
-    const jobId = subjectOf(event);
-    const next = jobId === undefined ? undefined : nextOfJob.get(jobId);
-    if (jobId !== undefined) nextOfJob.set(jobId, event);
-    if (event.name === 'progress' && next?.name === 'progress') continue;
-    kept.push(event);
-  }
-  return kept.reverse();
-}
+const pick = (versions: Record<string, string>, at: string[]): Record<string, string> => Object.fromEntries(at.flatMap((key) => (versions[key] === undefined ? [] : [[key, versions[key]!]])));

@@ -1,6 +1,7 @@
 import type { JobStatus } from '../../shared/index.js';
 import type { JobFacts } from './jobFacts.js';
 import { parseRoute, pickRoute, schedulerIdOf, type Route } from './routing.js';
+import { compareStreamIds } from './streamEvent.js';
 
 /**
  * What the ingest knows of one job id's current incarnation, kept in Redis beside the rooms
@@ -47,17 +48,25 @@ export function bindAtStart(args: { jobId: string; startedAt: string; versions: 
 
 /**
  * The route of an incarnation whose start was not read (the stream was trimmed, or it began
- * before this deployment first read the queue): only a route recorded with the job's own
- * BullMQ timestamp can be proven to be its own. Anything less stays unrouted.
+ * before this deployment first read the queue). A route `enqueue` recorded names the job's
+ * BullMQ timestamp: only the record with that timestamp is its job. A route `routeJob`
+ * recorded names none: it takes the rule `bindAtStart` applies in stream order (the newest
+ * route recorded before the job's add), with the clock of the app that recorded the route and
+ * added the job (`recordedAt` and the job's `timestamp`) standing in for the stream order.
  */
 export function bindLate(args: { versions: Record<string, string>; facts: JobFacts | undefined }): Binding {
   const { versions, facts } = args;
   if (!facts) return { route: undefined, consumed: [] };
-  for (const [at, text] of Object.entries(versions)) {
-    const route = parseRoute(text);
-    if (route?.timestamp === facts.timestamp) return { route, consumed: [at] };
-  }
-  return { route: undefined, consumed: [] };
+  const routes = Object.entries(versions)
+    .map(([at, text]) => ({ at, route: parseRoute(text) }))
+    .sort((a, b) => compareStreamIds(a.at, b.at));
+  const exact = routes.find(({ route }) => route?.timestamp === facts.timestamp);
+  if (exact) return { route: exact.route, consumed: [exact.at] };
+  const before = routes.filter(({ route }) => route && route.timestamp === undefined && route.recordedAt !== undefined && route.recordedAt <= facts.timestamp);
+  const newest = before[before.length - 1];
+  if (!newest) return { route: undefined, consumed: [] };
+  // Like `pickRoute`: it and every route recorded before it are used up.
+  return { route: newest.route, consumed: routes.filter(({ at }) => compareStreamIds(at, newest.at) <= 0).map(({ at }) => at) };
 }
 
 /**

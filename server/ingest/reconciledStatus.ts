@@ -29,26 +29,36 @@ export interface ReconcileRead {
 
 /**
  * A job whose route was recorded but whose `added` event was never read: its own record
- * proves which route is its (the timestamp enqueue gave it); with the record gone too, the
- * newest route stands for the job that vanished with its events (shown `unknown`).
+ * proves which route is its (bindLate). With the record gone too, nothing is left to tell but
+ * the routes: each stands for an incarnation that vanished with its events, shown `unknown`
+ * in its rooms, oldest first, so a room shared by two shows the newest.
  */
-export function adoptPending(versions: Record<string, string>, facts: JobFacts | undefined): { record: JobRecord; consumed: string[] } | undefined {
-  const binding = facts ? bindLate({ versions, facts }) : newestRoute(versions);
-  if (!binding.route) return undefined;
+export function adoptPending(
+  versions: Record<string, string>,
+  facts: JobFacts | undefined,
+  /** True when a later job with the id proves these routes' jobs gone, however recent. */
+  provenGone = false,
+): Array<{ record: JobRecord; consumed: string[] }> {
+  if (facts) {
+    const binding = bindLate({ versions, facts });
+    return binding.route ? [{ record: adopted(`t${facts.timestamp}`, binding.route), consumed: binding.consumed }] : [];
+  }
+  const routes = Object.keys(versions)
+    .sort(compareStreamIds)
+    .flatMap((at) => {
+      const route = parseRoute(versions[at]);
+      return route ? [{ at, route }] : [];
+    });
   // With no record to prove it, a job is only called lost when its add cannot still be on its
-  // way: its route was recorded long enough ago. (Its place in the stream proves nothing: a
+  // way: every route was recorded long enough ago. (Its place in the stream proves nothing: a
   // stream emptied by a trim gets new entries after a route recorded while it was empty.)
-  if (!facts && !binding.route.deduplicatedBy && Date.now() - (binding.route.recordedAt ?? 0) < ADOPT_VANISHED_AFTER_MS) return undefined;
-  const incarnation = `t${facts?.timestamp ?? binding.route.timestamp ?? 0}`;
+  const recent = ({ route }: { route: Route }) => !route.deduplicatedBy && Date.now() - (route.recordedAt ?? 0) < ADOPT_VANISHED_AFTER_MS;
+  if (!provenGone && routes.some(recent)) return [];
   // A job called lost keeps its route: should its add come after all, its `added` still takes it.
-  return { record: { incarnation, lastEventId: undefined, route: binding.route, status: undefined }, consumed: facts ? binding.consumed : [] };
+  return routes.map(({ at, route }) => ({ record: adopted(route.timestamp === undefined ? `r${at}` : `t${route.timestamp}`, route), consumed: [] }));
 }
 
-function newestRoute(versions: Record<string, string>): { route: Route | undefined; consumed: string[] } {
-  const at = Object.keys(versions).sort(compareStreamIds);
-  const newest = at[at.length - 1];
-  return { route: newest === undefined ? undefined : parseRoute(versions[newest]), consumed: at };
-}
+const adopted = (incarnation: string, route: Route): JobRecord => ({ incarnation, lastEventId: undefined, route, status: undefined });
 
 /** The status a reconciliation pushes, or undefined when the rooms already show the truth. */
 export function reconciledStatus(record: JobRecord, read: JobRead, options: IngestorOptions, jobId: string): JobStatus | undefined {

@@ -9,6 +9,12 @@ export interface Route {
   correlationId?: string;
   /** The job's `attempts` option, known to the enqueue helper: what a removed job can no longer say. */
   maxAttempts?: number;
+  /**
+   * Where a failed attempt goes when it is retried, known to the enqueue helper from the job's
+   * `backoff`: `delayed` (a backoff is set) or `waiting`. Tells a retry from a `moveToDelayed`
+   * or a rate limit once the job's record is gone.
+   */
+  retryTo?: 'delayed' | 'waiting';
   /** The job's BullMQ `timestamp`, when the enqueue helper chose it: tells this incarnation's record from another's. */
   timestamp?: number;
   /** Set by enqueue when BullMQ deduplicated the job into this one (it may write no event for it). */
@@ -51,13 +57,25 @@ export function parseRoute(text: string | null | undefined): Route | undefined {
 
 /**
  * Records a route at the events stream's current position: the next `added` event of the id
- * (always written after this position) takes the newest route recorded before it. The id is
- * listed as pending until then.
+ * (always written after this position) takes the newest route recorded before it. The position
+ * is the stream's last generated id, which a trim leaves in place (a trimmed or emptied stream
+ * still numbers its next entry after it), so routes recorded later always sit later. Without a
+ * stream (never written, or deleted by `obliterate`), it is just before Redis's current
+ * millisecond: every entry written from now on sits after it. The id is listed as pending
+ * until an `added` event takes it.
  */
 const RECORD_ROUTE = `
-local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-local at = '0-0'
-if newest[1] then at = newest[1][1] end
+local at
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[2])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then at = info[i + 1] end
+  end
+end
+if not at then
+  local now = redis.call('TIME')
+  at = string.format('%d-18446744073709551615', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - 1)
+end
 redis.call('HSET', KEYS[1], at, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
@@ -122,6 +140,19 @@ export class RouteBook {
   async recordScheduler(queue: string, schedulerId: string, route: Route): Promise<void> {
     await this.#redis.set(this.#keys.schedulerRoute(queue, schedulerId), JSON.stringify(route), 'PX', this.#ttlMs);
   }
+}
+
+/** Drops from the pending set the ids whose recorded routes all expired (checked in the script, so a route recorded meanwhile stays). */
+const DROP_EXPIRED_PENDING = `
+for index, versions in ipairs(KEYS) do
+  if index > 1 and redis.call('EXISTS', versions) == 0 then redis.call('SREM', KEYS[1], ARGV[index - 1]) end
+end
+return 0
+`;
+
+export async function dropExpiredPending(redis: Redis, keys: Keys, queue: string, jobIds: string[]): Promise<void> {
+  if (jobIds.length === 0) return;
+  await redis.eval(DROP_EXPIRED_PENDING, jobIds.length + 1, keys.queuePendingRoutes(queue), ...jobIds.map((jobId) => keys.routeVersions(queue, jobId)), ...jobIds);
 }
 
 /**

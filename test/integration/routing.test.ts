@@ -21,6 +21,13 @@ async function listen(url: string, rooms: string[]) {
   return events;
 }
 
+/** Empties a queue's events stream, as a MAXLEN trim does to events nobody read in time. */
+async function trimEvents(redisUrl: string, streamKey: string): Promise<void> {
+  const admin = new Redis(redisUrl);
+  await admin.xtrim(streamKey, 'MAXLEN', 0);
+  await admin.quit();
+}
+
 const inRoom = (events: StatusEvent[], room: string) => events.filter((event) => event.room === room);
 
 
@@ -228,4 +235,63 @@ describe('routing', () => {
     };
     await waitFor(async () => (await state()) === 'completed', 'the completion read after the restart');
   });
+
+  it('finds the rooms of a routeJob + queue.add job whose added event was trimmed away unread, by the time it was routed', async () => {
+    const queue = uniqueName('late-route');
+    const first = await startStack({ queues: [queue] });
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    // A first job read, so the stored position is past the stream's start and the trim shows.
+    const events = await listen(first.url, ['document:30']);
+    await first.server.enqueue(queue, 'warmup', {}, { rooms: ['document:30'], delay: 60_000 });
+    await waitFor(() => events.some((event) => event.status.state === 'delayed'), 'the first job read');
+    await first.close();
+    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
+    cleanups.push(() => enqueuer.close());
+    await enqueuer.routeJob(queue, 'routed-late', { rooms: ['document:31'] });
+    await plain.add('report', {}, { jobId: 'routed-late', delay: 60_000 });
+    await trimEvents(first.redisUrl, plain.keys.events!);
+
+    const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
+    cleanups.push(() => second.close());
+    const shown = await roomView(second.url, 'document:31');
+    await waitFor(async () => (await shown('routed-late'))?.state === 'delayed', 'the job adopted into its room');
+    expect((await shown('routed-late'))?.name).toBe('report');
+  });
+
+  it('shows a job whose every event was trimmed unread lost in its rooms, and the new job that took its id in its own', async () => {
+    const queue = uniqueName('trimmed-reuse');
+    const first = await startStack({ queues: [queue] });
+    await first.close();
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    const worker = startWorker(queue, async (job) => (job.name === 'old' ? 'done' : new Promise(() => undefined)));
+    cleanups.push(() => worker.close(true));
+    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
+    cleanups.push(() => enqueuer.close());
+    await enqueuer.enqueue(queue, 'old', {}, { rooms: ['document:32'], jobId: 'taken', removeOnComplete: true });
+    await waitFor(async () => (await plain.getJob('taken')) === undefined, 'the old job to finish and be removed');
+    await trimEvents(first.redisUrl, plain.keys.events!);
+    await enqueuer.enqueue(queue, 'new', {}, { rooms: ['document:33'], jobId: 'taken' });
+
+    const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
+    cleanups.push(() => second.close());
+    const oldRoom = await roomView(second.url, 'document:32');
+    const newRoom = await roomView(second.url, 'document:33');
+    await waitFor(async () => (await newRoom('taken'))?.state === 'active', 'the new job running in its room');
+    await waitFor(async () => (await oldRoom('taken'))?.state === 'unknown', 'the old job shown lost in its room');
+    expect((await newRoom('taken'))?.name).toBe('new');
+    expect((await oldRoom('taken'))?.incarnation).not.toBe((await newRoom('taken'))?.incarnation);
+  });
 });
+
+/** The status of a job in `room`'s snapshot, as a fresh subscribe answers it. */
+async function roomView(url: string, room: string) {
+  const socket = connectRaw(url, 'user:alice');
+  cleanups.push(() => socket.close());
+  await connected(socket);
+  return async (jobId: string) => {
+    const answer = await request(socket, EVENTS.subscribe, { room });
+    return (answer.jobs as StatusEvent[] | undefined)?.find((event) => event.status.jobId === jobId)?.status;
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalesceProgress } from '../../server/ingest/ingestor.js';
+import { coalesceProgress } from '../../server/ingest/coalesce.js';
 import type { StreamEvent } from '../../server/ingest/buildStatus.js';
 
 const event = (id: number, name: string, jobId: string, extra: Record<string, string> = {}): StreamEvent => ({
