@@ -110,8 +110,17 @@ export class Checker {
     if (record.deduplicatedBy) return { states: set('deduplicated'), absentOk: false, why: `deduplicated by ${record.deduplicatedBy}` };
     if (record.removed) {
       const by = record.removed.by;
-      if (by === 'remove') return { states: set('removed'), absentOk: false, why: 'job.remove()' };
-      if (by === 'debounce') return { states: set('removed', 'deduplicated'), absentOk: false, why: 'replaced by a debounced add' };
+      // Removed before a trim: its `removed` event may be gone unread, and BullMQ kept nothing to tell.
+      const trimmed = record.eventsTrimmedAt !== undefined && record.removed.at <= record.eventsTrimmedAt;
+      const orLost = (why: string) => (trimmed ? { states: set('unknown'), why: `${why}; its events trimmed unread: or unknown, never nothing` } : { states: set(), why });
+      if (by === 'remove') {
+        const lost = orLost('job.remove()');
+        return { states: set('removed', ...lost.states), absentOk: false, why: lost.why };
+      }
+      if (by === 'debounce') {
+        const lost = orLost('replaced by a debounced add');
+        return { states: set('removed', 'deduplicated', ...lost.states), absentOk: false, why: lost.why };
+      }
       // obliterate deletes the events stream too: a job whose events nobody read may never appear.
       return { states: set('removed', 'unknown'), absentOk: by === 'obliterate', why: `queue.${by}()` };
     }

@@ -11,6 +11,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { pino } from 'pino';
 import { z } from 'zod';
 import { createJobcastServer } from '../../server/index.js';
 import { canSee, type ConformanceUser } from './rooms.js';
@@ -53,6 +54,8 @@ const server = await createJobcastServer<ConformanceUser>({
   snapshotJobs: 10_000,
   historySize: 2_000,
   dataLossCheckMs: 500,
+  // CONFORMANCE_LOG_DIR: each node's log in its own file there, to follow one job through a run.
+  ...(process.env.CONFORMANCE_LOG_DIR ? { logger: pino(pino.destination({ dest: `${process.env.CONFORMANCE_LOG_DIR}/${env('NODE_ID')}.log`, append: true, sync: true })) } : {}),
   limits: { subscribeRate: 100, subscribeBurst: 100, messageRate: 500, messageBurst: 1_000 },
 });
 app.use('/jobcast', server.router);
