@@ -92,7 +92,7 @@ const issuesOf = (result: { error?: { issues: ReadonlyArray<{ code: string; path
   result.error?.issues.map(({ code, path }) => ({ code, path }));
 
 describe('wireSchemas', () => {
-  it('matches what scripts/wireSchemas.ts renders from the schemas in shared/ (run it after changing one)', () => {
+  it('matches what scripts/wireSchemas.ts renders from the schemas in shared/ (npm run wire-schemas after changing one)', () => {
     expect(readFileSync(new URL('../../client/wireSchemas.ts', import.meta.url), 'utf8')).toBe(renderWireSchemas());
   });
 
