@@ -57,6 +57,7 @@ const jobStatus = object({
   step: optional(jobStep),
   steps: optional(array(jobStep, { max: 100 })),
   attempt: number({ int: true, gt: 0 }),
+  attemptInferred: optional(boolean),
   maxAttempts: number({ int: true, gt: 0 }),
   willRetry: optional(boolean),
   nextAttemptAt: optional(number()),

@@ -118,6 +118,12 @@ export const JobStatusSchema = z.object({
    * attempt; rate limits, stalls and `moveToDelayed` do not.
    */
   attempt: z.int().check(z.positive()),
+  /**
+   * Set when `attempt` was counted from events alone: the job's record was gone when its move
+   * out of `active` was read, and BullMQ writes the same event for a retry as for
+   * `moveToDelayed` or a rate limit, so the count may be one too high.
+   */
+  attemptInferred: z.optional(z.boolean()),
   maxAttempts: z.int().check(z.positive()),
   /** On a failed attempt: whether BullMQ will run it again. */
   willRetry: z.optional(z.boolean()),

@@ -25,25 +25,32 @@ export interface AttemptInput {
 /** BullMQ's count of finished attempts, read from its record, as our attempt number. */
 export const attemptOfRecord = (job: JobFacts): number => (job.finishedOn ? Math.max(1, job.attemptsMade) : job.attemptsMade + 1);
 
-export function attemptOf({ event, previous, job, exact, next, retryTo, maxAttempts }: AttemptInput): number {
+/** An attempt number, and whether it was counted from events alone where BullMQ's events cannot tell. */
+export interface Attempt {
+  attempt: number;
+  inferred: boolean;
+}
+
+export function attemptOf({ event, previous, job, exact, next, retryTo, maxAttempts }: AttemptInput): Attempt {
   if (event.name === 'failed' && next?.name === 'retries-exhausted') {
     const made = Number(next.fields.attemptsMade);
-    if (Number.isInteger(made) && made > 0) return made;
+    if (Number.isInteger(made) && made > 0) return { attempt: made, inferred: false };
   }
   // A finished job's record no longer changes (this incarnation's): its count is final, read late or not.
   const finishing = event.name === 'completed' || event.name === 'failed';
-  if (job && (exact || (finishing && job.finishedOn !== undefined))) return attemptOfRecord(job);
-  const before = previous?.attempt ?? 1;
+  if (job && (exact || (finishing && job.finishedOn !== undefined))) return { attempt: attemptOfRecord(job), inferred: false };
+  const before = { attempt: previous?.attempt ?? 1, inferred: previous?.attemptInferred === true };
   if (!leftActive(event, previous)) return before;
   // The job left `active` for `delayed` or `waiting`: a retried failure, or a rate limit /
   // moveToDelayed (their events are the same). BullMQ counted a failure only if its `atm`
-  // grew past what we showed. With the record gone, the job's options tell: no attempt left,
-  // or not where its retries go, is no retry; not knowing them, a move is taken as a retry.
+  // grew past what we showed. With the record gone, the job's options rule some out (no
+  // attempt left; not where its retries go); what is left is counted as a retry, said inferred.
   if (!job) {
-    if (maxAttempts !== undefined && before >= maxAttempts) return before;
-    return retryTo === undefined || retryTo === event.name ? before + 1 : before;
+    if (maxAttempts !== undefined && before.attempt >= maxAttempts) return before;
+    if (retryTo !== undefined && retryTo !== event.name) return before;
+    return { attempt: before.attempt + 1, inferred: true };
   }
-  return job.attemptsMade + 1 > before ? before + 1 : before;
+  return job.attemptsMade + 1 > before.attempt ? { attempt: before.attempt + 1, inferred: before.inferred } : before;
 }
 
 /** A move out of `active` back to a waiting state. */

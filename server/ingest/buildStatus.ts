@@ -48,7 +48,7 @@ export interface WarningContext {
  */
 export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; status: JobStatus } {
   const { event, job, previous } = input;
-  const attempt = attemptOf({ ...input, retryTo: input.route.retryTo, maxAttempts: input.route.maxAttempts });
+  const { attempt, inferred } = attemptOf({ ...input, retryTo: input.route.retryTo, maxAttempts: input.route.maxAttempts });
   const retried = attempt > (previous?.attempt ?? 1);
   const { lifecycle, state } = classify(event, job, retried);
   const status: JobStatus = {
@@ -60,6 +60,7 @@ export function buildStatus(input: BuildInput): { lifecycle: LifecycleEvent; sta
     maxAttempts: Math.max(1, job?.opts.attempts ?? input.route.maxAttempts ?? previous?.maxAttempts ?? 1),
     updatedAt: input.now,
   };
+  if (inferred) status.attemptInferred = true;
   const name = job?.name ?? event.fields.name ?? previous?.name;
   if (name !== undefined) status.name = name;
   const correlationId = input.route.correlationId ?? previous?.correlationId;

@@ -12,6 +12,7 @@ export function formatRun(result: RunResult, examplesPerGroup = 3): string {
       `${result.convergedAfterMs === undefined ? 'not converged' : `converged in ${(result.convergedAfterMs / 1000).toFixed(1)} s`}, ${(result.durationMs / 1000).toFixed(0)} s`,
   );
   if (result.faultsInjected.length) lines.push(`  faults: ${summarize(result.faultsInjected)}`);
+  if (result.inferredOneMore > 0) lines.push(`  passed with an inferred attempt one too high (a detour out of active read after the job was removed): ${result.inferredOneMore}`);
   lines.push(`  gaps detected/replayed/resynced: ${gaps}`);
   for (const entry of result.journal.filter((line) => !line.startsWith('fault:')).slice(0, 10)) lines.push(`  note: ${entry}`);
   const groups = new Map<string, { count: number; examples: string[] }>();

@@ -51,6 +51,15 @@ describe('buildStatus', () => {
       run([{ event: event('100-1', 'active') }, { event: event('100-2', name, fields), route: { rooms: ['document:1'], maxAttempts: 3, retryTo } }]).map((status) => status.attempt);
     // A job with a backoff retries through `delayed`: a `waiting` out of active is a rate limit.
     expect(moved('delayed', 'delayed', { delay: '500' })).toEqual([1, 2]);
+    // That count is all the events can say: the status says it was inferred, and keeps saying it.
+    const inferred = run([
+      { event: event('100-1', 'active') },
+      { event: event('100-2', 'delayed', { delay: '500' }), route: { rooms: ['document:1'], maxAttempts: 3, retryTo: 'delayed' } },
+      { event: event('100-3', 'active') },
+      { event: event('100-4', 'completed') },
+    ]);
+    expect(inferred.map((status) => status.attemptInferred)).toEqual([undefined, true, true, true]);
+    expect(moved('waiting', 'delayed', { delay: '500' })).toEqual([1, 1]);
     expect(moved('delayed', 'waiting', { prev: 'active' })).toEqual([1, 1]);
     // Without one it retries straight to `waiting`: a `delayed` out of active is moveToDelayed.
     expect(moved('waiting', 'waiting', { prev: 'active' })).toEqual([1, 2]);

@@ -126,6 +126,7 @@ function JobCard({ timeline, now, carriedOver, bullBoardUrl }: JobCardProps): Re
           {latest.willRetry
             ? `attempt ${failedAttemptOf(latest)} failed; ${failedAttemptOf(latest) + 1} of ${latest.maxAttempts} next`
             : `${latest.attempt} of ${latest.maxAttempts}`}
+          {latest.attemptInferred && ' (counted from events after its record was removed: a moveToDelayed or rate limit may count as a retry)'}
         </dd>
         <dt>Worker</dt>
         <dd>{latest.worker ? `${latest.worker.host} pid ${latest.worker.pid}${latest.worker.version ? ` version ${latest.worker.version}` : ''}` : 'not reported'}</dd>
