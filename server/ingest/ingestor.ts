@@ -11,7 +11,7 @@ import { adoptPending, reconciledStatus, type JobRead, type ReconcileRead } from
 import type { Projection } from './projection.js';
 import { coalesceProgress } from './coalesce.js';
 import { dropExpiredPending, schedulerIdOf } from './routing.js';
-import { withWorkerWarnings, workerWarnings, type WorkerView } from './workerWatch.js';
+import { hasWorker, withWorkerWarnings, workerWarnings, type WorkerView } from './workerWatch.js';
 import { compareStreamIds, startsIncarnation, streamIdTime, subjectOf, type StreamEvent } from './streamEvent.js';
 
 /** Delivers an appended event to every subscriber of its room, on every node. */
@@ -47,6 +47,9 @@ export class LeaseLostError extends Error {
     this.name = 'LeaseLostError';
   }
 }
+
+/** How old a worker view that saw no worker may be before a job is said to have none (workers start at any time). */
+const NO_WORKER_RECHECK_MS = 250;
 
 /** Job records a node keeps in memory while it holds a queue's lease. */
 const CACHED_RECORDS = 50_000;
@@ -257,7 +260,9 @@ export class Ingestor {
       expectedWorkerVersion: this.#options.expectedWorkerVersion,
     });
     // An event of a running job comes from its worker, alive just now; the worker view only speaks for jobs that wait.
-    const view = status.state === 'active' ? undefined : await this.#freshWorkerView();
+    let view = status.state === 'active' ? undefined : await this.#freshWorkerView(this.#options.workerViewMaxAgeMs);
+    // Before saying nobody will run it, look again: a worker may have started since the last look.
+    if (view && !hasWorker(view)) view = await this.#freshWorkerView(NO_WORKER_RECHECK_MS);
     status.warnings = withWorkerWarnings(status, view ? workerWarnings(status, view) : []);
     if (status.warnings?.length === 0) delete status.warnings;
     record.status = status;
@@ -299,10 +304,10 @@ export class Ingestor {
     return new Map(jobIds.flatMap((jobId) => (this.#records.has(jobId) ? [[jobId, this.#records.get(jobId)!] as const] : [])));
   }
 
-  /** The worker view, read again when older than `workerViewMaxAgeMs` (at most one read per period). */
-  async #freshWorkerView(): Promise<WorkerView | undefined> {
+  /** The worker view, read again when older than `maxAgeMs` (so at most one read per `maxAgeMs`). */
+  async #freshWorkerView(maxAgeMs: number): Promise<WorkerView | undefined> {
     const view = this.#workerView;
-    if (view && Date.now() - view.checkedAt <= this.#options.workerViewMaxAgeMs) return view;
+    if (view && Date.now() - view.checkedAt <= maxAgeMs) return view;
     this.#workerView = await this.#options.readWorkers().catch(() => view);
     return this.#workerView;
   }
