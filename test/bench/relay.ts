@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 
 const TSX = createRequire(import.meta.url).resolve('tsx');
 
-export type Mode = 'jobcast' | 'raw';
+/** jobcast, the cheapest relay (`completed` only), or a relay forwarding every job event with no guarantee. */
+export type Mode = 'jobcast' | 'raw' | 'events';
 
 /** Children still running; killed if the bench itself dies, so no relay outlives it. */
 const children = new Set<ChildProcess>();
@@ -18,13 +19,29 @@ export interface Relay {
   mode: Mode;
   url: string;
   child: ChildProcess;
+  /** Resident set size after a forced GC. */
   rss(): Promise<number>;
+  /** RSS (no forced GC), CPU time, event-loop delay and GC pauses since the previous call. */
+  stats(): Promise<RelayStats>;
   stop(): Promise<void>;
 }
 
-/** Starts `relayServer.ts` in its own process (with --expose-gc, so memory readings settle first). */
-export async function startRelay(env: { MODE: Mode; REDIS_URL: string; QUEUE: string; KEY_PREFIX: string; NODE_ID?: string; ADAPTER?: '1' }): Promise<Relay> {
-  const child = track(spawn(process.execPath, ['--expose-gc', '--import', TSX, new URL('./relayServer.ts', import.meta.url).pathname], {
+export interface RelayStats {
+  rss: number;
+  cpuMs: number;
+  loopDelay: { p50: number; p99: number; max: number };
+  gc: { count: number; totalMs: number; maxMs: number };
+}
+
+/**
+ * Starts `relayServer.ts` in its own process (with --expose-gc, so memory readings settle
+ * first); `nodeArgs` go to node, e.g. `--cpu-prof`.
+ */
+export async function startRelay(
+  env: { MODE: Mode; REDIS_URL: string; QUEUE: string; KEY_PREFIX: string; NODE_ID?: string; ADAPTER?: '1' },
+  nodeArgs: string[] = [],
+): Promise<Relay> {
+  const child = track(spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', TSX, new URL('./relayServer.ts', import.meta.url).pathname], {
     env: { ...process.env, NODE_ID: 'bench', ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   }));
@@ -43,11 +60,8 @@ export async function startRelay(env: { MODE: Mode; REDIS_URL: string; QUEUE: st
     mode: env.MODE,
     url: `http://127.0.0.1:${port}`,
     child,
-    rss: () =>
-      new Promise((resolve) => {
-        child.once('message', (message: { rss: number }) => resolve(message.rss));
-        child.send('rss');
-      }),
+    rss: () => ask<{ rss: number }>(child, 'rss').then((message) => message.rss),
+    stats: () => ask<RelayStats>(child, 'stats'),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -55,6 +69,14 @@ export async function startRelay(env: { MODE: Mode; REDIS_URL: string; QUEUE: st
       await exited;
     },
   };
+}
+
+/** Sends one IPC question to a child and resolves with its next message (one question at a time). */
+export function ask<T>(child: ChildProcess, question: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => resolve(message as T));
+    child.send(question);
+  });
 }
 
 /** Starts `loadClients.ts` with `count` idle subscribed clients; resolves once they are all in. */
@@ -74,4 +96,28 @@ export async function startIdleClients(env: { URL: string; MODE: Mode; COUNT: nu
     });
   });
   return { subscribed, stop: () => child.kill('SIGTERM') };
+}
+
+/** Starts another bench script (a `.ts` next to this file) in its own process, with IPC; killed with the bench. */
+export function spawnBenchChild(script: string, env: Record<string, string>): ChildProcess {
+  return track(spawn(process.execPath, ['--import', TSX, new URL(script, import.meta.url).pathname], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  }));
+}
+
+/** Resolves with the first match of `pattern` in the child's stdout. */
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} from child within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      const match = pattern.exec(chunk.toString());
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve(match);
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`child exited with ${code} before ${pattern}`)));
+  });
 }

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { LatencyFigures } from './phases.js';
 import type { Mode } from './relay.js';
+import { workerRows, workerSection, type WorkerResults } from './workerReport.js';
 
 type PerMode<T> = Partial<Record<Mode, T>>;
 
@@ -13,6 +14,8 @@ export interface Results {
   ingest: PerMode<{ sustainedPerSecond: number; drainMs: number }>;
   replay: PerMode<{ ms: number; recovered: number; of: number }>;
   twoNodes: PerMode<LatencyFigures>;
+  /** The real-worker phases (issue 14's two shapes), per shape and relay. */
+  workers: WorkerResults;
   /** The browser SDK's own cost per event, measured apart from the relay. */
   sdkMicros?: number;
 }
@@ -52,15 +55,27 @@ export async function writeReport(results: Results, redisUrl: string, redis: Red
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
   console.log(`\n${line(['figure', 'jobcast', 'raw', 'ratio'])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of rows) console.log(line(r));
+  const real = workerRows(results.workers);
+  if (real.length > 0) {
+    const header = ['real workers', 'jobcast', 'events', 'raw', 'jc/raw', 'jc/events', 'events/raw'];
+    const realWidths = header.map((title, column) => Math.max(title.length, ...real.map((r) => r[column]!.length)));
+    const realLine = (cells: string[]) => cells.map((cell, column) => cell.padEnd(realWidths[column]!)).join('  ');
+    console.log(`\n${realLine(header)}\n${realWidths.map((w) => '-'.repeat(w)).join('  ')}`);
+    for (const r of real) console.log(realLine(r));
+  }
 
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, Redis ${redisVersion}`;
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, Redis ${redisVersion}, load average ${loadavg().map((load) => load.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end`;
   const targets = [
     `latency ratio p50 @1000/s ≤ 1.25: ${ratio(results.latency['1000']?.jobcast?.p50, results.latency['1000']?.raw?.p50)}`,
     `latency ratio p99 @1000/s ≤ 1.25: ${ratio(results.latency['1000']?.jobcast?.p99, results.latency['1000']?.raw?.p99)}`,
     `RSS per client ≤ 20 KB: ${fmt(results.memory.jobcast?.perClientKb, 1)} KB`,
     `≥ 5,000 job events/s per node with 0 loss: ${fmt(results.ingest.jobcast?.sustainedPerSecond)} ev/s`,
     `replay of 1,000 events < 250 ms: ${fmt(results.replay.jobcast?.ms)} ms`,
+    ...Object.entries(results.workers).flatMap(([shape, byMode]) => [
+      `real workers, ${shape}: ratio to the raw relay ≤ 1.25 at p50 / p99: ${ratio(byMode.jobcast?.p50, byMode.raw?.p50)} / ${ratio(byMode.jobcast?.p99, byMode.raw?.p99)}`,
+      `real workers, ${shape}: p99 ≤ 10 ms: ${fmt(byMode.jobcast?.p99, 2)} ms; RSS per subscribed client ≤ 16 KB: ${fmt(byMode.jobcast?.rssPerClientKb, 1)} KB`,
+    ]),
   ];
   const notesPath = new URL('./NOTES.md', import.meta.url);
   const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : '';
@@ -70,9 +85,15 @@ Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${mac
 Every figure is measured twice in the same run: through jobcast (authorization, cursor, history,
 snapshot on) and through a raw relay written inside the bench (BullMQ \`QueueEvents\` →
 \`Job.fromId\` → \`io.to(room).emit\`, no auth, no cursor). Ratios are the figures to quote;
-absolute times vary from machine to machine. Load is BullMQ \`completed\` events written to the
-queue's events stream at a fixed rate (what workers finishing jobs write); latency is from that
-write to the client's listener, in the same process as the load generator.
+absolute times vary from machine to machine. A load average above the core count means other
+work shared the machine during the run: compare ratios, not absolute times.
+
+${workerSection(results.workers)}
+## Events written into the stream
+
+Load here is BullMQ \`completed\` events written to the queue's events stream at a fixed rate
+(what workers finishing jobs write, without the workers); latency is from that write to the
+client's listener, in the same process as the load generator.
 
 | figure | jobcast | raw | ratio |
 | --- | --- | --- | --- |

@@ -12,22 +12,43 @@ import { type Mode, startIdleClients, startRelay } from './relay.js';
 import { writeReport, type Results } from './report.js';
 import { measureSdkCost } from './sdkCost.js';
 import { measureReplay } from './replay.js';
+import { measureWorkerShape, type Shape } from './workerPhases.js';
 
 const ROOMS = 100;
 const JOBS = 2_000;
 const quick = process.env.BENCH_QUICK === '1';
 const seconds = (s: number) => (quick ? Math.max(1, s / 2) : s) * 1_000;
 const IDLE_CLIENTS = Number(process.env.BENCH_CLIENTS ?? (quick ? 2_000 : 10_000));
+/** BENCH_ONLY=workers runs the real-worker phases alone; BENCH_ONLY=stream the older ones alone. */
+const only = process.env.BENCH_ONLY;
+/** The two shapes of issue 14, smaller under BENCH_QUICK. */
+const SHAPES: Shape[] = quick
+  ? [
+      { label: '1000/s × 200 clients', rate: 1_000, clients: 200, durationMs: 3_000 },
+      { label: '500/s × 2000 clients', rate: 500, clients: 2_000, durationMs: 3_000 },
+    ]
+  : [
+      { label: '1000/s × 1000 clients', rate: 1_000, clients: 1_000, durationMs: 10_000 },
+      { label: '500/s × 10000 clients', rate: 500, clients: 10_000, durationMs: 10_000 },
+    ];
 
 const redisServer = process.env.REDIS_URL ? undefined : await startRedisServer();
 const redisUrl = process.env.REDIS_URL ?? redisServer!.url;
 const redis = new Redis(redisUrl);
-const results: Results = { latency: {}, fanout: {}, memory: {}, ingest: {}, replay: {}, twoNodes: {} } as Results;
+const results: Results = { latency: {}, fanout: {}, memory: {}, ingest: {}, replay: {}, twoNodes: {}, workers: {} };
 let n = 0;
 const log = (line: string) => console.log(`[bench] ${line}`);
 
 try {
-  for (const mode of ['jobcast', 'raw'] as Mode[]) {
+  if (only !== 'stream') {
+    for (const shape of SHAPES) {
+      for (const mode of ['raw', 'events', 'jobcast'] as Mode[]) {
+        const figures = await measureWorkerShape({ mode, shape, redisUrl, redis, warmUpMs: quick ? 500 : 2_000, log });
+        results.workers[shape.label] = { ...results.workers[shape.label], [mode]: figures };
+      }
+    }
+  }
+  for (const mode of (only === 'workers' ? [] : ['jobcast', 'raw']) as Mode[]) {
     const queue = `bench-${mode}-${Date.now()}`;
     const jobIds = await createJobs(redisUrl, queue, JOBS, ROOMS, `jc-${queue}`);
     const relay = await startRelay({ MODE: mode, REDIS_URL: redisUrl, QUEUE: queue, KEY_PREFIX: `jc-${queue}` });

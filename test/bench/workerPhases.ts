@@ -1,0 +1,181 @@
+/**
+ * The real-worker phases: jobs added the way each side's users add them, finished by a real
+ * BullMQ worker in its own process, pushed by one relay node to clients in other processes,
+ * each client alone in its room. Latency runs from the worker's processor returning to the
+ * client's listener.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Redis } from 'ioredis';
+import { percentile } from './load.js';
+import { createProducer, produceJobs } from './produceJobs.js';
+import { readRedisCounters, redisWorkPerJob } from './redisStats.js';
+import { ask, spawnBenchChild, startRelay, waitForLine, type Mode, type RelayStats } from './relay.js';
+
+export interface Shape {
+  /** e.g. `1000/s × 1000 clients`. */
+  label: string;
+  rate: number;
+  clients: number;
+  durationMs: number;
+}
+
+export interface WorkerFigures {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  jobs: number;
+  lost: number;
+  duplicates: number;
+  /** The rate the adds completed at (below the target when the producer fell behind). */
+  addedPerSecond: number;
+  clients: number;
+  rssPerClientKb: number;
+  rssSubscribedMb: number;
+  rssPeakMb: number;
+  /** Server CPU time over the measured window and drain, per delivered `completed` status. */
+  cpuMicrosPerEvent: number;
+  /** Server CPU and event-loop delay with every client subscribed and no job running. */
+  idle: { cpuMsPerSecond: number; loopDelayP99: number; loopDelayMax: number };
+  /** Event-loop delay and GC pauses of the server under load. */
+  load: Pick<RelayStats, 'loopDelay' | 'gc'>;
+  redis: ReturnType<typeof redisWorkPerJob>;
+  /** p50 latency of the jobs added in each second of the window: a backlog shows as a trend. */
+  p50BySecond: number[];
+  /** The worker's share of the latency: from its processor returning to BullMQ having recorded the completion. */
+  workerRecord: { p50: number; p99: number };
+}
+
+/** Clients per child process: one process holds a few thousand sockets without measuring itself. */
+const CLIENTS_PER_PROCESS = 2_500;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Monotonic microseconds, the clock of V8's CPU profiles (to cut a profile to a window). */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1_000n);
+
+/**
+ * Runs one shape against one relay. `nodeArgs` go to the relay's node (e.g. `--cpu-prof`);
+ * `windows` receives the monotonic times (µs) of the idle and load windows.
+ */
+export async function measureWorkerShape(args: {
+  mode: Mode;
+  shape: Shape;
+  redisUrl: string;
+  redis: Redis;
+  warmUpMs: number;
+  nodeArgs?: string[];
+  windows?: Record<'idle' | 'load', [number, number]>;
+  log: (line: string) => void;
+}): Promise<WorkerFigures> {
+  const { mode, shape, redisUrl, redis } = args;
+  const queue = `bench-w-${mode}-${shape.rate}x${shape.clients}-${Date.now()}`;
+  const keyPrefix = `jc-${queue}`;
+  const relay = await startRelay({ MODE: mode, REDIS_URL: redisUrl, QUEUE: queue, KEY_PREFIX: keyPrefix }, args.nodeArgs);
+  const children: ChildProcess[] = [];
+  const producer = createProducer(mode, redisUrl, queue, keyPrefix);
+  try {
+    await sleep(1_000);
+    const rssBefore = await relay.rss();
+    for (let offset = 0; offset < shape.clients; offset += CLIENTS_PER_PROCESS) {
+      const count = Math.min(CLIENTS_PER_PROCESS, shape.clients - offset);
+      children.push(spawnBenchChild('./latencyClients.ts', { URL: relay.url, MODE: mode, COUNT: String(count), OFFSET: String(offset) }));
+    }
+    const subscribed = (await Promise.all(children.map((child) => waitForLine(child, /subscribed (\d+) failed (\d+)/, 300_000)))).reduce((sum, match) => sum + Number(match[1]), 0);
+    await sleep(2_000);
+    const rssSubscribed = await relay.rss();
+
+    // Idle: every client subscribed, nothing running; what remains is periodic work.
+    await relay.stats();
+    const idleFrom = monotonicMicros();
+    await sleep(3_000);
+    const idleStats = await relay.stats();
+    if (args.windows) args.windows.idle = [idleFrom, monotonicMicros()];
+
+    const worker = spawnBenchChild('./workerProcess.ts', { REDIS_URL: redisUrl, QUEUE: queue, CONCURRENCY: '100', WORK_MS: '20' });
+    children.push(worker);
+    await waitForLine(worker, /ready/, 60_000);
+    const roomOf = (n: number) => `bench:${n % shape.clients}`;
+    const warmUpJobs = Math.round((shape.rate * args.warmUpMs) / 1_000);
+    await produceJobs({ add: producer.add, roomOf, firstN: 0, ratePerSecond: shape.rate, durationMs: args.warmUpMs });
+    await sleep(1_000);
+
+    await ask(worker, `measure-from ${warmUpJobs}`);
+    await relay.stats();
+    const loadFrom = monotonicMicros();
+    const redisBefore = await readRedisCounters(redis);
+    const produced = await produceJobs({ add: producer.add, roomOf, firstN: warmUpJobs, ratePerSecond: shape.rate, durationMs: shape.durationMs });
+    const jobs = produced.added;
+    const collect = () => collectLatencies(children.slice(0, -1), warmUpJobs);
+    const deadline = Date.now() + 20_000;
+    let measured = await collect();
+    while (measured.latencies.length < jobs && Date.now() < deadline) {
+      await sleep(200);
+      measured = await collect();
+    }
+    const loadStats = await relay.stats();
+    if (args.windows) args.windows.load = [loadFrom, monotonicMicros()];
+    const redisAfter = await readRedisCounters(redis);
+    const workerReport = await ask<{ recordP50: number; recordP99: number }>(worker, 'report');
+    const { latencies } = measured;
+    const figures: WorkerFigures = {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: latencies.length ? latencies.reduce((max, value) => Math.max(max, value), 0) : NaN,
+      jobs,
+      lost: jobs - latencies.length,
+      duplicates: measured.duplicates,
+      addedPerSecond: produced.achievedPerSecond,
+      clients: subscribed,
+      rssPerClientKb: (rssSubscribed - rssBefore) / 1_024 / Math.max(1, subscribed),
+      rssSubscribedMb: rssSubscribed / 2 ** 20,
+      rssPeakMb: loadStats.rss / 2 ** 20,
+      cpuMicrosPerEvent: (loadStats.cpuMs * 1_000) / Math.max(1, latencies.length),
+      idle: { cpuMsPerSecond: idleStats.cpuMs / 3, loopDelayP99: idleStats.loopDelay.p99, loopDelayMax: idleStats.loopDelay.max },
+      load: { loopDelay: loadStats.loopDelay, gc: loadStats.gc },
+      redis: redisWorkPerJob(redisBefore, redisAfter, jobs),
+      p50BySecond: bySecond(measured.byJob, shape.rate),
+      workerRecord: { p50: workerReport.recordP50, p99: workerReport.recordP99 },
+    };
+    const f = (value: number) => value.toFixed(2);
+    args.log(
+      `${mode} ${shape.label}: p50 ${f(figures.p50)} ms, p90 ${f(figures.p90)}, p99 ${f(figures.p99)}, max ${f(figures.max)} ` +
+        `(worker's share p50 ${f(figures.workerRecord.p50)}, p99 ${f(figures.workerRecord.p99)}), ` +
+        `lost ${figures.lost}/${jobs}, dup ${figures.duplicates}, added ${figures.addedPerSecond.toFixed(0)}/s, ` +
+        `${figures.rssPerClientKb.toFixed(1)} KB/client, ${figures.cpuMicrosPerEvent.toFixed(0)} µs CPU/event, ` +
+        `loop delay p99 ${f(figures.load.loopDelay.p99)} max ${f(figures.load.loopDelay.max)} (idle max ${f(figures.idle.loopDelayMax)}), ` +
+        `GC ${figures.load.gc.count}× ${f(figures.load.gc.totalMs)} ms (max ${f(figures.load.gc.maxMs)}), Redis ${figures.redis.calls.toFixed(1)} calls/job, ` +
+        `p50 by second [${figures.p50BySecond.map((value) => value.toFixed(1)).join(' ')}]`,
+    );
+    return figures;
+  } finally {
+    await producer.close().catch(() => undefined);
+    children.forEach((child) => child.kill('SIGTERM'));
+    await relay.stop();
+  }
+}
+
+/** p50 per second of the window, jobs being added at `rate` a second from number 0. */
+function bySecond(byJob: Array<[number, number]>, rate: number): number[] {
+  const seconds: number[][] = [];
+  for (const [index, ms] of byJob) (seconds[Math.floor(index / rate)] ??= []).push(ms);
+  return Array.from(seconds, (values) => Number(percentile(values ?? [], 50).toFixed(2)));
+}
+
+/** Latencies of jobs numbered `firstN` and up, across the client processes. */
+async function collectLatencies(clients: ChildProcess[], firstN: number): Promise<{ latencies: number[]; byJob: Array<[number, number]>; duplicates: number }> {
+  const reports = await Promise.all(clients.map((child) => ask<{ samples: number[]; duplicates: number }>(child, 'report')));
+  const latencies: number[] = [];
+  const byJob: Array<[number, number]> = [];
+  let duplicates = 0;
+  for (const report of reports) {
+    duplicates += report.duplicates;
+    // samples are [n, ms, n, ms, …]
+    for (let index = 0; index < report.samples.length; index += 2) {
+      if (report.samples[index]! < firstN) continue;
+      latencies.push(report.samples[index + 1]!);
+      byJob.push([report.samples[index]! - firstN, report.samples[index + 1]!]);
+    }
+  }
+  return { latencies, byJob, duplicates };
+}
