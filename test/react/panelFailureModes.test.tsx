@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 /*
- * Each failure mode of the seed articles (../shared/seeds/), staged for real against a jobcast
+ * The thirteen ways a page stays on "processing…" (README.md, "Debugging a missing update"), staged for real against a jobcast
  * server, Redis and BullMQ workers (in other processes where one must die), with the library's
  * <JobcastDebugPanel> rendered as an app would; each test asserts what the panel says.
  *
