@@ -50,7 +50,8 @@ export function attemptOf({ event, previous, job, exact, next, retryTo, maxAttem
     if (retryTo !== undefined && retryTo !== event.name) return before;
     return { attempt: before.attempt + 1, inferred: true };
   }
-  return job.attemptsMade + 1 > before.attempt ? { attempt: before.attempt + 1, inferred: before.inferred } : before;
+  // Read later, the record may already count the job's final attempt (finished): compare like for like.
+  return attemptOfRecord(job) > before.attempt ? { attempt: before.attempt + 1, inferred: before.inferred } : before;
 }
 
 /** A move out of `active` back to a waiting state. */

@@ -36,6 +36,9 @@ describe('buildStatus', () => {
       { event: event('100-5', 'completed'), job: facts({ attemptsMade: 1, finishedOn: 100 }), exact: true },
     ]);
     expect(limited.map((status) => status.attempt)).toEqual([1, 1, 1, 1, 1]);
+    // Its record read once it had completed (kept by removeOnComplete: { count }) counts that attempt: still no retry.
+    const readFinished = run([{ event: event('100-1', 'active') }, { event: event('100-2', 'delayed', { delay: '500' }), job: facts({ attemptsMade: 1, finishedOn: 100 }) }]);
+    expect(readFinished.map((status) => status.attempt)).toEqual([1, 1]);
     expect(limited[1]!.willRetry).toBeUndefined();
   });
 
