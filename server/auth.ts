@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Socket } from 'socket.io';
 import { PROTOCOL_VERSION } from '../shared/index.js';
 import { JobcastError, toJobcastError, toWireError } from './errors.js';
+import type { JobcastSocket } from './jobcastIo.js';
 import type { AuthContext, Authenticate, Logger } from './options.js';
 
 /** What jobcast keeps on each socket. */
@@ -38,7 +38,7 @@ export async function authenticateContext<User>(authenticate: Authenticate<User>
  * refusal reaches the client as `connect_error` with `err.data = { code, message }`.
  */
 export function createAuthMiddleware<User>(authenticate: Authenticate<User>, logger: Logger) {
-  return async (socket: Socket, next: (error?: Error) => void) => {
+  return async (socket: JobcastSocket<User>, next: (error?: Error) => void) => {
     try {
       const auth = (socket.handshake.auth ?? {}) as { token?: unknown; protocol?: unknown };
       if (auth.protocol !== undefined && auth.protocol !== PROTOCOL_VERSION) {

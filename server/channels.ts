@@ -1,15 +1,29 @@
 import { isValidRoomName } from '../shared/index.js';
 import { JobcastError } from './errors.js';
 
-/** Decides whether `user` may see the room; `params` holds the pattern's `{placeholders}`. */
-export type ChannelAuthorizer<User> = (
-  user: User,
-  params: Record<string, string>,
-  context: { room: string },
-) => boolean | Promise<boolean>;
+/** The names of a pattern's `{placeholders}`: `'org:{org}:doc:{id}'` gives `'org' | 'id'`. */
+type ParamNames<Pattern extends string> = Pattern extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never;
 
-/** Channel patterns, Laravel style: `{ 'document:{id}': (user, { id }) => canView(user, id) }`. */
-export type Channels<User> = Record<string, ChannelAuthorizer<User>>;
+/**
+ * The params of a channel pattern, read from the pattern itself: `'document:{id}'` gives
+ * `{ id: string }`. A pattern only known as `string` gives `Record<string, string>`.
+ */
+export type ChannelParams<Pattern extends string> = string extends Pattern ? Record<string, string> : { readonly [Name in ParamNames<Pattern>]: string };
+
+/**
+ * Decides whether `user` may see the room; `params` holds the pattern's `{placeholders}`.
+ * (Declared through a method so that an authorizer of one pattern is also a
+ * `ChannelAuthorizer<User>`: the matcher hands each exactly the params its pattern names.)
+ */
+export type ChannelAuthorizer<User, Params extends Record<string, string> = Record<string, string>> = {
+  authorize(user: User, params: Params, context: { room: string }): boolean | Promise<boolean>;
+}['authorize'];
+
+/**
+ * Channel patterns, Laravel style: `{ 'document:{id}': (user, { id }) => canView(user, id) }`,
+ * each authorizer's params typed from its pattern.
+ */
+export type Channels<User, Patterns extends string = string> = { [Pattern in Patterns]: ChannelAuthorizer<User, ChannelParams<Pattern>> };
 
 interface CompiledChannel<User> {
   pattern: string;

@@ -14,6 +14,7 @@ import { Reconciler } from './ingest/reconciler.js';
 import { readWorkerView } from './ingest/workerWatch.js';
 import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, type ResolvedKnobs, resolveServerOptions, silentLogger } from './options.js';
+import { INTER_SERVER_EVENTS, type JobcastIo } from './jobcastIo.js';
 import { createOriginPolicy } from './origins.js';
 import { openRedis, reachRedis } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
@@ -30,8 +31,9 @@ import { mountDebugRoutes } from './debug/debugRouter.js';
 import { createKeys } from './store/keys.js';
 import { RoomStore } from './store/roomStore.js';
 
-export interface JobcastServer {
-  io: Server;
+export interface JobcastServer<User = unknown> {
+  /** The Socket.IO server, typed with the protocol's event maps; `socket.data.user` is the authenticated user. */
+  io: JobcastIo<User>;
   /** Mount it where you like: `app.use('/jobcast', server.router)`. */
   router: Router;
   nodeId: string;
@@ -56,9 +58,6 @@ export interface JobcastServer {
 
 /** How often one job's state may be re-checked against BullMQ because a subscriber saw it still running. */
 const STALE_CHECK_INTERVAL_MS = 5_000;
-
-/** The adapter message that carries an ingested status to the other nodes. */
-const FANOUT_EVENT = 'jobcast:status';
 
 /** How often the ingesting node checks that unfinished jobs still exist (drain, obliterate and clean write no per-job event). */
 const SWEEP_INTERVAL_MS = 2_000;
@@ -92,7 +91,7 @@ async function closeRedis(client: Redis): Promise<void> {
  * authorized rooms, and serves snapshots and health over HTTP. Resolves once every queue's
  * reader knows its start position, so no event after that moment is missed.
  */
-export async function createJobcastServer<User>(options: JobcastServerOptions<User>): Promise<JobcastServer> {
+export async function createJobcastServer<User, Patterns extends string = string>(options: JobcastServerOptions<User, Patterns>): Promise<JobcastServer<User>> {
   const knobs = resolveServerOptions(options);
   // Everything else that can refuse the options (channel patterns) runs before anything is opened.
   const access = new RoomAccess(options.channels, options.logger ?? silentLogger, options.scopeOf);
@@ -119,7 +118,7 @@ async function startJobcastServer<User>(
   access: RoomAccess<User>,
   opened: Array<() => unknown>,
   closeOpened: () => Promise<void>,
-): Promise<JobcastServer> {
+): Promise<JobcastServer<User>> {
   const logger = options.logger ?? silentLogger;
   const keys = createKeys(knobs.keyPrefix);
   const redis = openRedis(options.redis, 'commands', false, logger);
@@ -138,7 +137,7 @@ async function startJobcastServer<User>(
   const ownsIo = !options.io;
   const adapterConnections = ownsIo && knobs.redisAdapter ? [openRedis(options.redis, 'adapter-pub', false, logger), openRedis(options.redis, 'adapter-sub', false, logger)] : [];
   opened.push(() => Promise.all(adapterConnections.map(closeRedis)));
-  const io =
+  const io: JobcastIo<User> =
     options.io ??
     new Server(options.httpServer, {
       maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
@@ -174,9 +173,9 @@ async function startJobcastServer<User>(
   const reachesOtherNodes = 'uid' in io.of('/').adapter;
   const broadcast = (event: StatusEvent) => {
     emitLocally(event);
-    if (reachesOtherNodes) io.serverSideEmit(FANOUT_EVENT, event);
+    if (reachesOtherNodes) io.serverSideEmit(INTER_SERVER_EVENTS.status, event);
   };
-  io.on(FANOUT_EVENT, (event: StatusEvent) => emitLocally(event));
+  io.on(INTER_SERVER_EVENTS.status, (event) => emitLocally(event));
 
   const pipelines = queues.map((queue) => {
     const readWorkers = () => readWorkerView(redis, queue, knobs.bullPrefix);
@@ -273,7 +272,7 @@ async function startJobcastServer<User>(
   const { enqueue, routeJob, routeScheduler, close: closeEnqueue } = createEnqueue({ redis, keys, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
   opened.push(closeEnqueue);
 
-  const health: JobcastServer['health'] = async () => {
+  const health: JobcastServer<User>['health'] = async () => {
     const up = await redis.ping().then(
       () => true,
       () => false,

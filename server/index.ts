@@ -10,5 +10,7 @@ export { DEFAULT_SOCKET_LIMITS } from './limits.js';
 export type { SocketLimits } from './limits.js';
 export type { Route, JobcastJobData } from './ingest/routing.js';
 export type { Projection, ProjectionContext } from './ingest/projection.js';
-export type { Channels, ChannelAuthorizer } from './channels.js';
+export type { Channels, ChannelAuthorizer, ChannelParams } from './channels.js';
+export type { InterServerEvents, JobcastIo, JobcastSocket } from './jobcastIo.js';
+export type { SocketData } from './auth.js';
 export type { AuthContext, Authenticate, JobcastServerOptions, Logger } from './options.js';

@@ -1,9 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { Server as IoServer, ServerOptions as IoServerOptions } from 'socket.io';
+import type { ServerOptions as IoServerOptions } from 'socket.io';
 import { z } from 'zod';
 import type { Channels } from './channels.js';
 import type { Projection } from './ingest/projection.js';
+import type { JobcastIo } from './jobcastIo.js';
 import type { RedisSource } from './redisConnection.js';
 import type { HttpLimits, SocketLimits } from './limits.js';
 import type { TokenIssuer } from './tokens.js';
@@ -28,11 +29,11 @@ export interface Logger {
   error(object: object, message?: string): void;
 }
 
-export interface JobcastServerOptions<User> {
+export interface JobcastServerOptions<User, Patterns extends string = string> {
   /** The HTTP server to attach a new Socket.IO server to. Give this or `io`. */
   httpServer?: HttpServer;
-  /** An existing Socket.IO server to use instead of creating one. */
-  io?: IoServer;
+  /** An existing Socket.IO server to use instead of creating one (untyped, or typed with your own events too). */
+  io?: JobcastIo<User>;
   /**
    * Redis connection: a `redis://` URL, ioredis options naming an address, or an ioredis `Redis`/`Cluster`
    * from any copy of ioredis (recognised by its methods; jobcast duplicates it and never closes yours).
@@ -72,8 +73,11 @@ export interface JobcastServerOptions<User> {
   userKey?: (user: User) => string | undefined;
   /** When a user's credentials expire (epoch ms); subscriptions are revoked then unless refreshed. @default token `exp` */
   expiresAt?: (user: User) => number | undefined;
-  /** Channel patterns and who may subscribe to them; a room that matches none is INVALID_ROOM. */
-  channels: Channels<User>;
+  /**
+   * Channel patterns and who may subscribe to them; a room that matches none is INVALID_ROOM.
+   * Each rule's params are typed from its pattern: `'document:{id}'` gets `{ id: string }`.
+   */
+  channels: Channels<User, Patterns>;
   /** The app version workers should run; a job run by a worker on another version is flagged STALE_WORKER. */
   expectedWorkerVersion?: string;
   /**

@@ -1,14 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { Server, Socket } from 'socket.io';
 import { EVENTS, type ErrorCode } from '../shared/index.js';
-import type { SocketData } from './auth.js';
 import { JobcastError } from './errors.js';
+import { INTER_SERVER_EVENTS, type JobcastIo, type JobcastSocket } from './jobcastIo.js';
 import type { Logger } from './options.js';
 import type { RoomAccess } from './roomAccess.js';
 import { socketRoom } from './socketHandlers.js';
 import type { Keys } from './store/keys.js';
-
-const CLUSTER_REVOKE = 'jobcast:revoke';
 
 /** What sessions need to know about a user, with defaults that fit jobcast's own tokens. */
 export interface UserPolicy<User> {
@@ -37,11 +34,11 @@ export const defaultUserPolicy: UserPolicy<unknown> = {
  * `revokeTtlMs` so a reconnect does not undo it), and refreshed tokens whose scope shrank.
  */
 export class Sessions<User> {
-  readonly #timers = new WeakMap<Socket, NodeJS.Timeout>();
+  readonly #timers = new WeakMap<JobcastSocket<User>, NodeJS.Timeout>();
 
   constructor(
     private readonly deps: {
-      io: Server;
+      io: JobcastIo<User>;
       redis: Redis;
       keys: Keys;
       access: RoomAccess<User>;
@@ -50,20 +47,21 @@ export class Sessions<User> {
       logger: Logger;
     },
   ) {
-    deps.io.on(CLUSTER_REVOKE, (userKey: unknown, room: unknown) => {
+    // Checked anyway: the sending node may run another version.
+    deps.io.on(INTER_SERVER_EVENTS.revoke, (userKey: unknown, room: unknown) => {
       if (typeof userKey === 'string') this.#revokeLocal(userKey, typeof room === 'string' ? room : undefined);
     });
   }
 
   /** Starts watching a new connection's expiry. */
-  track(socket: Socket): void {
+  track(socket: JobcastSocket<User>): void {
     this.#scheduleExpiry(socket);
     socket.once('disconnect', () => clearTimeout(this.#timers.get(socket)));
   }
 
   /** Throws TOKEN_EXPIRED when the socket's credentials ran out, REVOKED when the app revoked this room for its user. */
-  assertMaySubscribe(socket: Socket, room: string): Promise<void> {
-    return this.assertMayRead((socket.data as SocketData<User>).user, room);
+  assertMaySubscribe(socket: JobcastSocket<User>, room: string): Promise<void> {
+    return this.assertMayRead(socket.data.user, room);
   }
 
   /** The same checks for any request of `user` (an HTTP snapshot too): expiry, then revocation. */
@@ -77,8 +75,8 @@ export class Sessions<User> {
   }
 
   /** Swaps a connection's credentials for fresher ones of the same user; rooms they no longer open are revoked. */
-  async refresh(socket: Socket, user: User): Promise<number | undefined> {
-    const data = socket.data as SocketData<User>;
+  async refresh(socket: JobcastSocket<User>, user: User): Promise<number | undefined> {
+    const { data } = socket;
     const before = this.deps.policy.userKey(data.user);
     if (before !== this.deps.policy.userKey(user)) throw new JobcastError('FORBIDDEN', 'A refreshed token must belong to the same user.');
     data.user = user;
@@ -102,12 +100,12 @@ export class Sessions<User> {
     await this.deps.redis.set(this.deps.keys.revoked(userKey, room ?? '*'), '1', 'PX', this.deps.revokeTtlMs);
     this.#revokeLocal(userKey, room);
     const servers = await this.deps.io.of('/').adapter.serverCount().catch(() => 1);
-    if (servers > 1) this.deps.io.serverSideEmit(CLUSTER_REVOKE, userKey, room ?? null);
+    if (servers > 1) this.deps.io.serverSideEmit(INTER_SERVER_EVENTS.revoke, userKey, room ?? null);
   }
 
   #revokeLocal(userKey: string, room: string | undefined) {
     for (const socket of this.deps.io.of('/').sockets.values()) {
-      const data = socket.data as SocketData<User>;
+      const { data } = socket;
       if (!data.rooms || this.deps.policy.userKey(data.user) !== userKey) continue;
       for (const held of room === undefined ? [...data.rooms] : [room]) {
         if (data.rooms.has(held)) this.#revokeSocket(socket, held, 'REVOKED', `Access to "${held}" was revoked.`);
@@ -115,24 +113,24 @@ export class Sessions<User> {
     }
   }
 
-  #revokeSocket(socket: Socket, room: string, code: ErrorCode, message: string) {
-    const data = socket.data as SocketData<User>;
+  #revokeSocket(socket: JobcastSocket<User>, room: string, code: ErrorCode, message: string) {
+    const { data } = socket;
     data.rooms.delete(room);
     void socket.leave(socketRoom(room));
     socket.emit(EVENTS.revoked, { room, code, message });
     this.deps.logger.info({ socketId: socket.id, room, code }, 'subscription revoked');
   }
 
-  #scheduleExpiry(socket: Socket) {
+  #scheduleExpiry(socket: JobcastSocket<User>) {
     clearTimeout(this.#timers.get(socket));
-    const expiresAt = this.deps.policy.expiresAt((socket.data as SocketData<User>).user);
+    const expiresAt = this.deps.policy.expiresAt(socket.data.user);
     if (expiresAt === undefined) return;
     // setTimeout cannot wait longer than ~24.8 days; a later expiry is re-checked then.
     const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2_000_000_000);
     const timer = setTimeout(() => {
-      const current = this.deps.policy.expiresAt((socket.data as SocketData<User>).user);
+      const current = this.deps.policy.expiresAt(socket.data.user);
       if (current !== undefined && current > Date.now()) return this.#scheduleExpiry(socket);
-      for (const room of [...(socket.data as SocketData<User>).rooms]) {
+      for (const room of [...socket.data.rooms]) {
         this.#revokeSocket(socket, room, 'TOKEN_EXPIRED', 'The access token expired; refresh it to keep receiving this room.');
       }
     }, delay);

@@ -1,5 +1,5 @@
-import type { Server } from 'socket.io';
 import { ERROR_MESSAGES, EVENTS } from '../shared/index.js';
+import type { JobcastIo } from './jobcastIo.js';
 import type { Logger } from './options.js';
 
 /**
@@ -8,7 +8,7 @@ import type { Logger } from './options.js';
  * catch up by replay, while everyone else in their rooms is never held back.
  */
 export function guardSlowConsumers(args: {
-  io: Server;
+  io: JobcastIo;
   maxBufferedPackets: number;
   intervalMs: number;
   logger: Logger;
@@ -16,6 +16,7 @@ export function guardSlowConsumers(args: {
 }): { close: () => void } {
   const sweep = () => {
     for (const socket of args.io.of('/').sockets.values()) {
+      // engine.io keeps its send queue private and offers no public count of it.
       const buffered = (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
       if (buffered <= args.maxBufferedPackets) continue;
       args.logger.warn({ socketId: socket.id, buffered }, 'slow consumer: disconnecting; it will resync on return');
@@ -24,7 +25,7 @@ export function guardSlowConsumers(args: {
       socket.emit(EVENTS.notice, { code: 'SLOW_CONSUMER', message: ERROR_MESSAGES.SLOW_CONSUMER });
       // Close without waiting for the backlog to drain: that backlog is what we are freeing.
       socket.disconnect(true);
-      (socket.conn as unknown as { close(discard?: boolean): void }).close(true);
+      socket.conn.close(true);
     }
   };
   const timer = setInterval(sweep, args.intervalMs);

@@ -1,5 +1,3 @@
-import type { Server, Socket } from 'socket.io';
-import type { z } from 'zod';
 import {
   EVENTS,
   HeartbeatRequestSchema,
@@ -9,6 +7,7 @@ import {
   UnsubscribeRequestSchema,
   isTerminalStatus,
   type ErrorAck,
+  type ClientToServerEvents,
   type ErrorCode,
   type HeartbeatAck,
   type HeartbeatRoomState,
@@ -16,9 +15,9 @@ import {
   type StatusEvent,
   type SubscribeOk,
 } from '../shared/index.js';
-import type { SocketData } from './auth.js';
 import type { RoomAccess } from './roomAccess.js';
 import { JobcastError, toJobcastError, toWireError } from './errors.js';
+import type { JobcastIo, JobcastSocket } from './jobcastIo.js';
 import type { Logger } from './options.js';
 import type { RoomStore } from './store/roomStore.js';
 import { SocketGuard, type SocketLimits } from './limits.js';
@@ -45,11 +44,11 @@ export interface SocketHandlerDeps<User> {
   access: RoomAccess<User>;
   store: RoomStore;
   /** The hello for one connection (it carries that connection's credential expiry). */
-  hello: (socket: Socket) => Hello;
+  hello: (socket: JobcastSocket<User>) => Hello;
   sessions: Sessions<User>;
   limits: SocketLimits;
   /** Checks a refreshed token: the same `authenticate` as the handshake. */
-  authenticate: (token: string, socket: Socket) => Promise<User>;
+  authenticate: (token: string, socket: JobcastSocket<User>) => Promise<User>;
   logger: Logger;
   /** Told about each refused message (rate, size, subscription count), for logs and metrics. */
   onBreach?: (code: ErrorCode, socketId: string) => void;
@@ -63,6 +62,11 @@ export interface SocketHandlerDeps<User> {
 
 type Ack = (answer: unknown) => void;
 
+/** What a client sends with `Event`, as the event map declares it (the server parses it before use). */
+type RequestOf<Event extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[Event]>[0];
+/** What the server acks `Event` with, as the event map declares it. */
+type AnswerOf<Event extends keyof ClientToServerEvents> = Parameters<Parameters<ClientToServerEvents[Event]>[1]>[0];
+
 /** What `bind` needs of a payload schema: classic zod and zod/mini (the shared protocol) both have it. */
 interface PayloadParser<Output> {
   safeParse(data: unknown): { success: true; data: Output } | { success: false; error: { issues: ReadonlyArray<{ message: string }> } };
@@ -73,9 +77,9 @@ interface PayloadParser<Output> {
  * (unknown ones too), passes the connection's limits first; every payload is parsed with
  * zod; bad input gets an error ack and the socket stays up; nothing thrown escapes a handler.
  */
-export function registerSocketHandlers<User>(io: Server, deps: SocketHandlerDeps<User>): void {
+export function registerSocketHandlers<User>(io: JobcastIo<User>, deps: SocketHandlerDeps<User>): void {
   io.on('connection', (socket) => {
-    const data = socket.data as SocketData<User>;
+    const { data } = socket;
     // Bumped by each unsubscribe, so a subscribe still awaiting authorization does not join afterwards.
     const generations = new Map<string, number>();
     const guard = new SocketGuard(deps.limits);
@@ -189,7 +193,7 @@ const MAX_ECHOED_EVENT_NAME = 64;
  * server does not handle). A refused packet is acked `{ ok: false, error }` when it asked for
  * an answer and dropped; an unknown event is answered BAD_REQUEST.
  */
-function guardPackets<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
+function guardPackets<User>(socket: JobcastSocket<User>, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
   return (packet: unknown[], next: (error?: Error) => void) => {
     const [event, ...args] = packet;
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
@@ -209,7 +213,7 @@ function guardPackets<User>(socket: Socket, guard: SocketGuard, deps: SocketHand
  * Answers a breach of the connection's limits: counted, acked with its code, and once the
  * client has breached `maxConsecutiveBreaches` times in a row, a notice saying so and a disconnect.
  */
-function refuse<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<User>, cause: unknown, ack: Ack | undefined): void {
+function refuse<User>(socket: JobcastSocket<User>, guard: SocketGuard, deps: SocketHandlerDeps<User>, cause: unknown, ack: ((answer: ErrorAck) => void) | undefined): void {
   const error = toJobcastError(cause);
   deps.onBreach?.(error.code, socket.id);
   ack?.({ ok: false, error: toWireError(error) } satisfies ErrorAck);
@@ -226,10 +230,11 @@ function refuse<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDep
  * Binds events of one socket: parse with zod, run, and ack `{ ok: false, error }` on any
  * failure. Never throws. (The connection's limits were checked by `guardPackets`.)
  */
-function bind<User>(socket: Socket, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
-  return <Schema extends z.core.$ZodType>(event: string, schema: Schema & PayloadParser<z.output<Schema>>, handle: (payload: z.infer<Schema>) => Promise<unknown>) => {
-    socket.on(event, async (payload: unknown, ack: unknown) => {
-      const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => undefined;
+function bind<User>(socket: JobcastSocket<User>, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
+  return <Event extends keyof ClientToServerEvents>(event: Event, schema: PayloadParser<RequestOf<Event>>, handle: (request: RequestOf<Event>) => Promise<AnswerOf<Event>>) => {
+    // Registered as any client event: `handle`'s types already tie the request and the answer to `event`.
+    socket.on<keyof ClientToServerEvents>(event, async (payload: unknown, ack: unknown) => {
+      const reply: (answer: AnswerOf<Event> | ErrorAck) => void = typeof ack === 'function' ? (ack as Ack) : () => undefined;
       const fail = (cause: unknown) => {
         const error = toJobcastError(cause);
         if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') deps.logger.error({ err: cause, event, socketId: socket.id }, 'handler failed');

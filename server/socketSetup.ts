@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Redis } from 'ioredis';
-import type { Server } from 'socket.io';
 import { PROTOCOL_VERSION, type ErrorCode, type StatusEvent } from '../shared/index.js';
-import { authenticateContext, createAuthMiddleware, type SocketData } from './auth.js';
+import { authenticateContext, createAuthMiddleware } from './auth.js';
 import { JobcastError } from './errors.js';
+import type { JobcastIo } from './jobcastIo.js';
 import { ORIGIN_REFUSAL, type OriginPolicy } from './origins.js';
 import { DEFAULT_SOCKET_LIMITS } from './limits.js';
 import type { JobcastMetrics } from './metrics.js';
@@ -28,7 +28,7 @@ export function resolveAuthenticate<User>(options: JobcastServerOptions<User>): 
  * sessions (expiry, refresh, revoke), and the protocol handlers with their limits.
  */
 export function setupSockets<User>(args: {
-  io: Server;
+  io: JobcastIo<User>;
   options: JobcastServerOptions<User>;
   knobs: ResolvedKnobs;
   authenticate: Authenticate<User>;
@@ -46,8 +46,8 @@ export function setupSockets<User>(args: {
 }): Sessions<User> {
   const { io, options, knobs, logger, metrics } = args;
   const policy: UserPolicy<User> = {
-    userKey: options.userKey ?? (defaultUserPolicy.userKey as UserPolicy<User>['userKey']),
-    expiresAt: options.expiresAt ?? (defaultUserPolicy.expiresAt as UserPolicy<User>['expiresAt']),
+    userKey: options.userKey ?? defaultUserPolicy.userKey,
+    expiresAt: options.expiresAt ?? defaultUserPolicy.expiresAt,
   };
   const breach = (code: ErrorCode, detail: Record<string, unknown>) => {
     metrics.breach(code);
@@ -77,7 +77,7 @@ export function setupSockets<User>(args: {
   if (knobs.maxConnectionsPerUser !== undefined) {
     const max = knobs.maxConnectionsPerUser;
     io.use((socket, next) => {
-      const key = policy.userKey((socket.data as SocketData<User>).user);
+      const key = policy.userKey(socket.data.user);
       if (key === undefined) return next();
       const count = connections.get(key) ?? 0;
       if (count >= max) {
@@ -108,9 +108,8 @@ export function setupSockets<User>(args: {
   if (workerIdentity) {
     // Settled before the connection exists, so no status reaches the socket before it is known.
     io.use((socket, next) => {
-      const data = socket.data as SocketData<User>;
-      workerIdentity.maySee(data.user).then((debug) => {
-        data.debug = debug;
+      workerIdentity.maySee(socket.data.user).then((debug) => {
+        socket.data.debug = debug;
         next();
       }, next);
     });
@@ -144,7 +143,7 @@ export function setupSockets<User>(args: {
     onSubscribe: ({ code, since, mode, resync }) =>
       metrics.subscribed(code, since ? (mode === 'replay' ? 'replay' : `resync:${resync ?? 'unknown'}`) : undefined),
     hello: (socket) => {
-      const expiresAt = policy.expiresAt((socket.data as SocketData<User>).user);
+      const expiresAt = policy.expiresAt(socket.data.user);
       return {
         protocol: PROTOCOL_VERSION,
         nodeId: knobs.nodeId,

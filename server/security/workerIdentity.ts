@@ -1,5 +1,5 @@
-import type { Server } from 'socket.io';
 import { EVENTS, type JobStatus, type JobWarning, type StatusEvent } from '../../shared/index.js';
+import type { JobcastIo } from '../jobcastIo.js';
 import type { Logger } from '../options.js';
 
 /** The Socket.IO room of this node's sockets whose user may debug: they get statuses with the worker's identity. */
@@ -77,7 +77,7 @@ export function createWorkerIdentityPolicy<User>(options: {
  * Emits a status to this node's sockets in a Socket.IO room: without the worker's identity to
  * all of them, then, when that changed the event, with it to the debug sockets among them.
  */
-export function emitStatus(io: Server, target: string, event: StatusEvent, filter: WorkerIdentityFilter | undefined): void {
+export function emitStatus(io: JobcastIo, target: string, event: StatusEvent, filter: WorkerIdentityFilter | undefined): void {
   const shown = filter ? filter.event(event) : event;
   if (shown === event) {
     io.local.to(target).emit(EVENTS.status, event);
