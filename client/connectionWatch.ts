@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../shared/index.js';
+import type { ClientToServerEvents, HeartbeatRequest, ServerToClientEvents } from '../shared/index.js';
 import type { ConnectionStore } from './connection.js';
 import type { EventLog } from './eventLog.js';
 import { Heartbeat } from './heartbeat.js';
@@ -18,7 +18,7 @@ export interface ConnectionWatchDeps {
   readonly heartbeatTimeoutMs: number;
   readonly watchNetwork: boolean;
   /** Sends a heartbeat; resolves with the raw answer. */
-  sendHeartbeat(request: unknown): Promise<unknown>;
+  sendHeartbeat(request: HeartbeatRequest): Promise<unknown>;
   /** True while the application wants a connection (not after `disconnect()`, `close()` or a final refusal). */
   wantsConnection(): boolean;
   /** Forgets the client's own reconnect backoff (the one for server-side disconnects and refusals). */

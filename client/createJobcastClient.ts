@@ -27,10 +27,12 @@ const FATAL_CONNECT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-/** The socket as requests use it: payloads are validated by the caller, so answers stay `unknown`. */
-type RequestSocket = {
-  timeout(ms: number): { emit(event: string, payload: unknown, ack: (error: Error | null, answer: unknown) => void): void };
-};
+/**
+ * One sender per client → server event, its request typed by the event map. Each resolves with
+ * the raw answer, `unknown` until the caller validates it (the server may run another version),
+ * and rejects on timeout or disconnect.
+ */
+type Requests = { [Event in keyof ClientToServerEvents]: (request: Parameters<ClientToServerEvents[Event]>[0]) => Promise<unknown> };
 
 /**
  * Creates a client. It connects at once unless `autoConnect` is false.
@@ -71,7 +73,7 @@ class Client implements JobcastClient {
     this.#host = this.#createHost();
     this.#refresher = new TokenRefresher({
       getToken: async () => (await options.getToken?.()) ?? undefined,
-      send: (token) => this.#request(EVENTS.refresh, options.ackTimeoutMs)({ token }),
+      send: (token) => this.#requests(options.ackTimeoutMs)[EVENTS.refresh]({ token }),
       refreshed: () => {
         for (const store of [...this.#active.values()]) {
           if (store.getSnapshot().error?.code === 'TOKEN_EXPIRED') store.handleConnected();
@@ -100,7 +102,7 @@ class Client implements JobcastClient {
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       watchNetwork: options.watchNetwork,
       // The heartbeat keeps its own deadline; this timeout only frees the callback of an answer that never comes.
-      sendHeartbeat: this.#request(EVENTS.heartbeat, Math.max(options.ackTimeoutMs, options.heartbeatTimeoutMs * 2)),
+      sendHeartbeat: this.#requests(Math.max(options.ackTimeoutMs, options.heartbeatTimeoutMs * 2))[EVENTS.heartbeat],
       wantsConnection: () => this.#wantConnected && !this.#closed,
       resetBackoff: () => {
         this.#retryAttempt = 0;
@@ -167,27 +169,30 @@ class Client implements JobcastClient {
     return store;
   }
 
-  /** Emits `event` with an ack; resolves with the raw answer (validated by the caller), rejects on timeout or disconnect. */
-  #request(event: string, timeoutMs: number): (payload: unknown) => Promise<unknown> {
-    return (payload) =>
-      new Promise<unknown>((resolve, reject) => {
-        const socket = this.#socket as unknown as RequestSocket;
-        socket.timeout(timeoutMs).emit(event, payload, (error, answer) => (error ? reject(error) : resolve(answer)));
-      });
+  /** The requests this client makes, each waiting `timeoutMs` for its ack. */
+  #requests(timeoutMs: number): Requests {
+    const socket = () => this.#socket.timeout(timeoutMs);
+    return {
+      [EVENTS.subscribe]: (request) => socket().emitWithAck(EVENTS.subscribe, request),
+      [EVENTS.unsubscribe]: (request) => socket().emitWithAck(EVENTS.unsubscribe, request),
+      [EVENTS.replay]: (request) => socket().emitWithAck(EVENTS.replay, request),
+      [EVENTS.refresh]: (request) => socket().emitWithAck(EVENTS.refresh, request),
+      [EVENTS.heartbeat]: (request) => socket().emitWithAck(EVENTS.heartbeat, request),
+    };
   }
 
   #createHost(): RoomStoreHost {
     const options = this.#options;
-    const request = (event: string) => this.#request(event, options.ackTimeoutMs);
+    const requests = this.#requests(options.ackTimeoutMs);
     return {
       unsubscribeDelayMs: options.unsubscribeDelayMs,
       gapGraceMs: options.gapGraceMs,
       retryDelayMs: options.reconnectDelayMs,
       retryDelayMaxMs: options.reconnectDelayMaxMs,
       isConnected: () => this.#socket.connected,
-      subscribe: request(EVENTS.subscribe),
-      unsubscribe: request(EVENTS.unsubscribe),
-      replay: request(EVENTS.replay),
+      subscribe: requests[EVENTS.subscribe],
+      unsubscribe: requests[EVENTS.unsubscribe],
+      replay: requests[EVENTS.replay],
       log: (entry) => void this.log.add(entry),
       activate: (store) => {
         this.#idle.delete(store.room);
