@@ -40,6 +40,8 @@ export interface WorkerFigures {
   /** Event-loop delay and GC pauses of the server under load. */
   load: Pick<RelayStats, 'loopDelay' | 'gc'>;
   redis: ReturnType<typeof redisWorkPerJob>;
+  /** jobcast only: the part of the latency after the server built the status (append, emit, transport; ms clock). */
+  afterIngest: { p50: number; p99: number };
   /** p50 latency of the jobs added in each second of the window: a backlog shows as a trend. */
   p50BySecond: number[];
   /** The worker's share of the latency: from its processor returning to BullMQ having recorded the completion. */
@@ -134,18 +136,21 @@ export async function measureWorkerShape(args: {
       idle: { cpuMsPerSecond: idleStats.cpuMs / 3, loopDelayP99: idleStats.loopDelay.p99, loopDelayMax: idleStats.loopDelay.max },
       load: { loopDelay: loadStats.loopDelay, gc: loadStats.gc },
       redis: redisWorkPerJob(redisBefore, redisAfter, jobs),
+      afterIngest: { p50: percentile(measured.afterIngest, 50), p99: percentile(measured.afterIngest, 99) },
       p50BySecond: bySecond(measured.byJob, shape.rate),
-      workerRecord: { p50: workerReport.recordP50, p99: workerReport.recordP99 },
+      workerRecord: { p50: workerReport.recordP50 ?? NaN, p99: workerReport.recordP99 ?? NaN },
     };
-    const f = (value: number) => value.toFixed(2);
+    const f = (value: number | null) => (value ?? NaN).toFixed(2);
     args.log(
       `${mode} ${shape.label}: p50 ${f(figures.p50)} ms, p90 ${f(figures.p90)}, p99 ${f(figures.p99)}, max ${f(figures.max)} ` +
-        `(worker's share p50 ${f(figures.workerRecord.p50)}, p99 ${f(figures.workerRecord.p99)}), ` +
-        `lost ${figures.lost}/${jobs}, dup ${figures.duplicates}, added ${figures.addedPerSecond.toFixed(0)}/s, ` +
+        `(worker's share p50 ${f(figures.workerRecord.p50)}, p99 ${f(figures.workerRecord.p99)}` +
+        `${Number.isNaN(figures.afterIngest.p50) ? '' : `; after ingest p50 ${f(figures.afterIngest.p50)}, p99 ${f(figures.afterIngest.p99)}`}), ` +
+        `${subscribed} clients, lost ${figures.lost}/${jobs}${missingRanges(measured.byJob, jobs)}, dup ${figures.duplicates}, added ${figures.addedPerSecond.toFixed(0)}/s, ` +
         `${figures.rssPerClientKb.toFixed(1)} KB/client, ${figures.cpuMicrosPerEvent.toFixed(0)} µs CPU/event, ` +
         `loop delay p99 ${f(figures.load.loopDelay.p99)} max ${f(figures.load.loopDelay.max)} (idle max ${f(figures.idle.loopDelayMax)}), ` +
         `GC ${figures.load.gc.count}× ${f(figures.load.gc.totalMs)} ms (max ${f(figures.load.gc.maxMs)}), Redis ${figures.redis.calls.toFixed(1)} calls/job, ` +
-        `p50 by second [${figures.p50BySecond.map((value) => value.toFixed(1)).join(' ')}]`,
+        `p50 by second [${figures.p50BySecond.map((value) => value.toFixed(1)).join(' ')}]` +
+        `${Object.keys(measured.events).length > 0 ? `, statuses received (warm-up included) ${JSON.stringify(measured.events)}` : ''}`,
     );
     return figures;
   } finally {
@@ -153,6 +158,20 @@ export async function measureWorkerShape(args: {
     children.forEach((child) => child.kill('SIGTERM'));
     await relay.stop();
   }
+}
+
+/** The jobs (numbered from the window's first) no client heard of, as ranges: ` (missing 12-40 97)`. */
+function missingRanges(byJob: Array<[number, number]>, jobs: number): string {
+  const heard = new Set(byJob.map(([index]) => index));
+  const ranges: string[] = [];
+  for (let index = 0; index < jobs; index++) {
+    if (heard.has(index)) continue;
+    let end = index;
+    while (end + 1 < jobs && !heard.has(end + 1)) end++;
+    ranges.push(end > index ? `${index}-${end}` : `${index}`);
+    index = end;
+  }
+  return ranges.length === 0 ? '' : ` (missing ${ranges.slice(0, 8).join(' ')}${ranges.length > 8 ? ` and ${ranges.length - 8} more ranges` : ''})`;
 }
 
 /** p50 per second of the window, jobs being added at `rate` a second from number 0. */
@@ -163,19 +182,28 @@ function bySecond(byJob: Array<[number, number]>, rate: number): number[] {
 }
 
 /** Latencies of jobs numbered `firstN` and up, across the client processes. */
-async function collectLatencies(clients: ChildProcess[], firstN: number): Promise<{ latencies: number[]; byJob: Array<[number, number]>; duplicates: number }> {
-  const reports = await Promise.all(clients.map((child) => ask<{ samples: number[]; duplicates: number }>(child, 'report')));
+async function collectLatencies(
+  clients: ChildProcess[],
+  firstN: number,
+): Promise<{ latencies: number[]; afterIngest: number[]; byJob: Array<[number, number]>; duplicates: number; events: Record<string, number> }> {
+  const reports = await Promise.all(clients.map((child) => ask<{ samples: number[]; duplicates: number; events: Record<string, number> }>(child, 'report')));
+  const events: Record<string, number> = {};
+  for (const report of reports) for (const [name, count] of Object.entries(report.events)) events[name] = (events[name] ?? 0) + count;
   const latencies: number[] = [];
+  const afterIngest: number[] = [];
   const byJob: Array<[number, number]> = [];
   let duplicates = 0;
   for (const report of reports) {
     duplicates += report.duplicates;
-    // samples are [n, ms, n, ms, …]
-    for (let index = 0; index < report.samples.length; index += 2) {
+    // samples are [n, ms, sinceIngest, n, ms, sinceIngest, …]
+    for (let index = 0; index < report.samples.length; index += 3) {
       if (report.samples[index]! < firstN) continue;
       latencies.push(report.samples[index + 1]!);
+      // NaN (a relay's) arrives as null: IPC speaks JSON.
+      const sinceIngest = report.samples[index + 2] as number | null;
+      if (typeof sinceIngest === 'number') afterIngest.push(sinceIngest);
       byJob.push([report.samples[index]! - firstN, report.samples[index + 1]!]);
     }
   }
-  return { latencies, byJob, duplicates };
+  return { latencies, afterIngest, byJob, duplicates, events };
 }

@@ -21,6 +21,8 @@ export function workerRows(results: WorkerResults): string[][] {
     row('latency max', (f) => f.max, ' ms');
     row("worker's share p50 (processor returned → completion recorded)", (f) => f.workerRecord.p50, ' ms');
     row("worker's share p99", (f) => f.workerRecord.p99, ' ms');
+    row('part after the status was built (jobcast) p50', (f) => f.afterIngest.p50, ' ms');
+    row('part after the status was built (jobcast) p99', (f) => f.afterIngest.p99, ' ms');
     row('lost statuses', (f) => f.lost, '', 0);
     row('duplicate statuses', (f) => f.duplicates, '', 0);
     row('jobs added per second (achieved)', (f) => f.addedPerSecond, '', 0);
