@@ -297,6 +297,7 @@ async function startJobcastServer<User>(
   const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry, sessions, origins, rateLimit, workerIdentity });
   mountDebugRoutes(router, {
     io,
+    redis,
     queues: new Map(queues.map((queue) => [queue.name, queue])),
     nodeId: knobs.nodeId,
     stats: debugStats,

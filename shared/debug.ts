@@ -50,6 +50,7 @@ export const JobDebugDetailSchema = z.object({
   /** BullMQ's `getState()`: `unknown` once the job's record is gone. */
   state: z.string(),
   attemptsMade: z.optional(z.int()),
+  /** From the job's record; once the record is gone, from its last `failed` event if the events stream still holds it. */
   failedReason: z.optional(z.string()),
   /** The last stack trace BullMQ kept. */
   stacktrace: z.optional(z.string()),

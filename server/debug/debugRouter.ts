@@ -1,9 +1,10 @@
+import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { Router } from 'express';
-import type { Server } from 'socket.io';
 import type { JobDebugDetail, Rejection, RoomDebugReport, ServerDebugReport, StatusEvent } from '../../shared/index.js';
 import { authenticateContext, bearerToken } from '../auth.js';
 import { JobcastError } from '../errors.js';
+import { INTER_SERVER_EVENTS, type JobcastIo } from '../jobcastIo.js';
 import type { Authenticate, Logger } from '../options.js';
 import type { RoomAccess } from '../roomAccess.js';
 import { roomOfSocketRoom } from '../socketHandlers.js';
@@ -12,10 +13,10 @@ import { type DebugStats, type NodeDebugSnapshot, mergeRoomStats } from './debug
 import { findNearMisses } from './nearMiss.js';
 import { sendError } from '../httpErrors.js';
 
-const CLUSTER_EVENT = 'jobcast:debug';
-
 export interface DebugDeps<User> {
-  io: Server;
+  io: JobcastIo<User>;
+  /** Reads a removed job's last failure from its queue's events stream. */
+  redis: Redis;
   /** The queues this server reports, to read a job's record for debug users. */
   queues: ReadonlyMap<string, Queue>;
   nodeId: string;
@@ -43,8 +44,9 @@ export function mountDebugRoutes<User>(router: Router, deps: DebugDeps<User>): v
     }
     return deps.stats.snapshot(deps.nodeId, subscribed, deps.access.recentRejections(), room);
   };
-  deps.io.on(CLUSTER_EVENT, (room: string | null, reply: (snapshot: NodeDebugSnapshot) => void) => {
-    if (typeof reply === 'function') reply(local(room ?? undefined));
+  deps.io.on(INTER_SERVER_EVENTS.debug, (room, reply) => {
+    // Checked anyway: the asking node may run another version.
+    if (typeof reply === 'function') reply(local(typeof room === 'string' ? room : undefined));
   });
   const collect = async (room?: string): Promise<NodeDebugSnapshot[]> => {
     const mine = local(room);
@@ -52,7 +54,7 @@ export function mountDebugRoutes<User>(router: Router, deps: DebugDeps<User>): v
     if (servers <= 1) return [mine];
     const others = await new Promise<NodeDebugSnapshot[]>((resolve) => {
       const timer = setTimeout(() => resolve([]), 3_000);
-      deps.io.serverSideEmit(CLUSTER_EVENT, room ?? null, (error: Error | null, responses: NodeDebugSnapshot[]) => {
+      deps.io.serverSideEmit(INTER_SERVER_EVENTS.debug, room ?? null, (error, responses) => {
         clearTimeout(timer);
         if (error) deps.logger.warn({ err: error }, 'some nodes did not answer the debug request');
         resolve(Array.isArray(responses) ? responses : []);
@@ -111,7 +113,7 @@ export function mountDebugRoutes<User>(router: Router, deps: DebugDeps<User>): v
       ]);
       const ofJob = history.filter((event) => event.status.jobId === jobId && (queueName === undefined || event.status.queue === queueName));
       const recent = mergeBySeq(latest, ofJob);
-      const job = jobId === undefined ? undefined : await describeJob(deps.queues, queueName ?? ofJob.at(-1)?.status.queue, jobId);
+      const job = jobId === undefined ? undefined : await describeJob(deps.redis, deps.queues, queueName ?? ofJob.at(-1)?.status.queue, jobId);
       const stats = mergeRoomStats(snapshots)[0] ?? { room, broadcasts: 0, delivered: 0, unheard: 0, subscribers: 0 };
       const all = mergeRoomStats(everything);
       const listened = [...all.filter((entry) => entry.subscribers > 0).map((entry) => entry.room), ...mergeRejections(everything).map((r) => r.room)];
@@ -148,14 +150,31 @@ function mergeBySeq(a: StatusEvent[], b: StatusEvent[]): StatusEvent[] {
 }
 
 /** BullMQ's record of one job, failure text and last stack included (debug users only). */
-async function describeJob(queues: ReadonlyMap<string, Queue>, queueName: string | undefined, jobId: string): Promise<JobDebugDetail | undefined> {
+async function describeJob(redis: Redis, queues: ReadonlyMap<string, Queue>, queueName: string | undefined, jobId: string): Promise<JobDebugDetail | undefined> {
   const queue = queueName === undefined ? undefined : queues.get(queueName);
   if (!queue) return undefined;
   const job = await queue.getJob(jobId);
-  if (!job) return { queue: queue.name, jobId, state: 'unknown' };
+  if (!job) {
+    // Removed (removeOnFail, clean): its last `failed` event, if the stream still holds it, has the text.
+    const failedReason = await lastFailedReason(redis, queue, jobId);
+    return failedReason === undefined ? { queue: queue.name, jobId, state: 'unknown' } : { queue: queue.name, jobId, state: 'unknown', failedReason: failedReason.slice(0, 4_000) };
+  }
   const detail: JobDebugDetail = { queue: queue.name, jobId, state: await job.getState(), attemptsMade: job.attemptsMade };
   if (job.failedReason) detail.failedReason = job.failedReason.slice(0, 4_000);
   const stack = job.stacktrace?.at(-1);
   if (stack) detail.stacktrace = stack.slice(0, 8_000);
   return detail;
+}
+
+/** Events looked through, newest first, for a removed job's failure. */
+const FAILURE_SEARCH_EVENTS = 5_000;
+
+async function lastFailedReason(redis: Redis, queue: Queue, jobId: string): Promise<string | undefined> {
+  const entries = (await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', FAILURE_SEARCH_EVENTS)) as Array<[string, string[]]>;
+  for (const [, flat] of entries) {
+    const fields = new Map<string, string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
+    if (fields.get('event') === 'failed' && fields.get('jobId') === jobId) return fields.get('failedReason');
+  }
+  return undefined;
 }

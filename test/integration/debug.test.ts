@@ -56,6 +56,21 @@ describe('debug endpoints', () => {
     expect((await debugGet(stack, `/debug/rooms/document:1?job=${jobId}`, 'user:alice')).status).toBe(403);
   });
 
+  it('finds the failure text of a job whose record removeOnFail deleted, in its last failed event', async () => {
+    const queue = uniqueName('debug-gone');
+    const stack = await startStack({ queues: [queue], canDebug: (user) => user.id === 'dev' });
+    cleanups.push(() => stack.close());
+    await subscriber(stack, 'document:2');
+    const worker = startWorker(queue, async () => {
+      throw new Error('ledger row 7 is locked');
+    });
+    cleanups.push(() => worker.close());
+    const { jobId } = await stack.server.enqueue(queue, 'gone', {}, { rooms: ['document:2'], attempts: 1, removeOnFail: true });
+    const report = async () => RoomDebugReportSchema.parse(await (await debugGet(stack, `/debug/rooms/document:2?job=${jobId}&queue=${queue}`)).json());
+    await waitFor(async () => (await report()).recent.some((event) => event.status.jobId === jobId && event.status.state === 'failed'), 'the failure');
+    expect((await report()).job).toEqual({ queue, jobId, state: 'unknown', failedReason: 'ledger row 7 is locked' });
+  });
+
   it('reports what a room was sent, to how many subscribers, and its recent events', async () => {
     const queue = uniqueName('debug');
     const stack = await startStack({ queues: [queue], canDebug: (user) => user.id === 'dev' });
