@@ -6,7 +6,7 @@ import type { AppendInput, EventBody, RoomStore } from '../store/roomStore.js';
 import type { Keys } from '../store/keys.js';
 import { buildStatus } from './buildStatus.js';
 import { readBatchContext, type BatchContext } from './batchContext.js';
-import { bindAtStart, bindLate, isOtherIncarnation, type JobRecord } from './jobRecord.js';
+import { bindAtStart, bindLate, isOtherIncarnation, otherRoutes, type JobRecord } from './jobRecord.js';
 import { adoptPending, reconciledStatus, type JobRead, type ReconcileRead } from './reconciledStatus.js';
 import type { Projection } from './projection.js';
 import { coalesceProgress } from './coalesce.js';
@@ -128,9 +128,11 @@ export class Ingestor {
       if (read.versions && Object.keys(read.versions).length === 0) expired.push(jobId);
       const record = records.get(jobId);
       let candidates: Array<{ record: JobRecord; consumed: string[] }> = record ? [{ record, consumed: [] }] : [];
-      if ((!record || isOtherIncarnation(record, read.facts)) && read.versions) {
-        // Routed, but its `added` event was never read (trimmed while no node read): adopt it.
-        candidates = adoptPending(read.versions, read.facts);
+      // Routed, but its `added` event was never read (trimmed while no node read): adopt it, when
+      // the record read is not this job's own (another's, or gone while later jobs were routed).
+      const others = read.versions && otherRoutes(record, read.versions);
+      if (others && (!record || isOtherIncarnation(record, read.facts) || (!read.facts && Object.keys(others).length > 0))) {
+        candidates = adoptPending(others, read.facts);
         if (candidates.length === 0) continue;
         // Its BullMQ record is another job's now: the one its rooms last saw is gone.
         const gone = record ? lostStatus(record, this.#options.queue.name, jobId) : undefined;
@@ -146,6 +148,13 @@ export class Ingestor {
     await this.#write(writes);
     await dropExpiredPending(this.#options.redis, this.#options.keys, this.#options.queue.name, expired);
     return true;
+  }
+
+  /** True when a later job with the id was routed before `event`: the event may be that job's. */
+  async #routedBefore(record: JobRecord, jobId: string, event: StreamEvent, context: BatchContext): Promise<boolean> {
+    const versions = context.versions.get(jobId) ?? (await this.#options.redis.hgetall(this.#options.keys.routeVersions(this.#options.queue.name, jobId)));
+    context.versions.set(jobId, versions);
+    return Object.keys(otherRoutes(record, versions)).some((at) => compareStreamIds(at, event.id) < 0);
   }
 
   /** Writes that show the jobs of routes never bound (`at` in `versions`) lost in their rooms, but the one shown already. */
@@ -216,11 +225,12 @@ export class Ingestor {
       consumedRoutes = binding.consumed;
       // The batch's read of the routes outlives this event: a later `added` of the id in it must not take these again.
       for (const at of consumedRoutes) delete versions[at];
-    } else if (!record || (this.#predatesHole(record) && isOtherIncarnation(record, facts))) {
-      // Its start was not read (no record, or a record from before a hole in the stream whose
-      // job's BullMQ record is now another's): only a route that names the job's own timestamp is
-      // taken. Without a hole, events are read in order, so a record read that shows another
-      // incarnation is only a later job with the id: the event is still the recorded job's.
+    } else if (!record || (this.#predatesHole(record) && (isOtherIncarnation(record, facts) || (await this.#routedBefore(record, jobId, event, context))))) {
+      // Its start was not read: no record, or a record from before a hole in the stream while
+      // BullMQ's record is another job's, or a later job with the id was routed before this
+      // event (its `added` may be in the hole). Only a route that names the job's own timestamp
+      // (or time) is taken. Without a hole, events are read in order, so a record read that shows
+      // another incarnation is only a later job with the id: the event is still the recorded job's.
       const versions = context.versions.get(jobId) ?? (await this.#options.redis.hgetall(this.#options.keys.routeVersions(queue, jobId)));
       const late = bindLate({ versions, facts });
       // A job scheduler's job names its scheduler in its id: its route is the scheduler's.

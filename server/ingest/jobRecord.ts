@@ -75,3 +75,18 @@ export function bindLate(args: { versions: Record<string, string>; facts: JobFac
  */
 export const isOtherIncarnation = (record: JobRecord, facts: JobFacts | undefined): boolean =>
   facts !== undefined && record.route?.timestamp !== undefined && record.route.timestamp !== facts.timestamp;
+
+/**
+ * The recorded routes that are not `record`'s own: each was recorded after the record's job
+ * started (the routes before it were used up when it was bound), for a later job with its id
+ * whose `added` event has not been read.
+ */
+export function otherRoutes(record: JobRecord | undefined, versions: Record<string, string>): Record<string, string> {
+  const own = record?.route;
+  if (!own) return versions;
+  const isOwn = (text: string) => {
+    const route = parseRoute(text);
+    return route !== undefined && route.recordedAt === own.recordedAt && route.timestamp === own.timestamp && route.rooms.join() === own.rooms.join();
+  };
+  return Object.fromEntries(Object.entries(versions).filter(([, text]) => !isOwn(text)));
+}
