@@ -128,6 +128,19 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
       pages = checker.comparePages(clients);
     }
     const convergedAfterMs = pages.mismatches.length === 0 ? Date.now() - convergeStarted : undefined;
+    // CONFORMANCE_DUMP=1: what Redis holds for each job still wrong, to follow it in the nodes' logs.
+    if (process.env.CONFORMANCE_DUMP) {
+      for (const record of pages.wrongRecords) {
+        const base = `${world.keyPrefix}:q:${record.queue}`;
+        const [routes, pending, ingested, exists] = await Promise.all([
+          world.admin.hgetall(`${base}:routes:${record.jobId}`),
+          world.admin.sismember(`${base}:pending`, record.jobId),
+          world.admin.hgetall(`${base}:job:${record.jobId}`),
+          world.admin.exists(`bull:${record.queue}:${record.jobId}`),
+        ]);
+        log(`dump ${record.queue}/${record.jobId} [${record.tag}] rooms ${record.rooms.join(',')}: routes ${JSON.stringify(routes)} pending ${pending} record ${JSON.stringify(ingested).slice(0, 400)} bullmq ${exists}`);
+      }
+    }
     const routing = checker.misrouted(clients);
     const mismatches = [...pages.mismatches, ...routing.mismatches];
     const jobs = [...world.records.values()].filter((record) => record.via !== 'scheduler').length;
