@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isValidRoomName } from '../shared/index.js';
+import { bindLate } from './ingest/jobRecord.js';
 import { RouteBook, parseRoute, type JobcastJobData, type Route } from './ingest/routing.js';
 import { openRedis, type RedisSource } from './redisConnection.js';
 import { createKeys, type Keys } from './store/keys.js';
@@ -88,6 +89,8 @@ export interface Enqueuer {
   enqueue: EnqueueWithLineage;
   routeJob: RouteJob;
   routeScheduler: RouteScheduler;
+  /** The route recorded for the job `jobId` of `queue` added at `timestamp` (its BullMQ timestamp), however it was routed. */
+  routeOf: (queue: string, jobId: string, timestamp: number) => Promise<Route | undefined>;
   close: () => Promise<void>;
 }
 
@@ -189,7 +192,18 @@ export function createEnqueue(args: { redis: Redis; keys: Keys; routes: RouteBoo
     await Promise.all([...queues.values()].map((queue) => queue.close()));
     queues.clear();
   };
-  return { enqueue, routeJob, routeScheduler, close };
+  const routeOf: Enqueuer['routeOf'] = async (queueName, jobId, timestamp) => {
+    // Not bound yet (its `added` event not read): the recorded route that is its own, as the ingest will pick it.
+    const [versions, bound] = await Promise.all([redis.hgetall(keys.routeVersions(queueName, jobId)), redis.hget(keys.job(queueName, jobId), 'route')]);
+    const facts = { name: '', timestamp, opts: {}, attemptsMade: 0, progress: 0, data: undefined };
+    const pending = bindLate({ versions, facts }).route;
+    if (pending) return pending;
+    const route = parseRoute(bound);
+    const own = route && (route.timestamp === undefined ? (route.recordedAt ?? 0) <= timestamp : route.timestamp === timestamp);
+    return own ? route : undefined;
+  };
+
+  return { enqueue, routeJob, routeScheduler, routeOf, close };
 }
 
 /** Where BullMQ sends a failed attempt it retries: a backoff with a delay delays it, else it waits again. */

@@ -45,7 +45,10 @@ export function createJobEnqueuer(options: EnqueuerOptions & { validate?: Valida
   const enqueue: JobEnqueuer['enqueue'] = async (queueName, name, data, enqueueOptions = {}) => {
     const stored = options.validate ? options.validate(name, data) : data;
     const parent = jobContext();
-    const { rooms = parent?.rooms.slice(), correlationId, parentJobId, ...jobOptions } = enqueueOptions;
+    const { rooms: givenRooms, correlationId, parentJobId, ...jobOptions } = enqueueOptions;
+    let rooms = givenRooms ?? (parent?.rooms.length ? parent.rooms.slice() : undefined);
+    // A job routed with routeJob + queue.add carries no rooms in its data: its recorded route has them.
+    if (!rooms && parent) rooms = (await base.routeOf(parent.queue, parent.jobId, parent.job.timestamp))?.rooms;
     if (!Array.isArray(rooms) || rooms.length === 0) {
       throw new TypeError('enqueue needs `rooms`, e.g. ["document:42"] (inside a jobcast job they default to its rooms)');
     }

@@ -269,10 +269,9 @@ console.log(JSON.stringify({ readmeRouted: true }));
     stop();
   }, 180_000);
 
-  // Known gap: the worker block's `enqueue('emails', …)` inherits the rooms of a job jobcast
-  // added, but finds none in one added with routeJob + queue.add (its rooms are in the route,
-  // not in its data), so that job fails on its last line. Passes once that is fixed: then drop `.fails`.
-  it.fails('completes the job the routing block added with routeJob + queue.add, like the others', () => {
+  // The worker block's `enqueue('emails', …)` inherits the rooms of the running job, whether
+  // jobcast added it or it was routed with routeJob + queue.add (its rooms are in its route).
+  it('completes the job the routing block added with routeJob + queue.add, like the others', () => {
     expect(finished.get(routedJobId)).toMatchObject({ state: 'completed', data: { summary: '2 chunks' } });
   });
 });
