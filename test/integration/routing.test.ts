@@ -283,6 +283,36 @@ describe('routing', () => {
     expect((await newRoom('taken'))?.name).toBe('new');
     expect((await oldRoom('taken'))?.incarnation).not.toBe((await newRoom('taken'))?.incarnation);
   });
+  it('never pushes a later job\'s events to the rooms of an earlier job with its id when the later one\'s add was trimmed unread', async () => {
+    const queue = uniqueName('hole-reuse');
+    const first = await startStack({ queues: [queue] });
+    const watch = await listen(first.url, ['document:40']);
+    let open = () => undefined as void;
+    const release = { wait: new Promise<void>((resolve) => (open = resolve)), open: () => open() };
+    const worker = startWorker(queue, async (job) => (job.name === 'earlier' ? 'done' : release.wait.then(() => 'later done')));
+    cleanups.push(() => worker.close(true));
+    await first.server.enqueue(queue, 'earlier', {}, { rooms: ['document:40'], jobId: 'shared-id', removeOnComplete: true });
+    await waitFor(() => watch.some((event) => event.status.state === 'completed'), 'the earlier job read to its end');
+    await first.close();
+    // While no server reads: the later job starts, its start is trimmed away, then it finishes.
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
+    cleanups.push(() => enqueuer.close());
+    await enqueuer.enqueue(queue, 'later', {}, { rooms: ['document:41'], jobId: 'shared-id', removeOnComplete: true });
+    await waitFor(async () => (await plain.getJob('shared-id'))?.name === 'later' && (await plain.getJob('shared-id'))!.isActive(), 'the later job running');
+    await trimEvents(first.redisUrl, plain.keys.events!);
+    release.open();
+    await waitFor(async () => (await plain.getJob('shared-id')) === undefined, 'the later job finished and removed');
+
+    const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
+    cleanups.push(() => second.close());
+    const earlierRoom = await listen(second.url, ['document:40']);
+    const laterRoom = await roomView(second.url, 'document:41');
+    // The later job is shown lost in its own room once its route is old enough to call it so.
+    await waitFor(async () => (await laterRoom('shared-id'))?.state === 'unknown', 'the later job shown lost in its room', 40_000);
+    expect(earlierRoom).toEqual([]);
+  });
 });
 
 /** The status of a job in `room`'s snapshot, as a fresh subscribe answers it. */
