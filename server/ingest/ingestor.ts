@@ -128,6 +128,8 @@ export class Ingestor {
       if (read.versions && Object.keys(read.versions).length === 0) expired.push(jobId);
       const record = records.get(jobId);
       let candidates: Array<{ record: JobRecord; consumed: string[] }> = record ? [{ record, consumed: [] }] : [];
+      // A job scheduler's job none of whose events was read: its scheduler's route is its own.
+      if (!record && read.schedulerRoute && read.facts) candidates = [{ record: { incarnation: `t${read.facts.timestamp}`, lastEventId: undefined, route: read.schedulerRoute, status: undefined }, consumed: [] }];
       // Routed, but its `added` event was never read (trimmed while no node read): adopt it, when
       // the record read is not this job's own (another's, or gone while later jobs were routed).
       const others = read.versions && otherRoutes(record, read.versions);

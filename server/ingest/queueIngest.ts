@@ -129,7 +129,7 @@ export class QueueIngest {
 
   /** Events after `position` were trimmed away unread: reconcile, and distrust records from before. */
   #markTrimmed(position: string): void {
-    this.#options.reconciler.markGap('stream-trimmed');
+    this.#options.reconciler.markGap('stream-trimmed', position);
     this.#options.ingestor.markHole(position);
   }
 

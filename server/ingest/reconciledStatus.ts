@@ -19,6 +19,8 @@ export interface JobRead {
   facts: JobFacts | undefined;
   state: string | undefined;
   versions?: Record<string, string>;
+  /** For a job of a routed job scheduler whose events were trimmed unread: the scheduler's route. */
+  schedulerRoute?: Route;
 }
 
 /** A reconciliation's read: the jobs, and the stream entries not ingested yet (undefined: too many). */

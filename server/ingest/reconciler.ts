@@ -6,7 +6,8 @@ import type { Keys } from '../store/keys.js';
 import type { Ingestor } from './ingestor.js';
 import type { JobRead, ReconcileRead } from './reconciledStatus.js';
 import { readJobFacts, toJobFacts } from './jobFacts.js';
-import { toStreamEvent } from './streamEvent.js';
+import { compareStreamIds, streamIdTime, toStreamEvent } from './streamEvent.js';
+import { parseRoute, schedulerIdOf, type Route } from './routing.js';
 import type { WorkerView } from './workerWatch.js';
 
 /** Jobs checked per round trip. */
@@ -14,6 +15,9 @@ const CHUNK = 200;
 
 /** Stream entries not yet ingested that a reconciliation reads beside the jobs; more, and it waits for the reader. */
 const UNREAD_LIMIT = 1_000;
+
+/** Job schedulers looked at for jobs finished in a gap. */
+const SCHEDULERS_CHECKED = 1_000;
 
 /** BullMQ's sorted sets that place a job, checked in this order; then the active list. */
 const SETS = ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children'] as const;
@@ -41,6 +45,8 @@ export class Reconciler {
   #lastWorkerCheckAt = 0;
   #gap: ReconcileReason | undefined;
   #lastSweepAt = 0;
+  /** Where the stream was read up to when the gap began: jobs finished after it may be unknown. */
+  #gapSince: string | undefined;
   #sweepCursor = '0';
 
   constructor(args: { queue: Queue; redis: Redis; keys: Keys; ingestor: Ingestor; sweepIntervalMs: number; readWorkers: () => Promise<WorkerView>; logger: Logger }) {
@@ -53,9 +59,10 @@ export class Reconciler {
     this.#logger = args.logger;
   }
 
-  /** Events may have been missed: read every unfinished job's state at the next chance. */
-  markGap(reason: ReconcileReason): void {
+  /** Events may have been missed (after `since`, when known): read every unfinished job's state at the next chance. */
+  markGap(reason: ReconcileReason, since?: string): void {
     this.#gap ??= reason;
+    if (since !== undefined && (this.#gapSince === undefined || compareStreamIds(since, this.#gapSince) < 0)) this.#gapSince = since;
   }
 
   /** Called by the read loop whenever it has read up to the stream's end (`position`). */
@@ -64,10 +71,13 @@ export class Reconciler {
     if (this.#gap) {
       // Unfinished jobs, and routed jobs whose `added` event was never read (trimmed away).
       const [open, pending] = await Promise.all([this.#redis.smembers(openKey), this.#redis.smembers(this.#keys.queuePendingRoutes(this.#queue.name))]);
-      const jobIds = [...new Set([...open, ...pending])];
+      // And jobs of routed job schedulers that finished in the gap: nothing else names them.
+      const scheduled = this.#gapSince === undefined ? new Map<string, Route>() : await this.#schedulerJobsFinishedSince(streamIdTime(this.#gapSince));
+      const jobIds = [...new Set([...open, ...pending, ...scheduled.keys()])];
       this.#logger.info({ queue: this.#queue.name, reason: this.#gap, jobs: jobIds.length }, 'reconciling unfinished jobs from BullMQ');
-      if (!(await this.#run(jobIds, this.#gap, position, true, new Set(pending)))) return;
+      if (!(await this.#run(jobIds, this.#gap, position, true, new Set(pending), scheduled))) return;
       this.#gap = undefined;
+      this.#gapSince = undefined;
     }
     const asked = (await this.#redis.spop(this.#keys.queueChecks(this.#queue.name), CHUNK)) ?? [];
     // Routes too: a job asked about may never have had an event (deduplicated without one).
@@ -91,10 +101,39 @@ export class Reconciler {
     if (pending.length > 0) await this.#run(pending, 'checked', position, true, new Set(pending));
   }
 
-  async #run(jobIds: string[], reason: ReconcileReason, position: string | undefined, withState: boolean, pending = new Set<string>()): Promise<boolean> {
+  /** Jobs of the queue's job schedulers that have a recorded route, finished (completed or failed) since `sinceMs`. */
+  async #schedulerJobsFinishedSince(sinceMs: number): Promise<Map<string, Route>> {
+    const queue = this.#queue;
+    const schedulers = await this.#redis.zrange(queue.keys.repeat!, 0, SCHEDULERS_CHECKED - 1);
+    if (schedulers.length === 0) return new Map();
+    const texts = await this.#redis.mget(schedulers.map((id) => this.#keys.schedulerRoute(queue.name, id)));
+    const routed = new Map(schedulers.flatMap((id, index) => {
+      const route = parseRoute(texts[index]);
+      return route ? [[id, route] as const] : [];
+    }));
+    if (routed.size === 0) return new Map();
+    const finished = await Promise.all(
+      (['completed', 'failed'] as const).map((set) => this.#redis.zrangebyscore(queue.keys[set]!, sinceMs, '+inf', 'LIMIT', 0, CHUNK * 5)),
+    );
+    const jobs = new Map<string, Route>();
+    for (const jobId of finished.flat()) {
+      const route = routed.get(schedulerIdOf(jobId) ?? '');
+      if (route) jobs.set(jobId, route);
+    }
+    return jobs;
+  }
+
+  async #run(
+    jobIds: string[],
+    reason: ReconcileReason,
+    position: string | undefined,
+    withState: boolean,
+    pending = new Set<string>(),
+    scheduled = new Map<string, Route>(),
+  ): Promise<boolean> {
     for (let start = 0; start < jobIds.length; start += CHUNK) {
       const chunk = jobIds.slice(start, start + CHUNK);
-      const done = await this.#ingestor.reconcile({ jobIds: chunk, reason, position, read: (ids) => this.#read(ids, withState, pending, position) });
+      const done = await this.#ingestor.reconcile({ jobIds: chunk, reason, position, read: (ids) => this.#read(ids, withState, pending, position, scheduled) });
       if (!done) return false;
     }
     return true;
@@ -106,6 +145,7 @@ export class Reconciler {
     withState: boolean,
     pending: ReadonlySet<string>,
     position: string | undefined,
+    scheduled: ReadonlyMap<string, Route>,
   ): Promise<ReconcileRead> {
     const queue = this.#queue;
     const multi = this.#redis.multi();
@@ -133,7 +173,10 @@ export class Reconciler {
         const set = placed >= 0 ? SETS[placed]! : undefined;
         state = set === 'prioritized' ? 'waiting' : (set ?? (replies[base + 1 + SETS.length] !== null ? 'active' : 'waiting'));
       }
-      jobs.set(jobId, versions ? { facts, state, versions } : { facts, state });
+      const read: JobRead = versions ? { facts, state, versions } : { facts, state };
+      const schedulerRoute = scheduled.get(jobId);
+      if (schedulerRoute) read.schedulerRoute = schedulerRoute;
+      jobs.set(jobId, read);
       base += perJob;
     });
     const entries = replies[replies.length - 1] as Array<[string, string[]]>;

@@ -313,6 +313,29 @@ describe('routing', () => {
     await waitFor(async () => (await laterRoom('shared-id'))?.state === 'unknown', 'the later job shown lost in its room', 40_000);
     expect(earlierRoom).toEqual([]);
   });
+  it('shows a routed job scheduler\'s job that finished while every event of it was trimmed unread', async () => {
+    const queue = uniqueName('trimmed-tick');
+    const first = await startStack({ queues: [queue] });
+    const watch = await listen(first.url, ['document:50']);
+    await first.server.enqueue(queue, 'warmup', {}, { rooms: ['document:50'], delay: 60_000 });
+    await waitFor(() => watch.some((event) => event.status.state === 'delayed'), 'the first job read');
+    await first.close();
+    const plain = openQueue(queue);
+    cleanups.push(() => plain.close());
+    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
+    cleanups.push(() => enqueuer.close());
+    await enqueuer.routeScheduler(queue, 'tick', { rooms: ['document:51'] });
+    const worker = startWorker(queue, async () => 'ticked');
+    cleanups.push(() => worker.close());
+    await plain.upsertJobScheduler('tick', { every: 600_000 }, { name: 'tick' });
+    const finished = await waitFor(async () => (await plain.getCompleted()).find((job) => job.name === 'tick'), 'the scheduler\'s first job to complete');
+    await trimEvents(first.redisUrl, plain.keys.events!);
+
+    const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
+    cleanups.push(() => second.close());
+    const shown = await roomView(second.url, 'document:51');
+    await waitFor(async () => (await shown(finished.id!))?.state === 'completed', 'the scheduler job shown completed in its room');
+  });
 });
 
 /** The status of a job in `room`'s snapshot, as a fresh subscribe answers it. */
