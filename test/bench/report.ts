@@ -20,11 +20,12 @@ export interface Results {
   sdkMicros?: number;
 }
 
-const fmt = (value: number | undefined, digits = 0) => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b || Number.isNaN(a) ? 'n/a' : (a / b).toFixed(2));
+/** NaN comes back from bench-results.json as null. */
+const fmt = (value: number | null | undefined, digits = 0) => (value === undefined || value === null || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a === undefined || a === null || b === undefined || !b || Number.isNaN(a) ? 'n/a' : (a / b).toFixed(2));
 
-/** Prints the table and writes BENCHMARKS.md (with the machine) and bench-results.json (raw figures). */
-export async function writeReport(results: Results, redisUrl: string, redis: Redis): Promise<void> {
+/** Rows of the stream phases: figure, jobcast, raw, ratio. */
+function streamRows(results: Results): Array<[string, string, string, string]> {
   const rows: Array<[string, string, string, string]> = [];
   const row = (label: string, jobcast: number | undefined, raw: number | undefined, unit: string, digits = 0) =>
     rows.push([label, `${fmt(jobcast, digits)} ${unit}`, `${fmt(raw, digits)} ${unit}`, ratio(jobcast, raw)]);
@@ -50,7 +51,12 @@ export async function writeReport(results: Results, redisUrl: string, redis: Red
   row('two nodes: latency p50 @500/s', results.twoNodes.jobcast?.p50, results.twoNodes.raw?.p50, 'ms', 2);
   row('two nodes: latency p99 @500/s', results.twoNodes.jobcast?.p99, results.twoNodes.raw?.p99, 'ms', 2);
   rows.push(['client SDK: CPU per applied event (parse + cursor)', `${fmt(results.sdkMicros, 1)} µs`, 'n/a', 'n/a']);
+  return rows;
+}
 
+/** Prints the tables and writes BENCHMARKS.md (with the machine) and bench-results.json (raw figures). */
+export async function writeReport(results: Results, redisUrl: string, redis: Redis): Promise<void> {
+  const rows = streamRows(results);
   const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((r) => r[column]!.length), ['figure', 'jobcast', 'raw', 'ratio'][column]!.length));
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
   console.log(`\n${line(['figure', 'jobcast', 'raw', 'ratio'])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
@@ -66,6 +72,15 @@ export async function writeReport(results: Results, redisUrl: string, redis: Red
 
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, Redis ${redisVersion}, load average ${loadavg().map((load) => load.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end`;
+  const date = new Date().toISOString();
+  writeFileSync('BENCHMARKS.md', renderMarkdown(results, machine, date));
+  writeFileSync('bench-results.json', `${JSON.stringify({ machine, date, redisUrl: redisUrl.replace(/\/\/.*@/, '//'), results }, null, 2)}\n`);
+  console.log('\nwrote BENCHMARKS.md and bench-results.json');
+}
+
+/** BENCHMARKS.md: the tables, the targets, then test/bench/NOTES.md (the hand-written reading). */
+export function renderMarkdown(results: Results, machine: string, date: string): string {
+  const rows = streamRows(results);
   const targets = [
     `latency ratio p50 @1000/s ≤ 1.25: ${ratio(results.latency['1000']?.jobcast?.p50, results.latency['1000']?.raw?.p50)}`,
     `latency ratio p99 @1000/s ≤ 1.25: ${ratio(results.latency['1000']?.jobcast?.p99, results.latency['1000']?.raw?.p99)}`,
@@ -79,9 +94,9 @@ export async function writeReport(results: Results, redisUrl: string, redis: Red
   ];
   const notesPath = new URL('./NOTES.md', import.meta.url);
   const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : '';
-  const markdown = `# jobcast benchmarks
+  return `# jobcast benchmarks
 
-Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine}.
+Measured by \`npm run bench\` on ${date.slice(0, 10)}: ${machine}.
 Every figure is measured twice in the same run: through jobcast (authorization, cursor, history,
 snapshot on) and through a raw relay written inside the bench (BullMQ \`QueueEvents\` →
 \`Job.fromId\` → \`io.to(room).emit\`, no auth, no cursor). Ratios are the figures to quote;
@@ -104,7 +119,4 @@ ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 ${targets.map((target) => `- ${target}`).join('\n')}
 
 ${notes}`;
-  writeFileSync('BENCHMARKS.md', markdown);
-  writeFileSync('bench-results.json', `${JSON.stringify({ machine, date: new Date().toISOString(), redisUrl: redisUrl.replace(/\/\/.*@/, '//'), results }, null, 2)}\n`);
-  console.log('\nwrote BENCHMARKS.md and bench-results.json');
 }

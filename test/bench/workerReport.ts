@@ -4,8 +4,9 @@ import type { WorkerFigures } from './workerPhases.js';
 /** Figures of the real-worker phases: shape label → relay → figures. */
 export type WorkerResults = Record<string, Partial<Record<Mode, WorkerFigures>>>;
 
-const fmt = (value: number | undefined, digits = 2) => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b || Number.isNaN(a) ? 'n/a' : `${(a / b).toFixed(2)}×`);
+/** NaN comes back from bench-results.json as null. */
+const fmt = (value: number | null | undefined, digits = 2) => (value === undefined || value === null || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a === undefined || a === null || b === undefined || !b || Number.isNaN(a) ? 'n/a' : `${(a / b).toFixed(2)}×`);
 
 /** One row per figure and shape: jobcast, the every-event relay, the raw relay, and the two ratios that separate "more events" from "the guarantees". */
 export function workerRows(results: WorkerResults): string[][] {
