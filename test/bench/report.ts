@@ -97,11 +97,13 @@ export function renderMarkdown(results: Results, machine: string, date: string):
   return `# jobcast benchmarks
 
 Measured by \`npm run bench\` on ${date.slice(0, 10)}: ${machine}.
-Every figure is measured twice in the same run: through jobcast (authorization, cursor, history,
-snapshot on) and through a raw relay written inside the bench (BullMQ \`QueueEvents\` →
-\`Job.fromId\` → \`io.to(room).emit\`, no auth, no cursor). Ratios are the figures to quote;
+Every figure is measured side by side in the same run: through jobcast (authorization, cursor,
+history, snapshot on) and through relays written inside the bench: the raw relay (BullMQ
+\`QueueEvents\` \`completed\` → \`Job.fromId\` → \`io.to(room).emit\`, no auth, no cursor) and, with
+real workers, the events relay (the same for every job event). Ratios are the figures to quote;
 absolute times vary from machine to machine. A load average above the core count means other
-work shared the machine during the run: compare ratios, not absolute times.
+work shared the machine during the run: then even ratios of latencies are noisy, and the costs
+per job (CPU, Redis, GC) are the figures to compare.
 
 ${workerSection(results.workers)}
 ## Events written into the stream

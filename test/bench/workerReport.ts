@@ -14,7 +14,7 @@ export function workerRows(results: WorkerResults): string[][] {
   for (const [shape, byMode] of Object.entries(results)) {
     const row = (label: string, pick: (figures: WorkerFigures) => number, unit: string, digits = 2) => {
       const [jobcast, events, raw] = (['jobcast', 'events', 'raw'] as const).map((mode) => (byMode[mode] ? pick(byMode[mode]) : undefined));
-      rows.push([`${shape}: ${label}`, ...[jobcast, events, raw].map((value) => `${fmt(value, digits)}${unit}`), ratio(jobcast, raw), ratio(jobcast, events), ratio(events, raw)]);
+      rows.push([`${shape}: ${label}`, ...[jobcast, events, raw].map((value) => (fmt(value, digits) === 'n/a' ? 'n/a' : `${fmt(value, digits)}${unit}`)), ratio(jobcast, raw), ratio(jobcast, events), ratio(events, raw)]);
     };
     row('latency p50', (f) => f.p50, ' ms');
     row('latency p90', (f) => f.p90, ' ms');
