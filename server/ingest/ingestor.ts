@@ -285,20 +285,21 @@ export class Ingestor {
   }
 
   /**
-   * Sends the writes pipelined (one connection keeps their order), waits for every answer,
-   * and broadcasts what landed, in order. If any failed, the cache of the jobs involved is
+   * Sends the writes pipelined (one connection keeps their order), broadcasts each as it
+   * lands, and waits for every answer. If any failed, the cache of the jobs involved is
    * dropped so the retried batch reads what Redis really holds (a write that did land is then
    * a duplicate, and a subscriber that missed its broadcast sees a gap and replays it).
    */
   async #write(writes: AppendInput[]): Promise<void> {
     if (writes.length === 0) return;
     const token = this.#leaseToken();
-    const results = await Promise.allSettled(writes.map((input) => this.#options.store.append(token, input)));
-    results.forEach((result, index) => {
-      const body = writes[index]!.body;
-      if (result.status !== 'fulfilled' || result.value.kind !== 'appended' || !body) return;
-      for (const cursor of result.value.cursors) this.#options.broadcast({ ...body, ...cursor });
-    });
+    // Each status goes out as soon as its own append has landed: replies on one connection come
+    // back in order, so every room still gets its statuses in cursor order.
+    const broadcastLanded = (input: AppendInput) => (outcome: Awaited<ReturnType<RoomStore['append']>>) => {
+      if (outcome.kind === 'appended' && input.body) for (const cursor of outcome.cursors) this.#options.broadcast({ ...input.body, ...cursor });
+      return outcome;
+    };
+    const results = await Promise.allSettled(writes.map((input) => this.#options.store.append(token, input).then(broadcastLanded(input))));
     const failure = results.find((result) => result.status === 'rejected');
     const leaseLost = results.some((result) => result.status === 'fulfilled' && result.value.kind === 'lease-lost');
     if (!failure && !leaseLost) return;
