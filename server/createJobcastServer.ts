@@ -82,8 +82,8 @@ async function closeRedis(client: Redis): Promise<void> {
       const timer = setTimeout(onEnd, 1_000);
       client.once('ready', onReady).once('end', onEnd);
     }));
-  if (up) await client.quit().catch(() => undefined);
-  client.disconnect();
+  // After a QUIT the server closes the connection itself; dropping it at once would reject the replies still on their way.
+  if (!up || !(await client.quit().then(() => true, () => false))) client.disconnect();
 }
 
 /**
@@ -291,7 +291,19 @@ async function startJobcastServer<User>(
   logger.info({ nodeId: knobs.nodeId, queues: knobs.queues }, 'jobcast server started');
 
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= closeOpened());
+  // Started: stop what produces work first (watches, readers, sockets), then what it used.
+  const close = () =>
+    (closing ??= (async () => {
+      dataLoss.close();
+      slowConsumers.close();
+      await Promise.all(readers.map((reader) => reader.close()));
+      if (ownsIo) await new Promise<void>((resolve) => io.close(() => resolve()));
+      await closeEnqueue();
+      await Promise.all(queues.map((queue) => queue.close()));
+      opened.splice(0); // all of it is closed below or above; a start that fails halfway uses closeOpened
+      await closeRedis(redis);
+      await Promise.all(adapterConnections.map(closeRedis));
+    })());
 
   const rateLimit = createHttpRateLimit({ ...DEFAULT_HTTP_LIMITS, ...knobs.httpLimits }, logger, () => metrics.breach('RATE_LIMITED'));
   const router = createHttpRouter({ authenticate, access, store, health, logger, metrics: metrics.registry, sessions, origins, rateLimit, workerIdentity });
