@@ -16,8 +16,8 @@ const CHUNK = 200;
 /** Stream entries not yet ingested that a reconciliation reads beside the jobs; more, and it waits for the reader. */
 const UNREAD_LIMIT = 1_000;
 
-/** Job schedulers looked at for jobs finished in a gap. */
-const SCHEDULERS_CHECKED = 1_000;
+/** Finished jobs (per set) looked at for job schedulers' jobs finished in a gap. */
+const FINISHED_CHECKED = 5_000;
 
 /** BullMQ's sorted sets that place a job, checked in this order; then the active list. */
 const SETS = ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children'] as const;
@@ -101,23 +101,23 @@ export class Reconciler {
     if (pending.length > 0) await this.#run(pending, 'checked', position, true, new Set(pending));
   }
 
-  /** Jobs of the queue's job schedulers that have a recorded route, finished (completed or failed) since `sinceMs`. */
+  /** Jobs added by a job scheduler with a recorded route (`routeScheduler`), finished (completed or failed) since `sinceMs`. */
   async #schedulerJobsFinishedSince(sinceMs: number): Promise<Map<string, Route>> {
     const queue = this.#queue;
-    const schedulers = await this.#redis.zrange(queue.keys.repeat!, 0, SCHEDULERS_CHECKED - 1);
-    if (schedulers.length === 0) return new Map();
-    const texts = await this.#redis.mget(schedulers.map((id) => this.#keys.schedulerRoute(queue.name, id)));
-    const routed = new Map(schedulers.flatMap((id, index) => {
-      const route = parseRoute(texts[index]);
-      return route ? [[id, route] as const] : [];
-    }));
-    if (routed.size === 0) return new Map();
     const finished = await Promise.all(
-      (['completed', 'failed'] as const).map((set) => this.#redis.zrangebyscore(queue.keys[set]!, sinceMs, '+inf', 'LIMIT', 0, CHUNK * 5)),
+      (['completed', 'failed'] as const).map((set) => this.#redis.zrangebyscore(queue.keys[set]!, sinceMs, '+inf', 'LIMIT', 0, FINISHED_CHECKED)),
     );
+    const scheduled = finished.flat().flatMap((jobId) => {
+      const schedulerId = schedulerIdOf(jobId);
+      return schedulerId === undefined ? [] : [{ jobId, schedulerId }];
+    });
+    if (scheduled.length === 0) return new Map();
+    const schedulers = [...new Set(scheduled.map(({ schedulerId }) => schedulerId))];
+    const texts = await this.#redis.mget(schedulers.map((id) => this.#keys.schedulerRoute(queue.name, id)));
+    const routes = new Map(schedulers.map((id, index) => [id, parseRoute(texts[index])] as const));
     const jobs = new Map<string, Route>();
-    for (const jobId of finished.flat()) {
-      const route = routed.get(schedulerIdOf(jobId) ?? '');
+    for (const { jobId, schedulerId } of scheduled) {
+      const route = routes.get(schedulerId);
       if (route) jobs.set(jobId, route);
     }
     return jobs;
