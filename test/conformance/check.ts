@@ -58,9 +58,19 @@ export class Checker {
     this.#viewsAtWipe = viewsAtWipe;
   }
 
+  /**
+   * Final states BullMQ wrote into its events streams, by tag: the truth of a job removed on
+   * finishing whose completion its worker never heard (the reply was lost to a Redis restart).
+   */
+  readonly #streamFinish = new Map<string, JobState>();
+  #streamsRead = false;
+
   /** Reads BullMQ's view of `records` (all of them when omitted). */
   async readTruth(records: Iterable<JobRecord> = this.#world.records.values()): Promise<void> {
     const list = [...records].filter((record) => record.via !== 'scheduler');
+    // Once, when BullMQ has settled: the streams only grow from then on.
+    if (!this.#streamsRead) await this.#readStreamFinishes(new Set(list.map((record) => record.queue)));
+    this.#streamsRead = true;
     this.#keyIndex = undefined;
     let next = 0;
     const lane = async () => {
@@ -70,6 +80,30 @@ export class Checker {
       }
     };
     await Promise.all(Array.from({ length: 8 }, lane));
+  }
+
+  async #readStreamFinishes(queues: Set<string>): Promise<void> {
+    for (const queue of queues) {
+      const entries = (await this.#world.admin.xrange(`bull:${queue}:events`, '-', '+')) as Array<[string, string[]]>;
+      for (const [, flat] of entries) {
+        const fields = new Map<string, string>();
+        for (let index = 0; index + 1 < flat.length; index += 2) fields.set(flat[index]!, flat[index + 1]!);
+        const event = fields.get('event');
+        if (event === 'completed') {
+          const tag = (() => {
+            try {
+              return (JSON.parse(fields.get('returnvalue') ?? 'null') as { tag?: unknown } | null)?.tag;
+            } catch {
+              return undefined;
+            }
+          })();
+          if (typeof tag === 'string') this.#streamFinish.set(tag, 'completed');
+        } else if (event === 'failed') {
+          const tag = /^fail:([^:]+):/.exec(fields.get('failedReason') ?? '')?.[1];
+          if (tag) this.#streamFinish.set(tag, 'failed');
+        }
+      }
+    }
   }
 
   async #readOne(record: JobRecord): Promise<Truth> {
@@ -124,6 +158,9 @@ export class Checker {
       // obliterate deletes the events stream too: a job whose events nobody read may never appear.
       return { states: set('removed', 'unknown'), absentOk: by === 'obliterate', why: `queue.${by}()` };
     }
+    // Gone from BullMQ, its worker never told: BullMQ's events stream still says how it ended.
+    const ended = this.#streamFinish.get(dataTagOf(record));
+    if (ended) return { states: set(ended), absentOk: false, why: `BullMQ's events stream: ${ended} (its worker never heard its own reply)` };
     return undefined;
   }
 
