@@ -135,6 +135,8 @@ export class Checker {
       const { state, attemptsMade } = record.finish;
       const final = [...client.received].reverse().find((item) => item.room === room && item.terminal && this.#sameRecord(item, record));
       if (final) return { states: set(final.state as JobState), absentOk: false, why: `the page saw ${final.state}; its events were trimmed later` };
+      // A job scheduler's job has no route of its own: with its record and events gone, nothing in Redis names it (as after obliterate).
+      if (record.via === 'scheduler-job') return { states: set(state, 'unknown'), absentOk: true, why: `a job scheduler's job, ${state} and removed, its events trimmed unread: nothing in Redis names it` };
       return { states: set(state, 'unknown'), absentOk: false, why: `worker saw it ${state} (attemptsMade ${attemptsMade}), removed; its events trimmed unread: ${state} or unknown, never nothing` };
     }
     if (record.finish) {
