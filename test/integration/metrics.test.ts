@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EVENTS, type WorkerProgress } from '../../shared/index.js';
-import { connectRaw, connected, request, startStack, startWorker, uniqueName, waitFor, type TestStack } from '../support/stack.js';
+import { connectRaw, connected, request, startStack, startWorker, uniqueName, waitFor, type TestStack, metric } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-/** Reads one sample from the Prometheus text format, e.g. `jobcast_subscriptions_total{result="OK"}`. */
-async function metric(stack: TestStack, sample: string): Promise<number | undefined> {
-  const text = await (await fetch(`${stack.url}/jobcast/metrics`)).text();
-  const line = text.split('\n').find((row) => row.startsWith(`${sample} `));
-  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
-}
 
 describe('metrics', () => {
   it('reports connections, subscriptions by result, deliveries, job events, failed-set size and step durations after a scripted run', async () => {

@@ -2,19 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { EVENTS } from '../../shared/index.js';
 import type { TestUser } from '../support/harness.js';
-import { connectRaw, connected, request, startStack, uniqueName, waitFor, type TestStack } from '../support/stack.js';
+import { connectRaw, connected, request, startStack, uniqueName, waitFor, type TestStack, metric } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-/** Reads one sample from the Prometheus text format, e.g. `jobcast_connections`. */
-async function metric(stack: TestStack, sample: string): Promise<number | undefined> {
-  const text = await (await fetch(`${stack.url}/jobcast/metrics`)).text();
-  const line = text.split('\n').find((row) => row.startsWith(`${sample} `));
-  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
-}
 
 async function stackWith(options: Partial<Parameters<typeof startStack>[0]> = {}): Promise<TestStack> {
   const stack = await startStack({ queues: [uniqueName('floods')], ...options });

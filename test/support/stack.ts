@@ -39,3 +39,10 @@ export function testClient(url: string, token = 'user:alice', options: Partial<J
   openClients.add(client);
   return client;
 }
+
+/** Reads one sample from a test stack's Prometheus text, e.g. `jobcast_subscriptions_total{result="OK"}`. */
+export async function metric(stack: TestStack, sample: string): Promise<number | undefined> {
+  const text = await (await fetch(`${stack.url}/jobcast/metrics`)).text();
+  const line = text.split('\n').find((row) => row.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
