@@ -11,7 +11,7 @@ import { Ingestor } from './ingest/ingestor.js';
 import { QueueIngest, type ReaderHealth } from './ingest/queueIngest.js';
 import { QueueLease } from './ingest/queueLease.js';
 import { Reconciler } from './ingest/reconciler.js';
-import { readWorkerView } from './ingest/workerWatch.js';
+import { WorkerWatch } from './ingest/workerWatch.js';
 import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, type ResolvedKnobs, resolveServerOptions, silentLogger } from './options.js';
 import { INTER_SERVER_EVENTS, type JobcastIo } from './jobcastIo.js';
@@ -178,7 +178,8 @@ async function startJobcastServer<User>(
   io.on(INTER_SERVER_EVENTS.status, (event) => emitLocally(event));
 
   const pipelines = queues.map((queue) => {
-    const readWorkers = () => readWorkerView(redis, queue, knobs.bullPrefix);
+    const workerWatch = new WorkerWatch(redis, queue, knobs.bullPrefix);
+    const readWorkers = () => workerWatch.read();
     const ingestor = new Ingestor({
       queue,
       readWorkers,

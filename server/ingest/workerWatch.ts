@@ -6,8 +6,15 @@ import type { JobStatus, JobWarning } from '../../shared/index.js';
 export interface WorkerView {
   /** Connections that are workers of this queue, by their Redis client name. */
   workers: string[];
-  /** Active jobs whose lock is held by a live worker, with the lock's remaining time (ms). */
+  /** Active jobs whose lock is held, with the lock's remaining time (ms). */
   locks: Map<string, number>;
+  /**
+   * True when the connection names are the measure of who works: the connection list could be
+   * read and this queue's workers were seen by name before. A killed worker's connection
+   * vanishes at once, while the lock it held on its job lasts until it runs out (30 s by
+   * default), so counting held locks as workers would hide a dead worker that long.
+   */
+  namesTrusted: boolean;
   checkedAt: number;
 }
 
@@ -15,36 +22,51 @@ export interface WorkerView {
 const ACTIVE_CHECKED = 500;
 
 /**
- * Reads who works on a queue. A worker is a connection named like BullMQ names its workers'
+ * Reads who works on one queue. A worker is a connection named like BullMQ names its workers'
  * connections: `<prefix>:<base64 queue name>` (unnamed) or `…:w:<worker name>`; ports of
- * BullMQ to other languages spell the queue name plainly, which is accepted too. A worker
- * that names no connection at all still shows through the locks it holds on active jobs, so
- * `NO_WORKER` is only said when neither a connection nor a held lock is seen.
+ * BullMQ to other languages spell the queue name plainly, which is accepted too. Until a worker
+ * of the queue has been seen by name (a worker that names no connection, or a Redis that does
+ * not list connections), the locks held on active jobs stand for workers, so `NO_WORKER` is
+ * never said of a queue whose jobs are being run.
  */
-export async function readWorkerView(redis: Redis, queue: Queue, prefix: string): Promise<WorkerView> {
-  const encoded = Buffer.from(queue.name).toString('base64');
-  const names = [`${prefix}:${encoded}`, `${prefix}:${queue.name}`];
-  const isWorker = (name: string) => names.some((base) => name === base || name.startsWith(`${base}:w:`));
-  const [list, active] = await Promise.all([
-    (redis.client('LIST') as Promise<string>).catch(() => ''),
-    redis.lrange(queue.keys.active!, 0, ACTIVE_CHECKED - 1),
-  ]);
-  const workers = list
-    .split(/\r?\n/)
-    .map((line) => / name=(\S*)/.exec(line)?.[1] ?? '')
-    .filter((name) => name !== '' && isWorker(name));
-  const locks = new Map<string, number>();
-  if (active.length > 0) {
-    const multi = redis.multi();
-    for (const jobId of active) multi.pttl(`${queue.toKey(jobId)}:lock`);
-    const replies = (await multi.exec()) ?? [];
-    active.forEach((jobId, index) => locks.set(jobId, Number(replies[index]?.[1] ?? -2)));
+export class WorkerWatch {
+  #namedSeen = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly queue: Queue,
+    private readonly prefix: string,
+  ) {}
+
+  async read(): Promise<WorkerView> {
+    const { redis, queue } = this;
+    const encoded = Buffer.from(queue.name).toString('base64');
+    const names = [`${this.prefix}:${encoded}`, `${this.prefix}:${queue.name}`];
+    const isWorker = (name: string) => names.some((base) => name === base || name.startsWith(`${base}:w:`));
+    const [list, active] = await Promise.all([
+      (redis.client('LIST') as Promise<string>).catch(() => undefined),
+      redis.lrange(queue.keys.active!, 0, ACTIVE_CHECKED - 1),
+    ]);
+    const workers = (list ?? '')
+      .split(/\r?\n/)
+      .map((line) => / name=(\S*)/.exec(line)?.[1] ?? '')
+      .filter((name) => name !== '' && isWorker(name));
+    if (list === undefined) this.#namedSeen = false;
+    else if (workers.length > 0) this.#namedSeen = true;
+    const locks = new Map<string, number>();
+    if (active.length > 0) {
+      const multi = redis.multi();
+      for (const jobId of active) multi.pttl(`${queue.toKey(jobId)}:lock`);
+      const replies = (await multi.exec()) ?? [];
+      active.forEach((jobId, index) => locks.set(jobId, Number(replies[index]?.[1] ?? -2)));
+    }
+    return { workers, locks, namesTrusted: this.#namedSeen, checkedAt: Date.now() };
   }
-  return { workers, locks, checkedAt: Date.now() };
 }
 
-/** True when some worker is seen: a named connection, or a lock held on an active job. */
-export const hasWorker = (view: WorkerView): boolean => view.workers.length > 0 || [...view.locks.values()].some((ttl) => ttl > 0);
+/** True when some worker is seen: a named connection, or (names not trusted yet) a lock held on an active job. */
+export const hasWorker = (view: WorkerView): boolean =>
+  view.workers.length > 0 || (!view.namesTrusted && [...view.locks.values()].some((ttl) => ttl > 0));
 
 /**
  * The worker warnings a job deserves now. A waiting job with no worker at all will not move

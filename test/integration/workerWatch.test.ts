@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusEvent } from '../../shared/index.js';
 import { startWorkerProcess } from '../support/processes.js';
@@ -52,5 +53,27 @@ describe('the worker watch', () => {
     // The lock (30 s) has not run out: BullMQ has not called it stalled yet.
     expect(events.some((event) => event.status.jobId === jobId && event.status.state === 'stalled')).toBe(false);
     expect(lost.status.warnings?.[0]?.until).toBeGreaterThan(Date.now());
+  });
+  it('says NO_WORKER on a job queued behind a killed worker while the lock that worker held is still live', async () => {
+    const queue = uniqueName('deadlock');
+    const stack = await startStack({ queues: [queue] });
+    cleanups.push(() => stack.close());
+    const events: StatusEvent[] = [];
+    const handle = testClient(stack.url).subscribe('document:3', (event) => events.push(event));
+    await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
+    const worker = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix, HANG: '1' });
+    cleanups.push(() => worker.kill());
+    const running = await stack.server.enqueue(queue, 'held', {}, { rooms: ['document:3'] });
+    await worker.started(running.jobId);
+    const queued = await stack.server.enqueue(queue, 'behind', {}, { rooms: ['document:3'] });
+    const last = () => events.filter((event) => event.status.jobId === queued.jobId).at(-1);
+    await waitFor(() => last()?.status.state === 'waiting', 'the second job waiting behind the first');
+    await worker.kill();
+    await waitFor(() => warningCodes(last()).includes('NO_WORKER'), 'NO_WORKER on the queued job');
+    // The dead worker's lock on the first job (30 s) still stands: it was not taken for a worker.
+    const redis = new Redis(stack.redisUrl);
+    cleanups.push(() => redis.quit());
+    const lockTtl = await redis.pttl(`bull:${queue}:${running.jobId}:lock`);
+    expect(lockTtl).toBeGreaterThan(0);
   });
 });
