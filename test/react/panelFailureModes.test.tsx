@@ -27,7 +27,7 @@ import type { JobStatus } from '../../shared/index.js';
 import type { JobcastClient } from '../../client/index.js';
 import { JobcastDebugPanel, JobcastProvider } from '../../client/react/index.js';
 import { createJobcastWorker, step } from '../../server/worker/index.js';
-import { startWorkerProcess } from './support/workerProcess.js';
+import { startWorkerProcess } from '../support/processes.js';
 import { startStack, startWorker, uniqueName, waitFor, type TestStack } from '../support/stack.js';
 import { cleanups, gate, RoomView, runCleanups, testClient, uniqueId } from './support/reactStack.js';
 
@@ -71,6 +71,21 @@ const roomText = (room: string) => screen.getByTestId(`room-${room}`).textConten
 const subscribed = (room: string) => waitForDom(() => expect(roomText(room)).toMatch(/^active /), UI);
 const jobState = (room: string, jobId: string, state: string, timeout = UI) =>
   waitForDom(() => expect(roomText(room)).toMatch(new RegExp(`(^active |,)${escape(jobId)}=${state}(,|$)`)), timeout);
+
+/** `stage`, the page rendered, and its room subscribed. */
+async function openPage(...args: Parameters<typeof stage>): Promise<Staged> {
+  const staged = await stage(...args);
+  renderPage(staged);
+  await subscribed(staged.room);
+  return staged;
+}
+
+/** A jobcast worker in a process of its own whose every job hangs inside its step `work`, killed after the test. */
+async function hangingWorker({ stack, queue }: Staged) {
+  const worker = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix, HANG: '1' });
+  cleanups.push(() => worker.kill());
+  return worker;
+}
 
 /** A job mover that runs `worker` helpers' steps in this process. */
 const jobcastWorker = (staged: Staged, processor: Parameters<typeof createJobcastWorker>[1], options: { version?: string } = {}) => {
@@ -117,9 +132,7 @@ async function serverRoom(stack: TestStack, room: string): Promise<Array<{ statu
 
 describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   it('names NO_WORKER on a job queued where no worker listens, and fails the job hop (mode 1)', async () => {
-    const staged = await stage();
-    renderPage(staged);
-    await subscribed(staged.room);
+    const staged = await openPage();
     const { jobId } = await staged.stack.server.enqueue(staged.queue, 'summarize', {}, { rooms: [staged.room] });
 
     expect(await problem(jobId, 'NO_WORKER')).toContain(`No worker listens NO_WORKER Nothing runs queue "${staged.queue}": the job waits until a worker starts.`);
@@ -129,12 +142,9 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names NO_WORKER, pushed by the worker watch, on a job queued behind the only worker once that worker dies (mode 1.1)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
-    const worker = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix, HANG: '1' });
-    cleanups.push(() => worker.kill());
+    const worker = await hangingWorker(staged);
     const busy = await stack.server.enqueue(queue, 'hangs', {}, { rooms: [room] });
     await worker.started(busy.jobId);
     const queued = await stack.server.enqueue(queue, 'queued', {}, { rooms: [room] });
@@ -160,10 +170,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   }, 90_000);
 
   it('says the record is gone and shows the failure that reached the page when removeOnFail erased a failed job (mode 2)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
     jobcastWorker(staged, async () => {
       await step('fetch', () => 'text');
       await step('persist', () => {
@@ -184,10 +192,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names SWALLOWED on a completed job whose step failed and whose error the job caught (mode 2, swallowed)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
     jobcastWorker(staged, async () => {
       await step('fetch', () => 'text');
       try {
@@ -211,10 +217,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names the step a final failure happened at and the last step that completed (mode 3)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
     jobcastWorker(staged, async () => {
       await step('fetch', () => 'text', { total: 4 });
       await step('summarize', () => 'summary', { total: 4 });
@@ -231,10 +235,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names BACKOFF with the time the next attempt is due on a job whose first attempt failed (mode 4)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
     jobcastWorker(staged, async () => {
       await step('fetch', () => {
         throw new Error('503 from the upstream API');
@@ -250,10 +252,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names RERUN when a retry ran again the steps its first attempt had completed (mode 5)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
     let persists = 0;
     // No checkpoint: the retry starts from the top, as Sidekiq's and BullMQ's do.
     jobcastWorker(staged, async () => {
@@ -273,12 +273,9 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names WORKER_LOST with when the lock runs out on an active job whose worker was SIGKILLed mid-step (mode 6)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
-    const worker = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix, HANG: '1' });
-    cleanups.push(() => worker.kill());
+    const worker = await hangingWorker(staged);
     const { jobId } = await stack.server.enqueue(queue, 'doomed', {}, { rooms: [room] });
     await worker.started(jobId);
     openTab('Jobs');
@@ -296,10 +293,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names STALE_WORKER with both versions on a job a worker on old code ran (mode 7)', async () => {
-    const staged = await stage({ expectedWorkerVersion: '2.0.0' });
+    const staged = await openPage({ expectedWorkerVersion: '2.0.0' });
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
     jobcastWorker(staged, async () => step('summarize', () => 'old summary'), { version: '1.9.0' });
     const { jobId } = await stack.server.enqueue(queue, 'summarize', {}, { rooms: [room] });
     await jobState(room, jobId, 'completed');
@@ -346,10 +341,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names the step of the last attempt, and shows a debug user the failure text, when the record was deleted before the retry (mode 10)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
     const documentId = uniqueId();
     const documents = new Map([[documentId, 'the text']]);
     const retrying = gate();
@@ -384,10 +377,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('names DEDUPLICATED, and the job that does the work, on a job deduplication dropped (mode 11)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room } = staged;
-    renderPage(staged);
-    await subscribed(room);
     const release = gate();
     const worker = startWorker(queue, () => release.wait);
     cleanups.push(() => worker.close());
@@ -402,10 +393,8 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
   });
 
   it('counts the broadcasts missed while the socket was down when the job finished, and shows them replayed (mode 12)', async () => {
-    const staged = await stage();
+    const staged = await openPage();
     const { stack, queue, room, client } = staged;
-    renderPage(staged);
-    await subscribed(room);
     const finish = gate();
     const worker = startWorker(queue, () => finish.wait);
     cleanups.push(() => worker.close());

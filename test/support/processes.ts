@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 /** tsx's loader, so a child process runs TypeScript like the tests do. */
 const TSX = require.resolve('tsx');
+// Paths from node:path: under jsdom the global URL is jsdom's, which resolves a file: base to http://localhost.
+const here = (file: string) => join(dirname(fileURLToPath(import.meta.url)), file);
 
 export interface ServerProcess {
   port: number;
@@ -16,7 +20,7 @@ export interface ServerProcess {
 
 /** Starts `test/support/serverNode.ts` in a process of its own and resolves once it listens. */
 export async function startServerProcess(env: { REDIS_URL: string; QUEUES: string; KEY_PREFIX: string; NODE_ID: string }): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', TSX, new URL('./serverNode.ts', import.meta.url).pathname], {
+  const child = spawn(process.execPath, ['--import', TSX, here('serverNode.ts')], {
     env: { ...process.env, ...env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -48,44 +52,43 @@ export interface WorkerProcess {
   child: ChildProcess;
   /** Resolves when the worker printed `active <jobId>`. */
   started(jobId: string): Promise<void>;
-  /** SIGKILL: the worker dies mid-job without releasing anything. */
+  /** SIGKILL: the worker dies mid-job without releasing anything. Safe to call twice. */
   kill(): Promise<void>;
 }
 
-/** Starts `test/support/workerNode.ts` (a jobcast worker) and resolves once it listens. */
+/** Starts `test/support/workerNode.ts` (a jobcast worker) and resolves once it listens; with HANG=1 every job hangs inside its step `work`. */
 export async function startWorkerProcess(env: { REDIS_URL: string; QUEUE: string; KEY_PREFIX?: string; HANG?: '1' }): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', TSX, new URL('./workerNode.ts', import.meta.url).pathname], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, ['--import', TSX, here('workerNode.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  const waiters: Array<() => void> = [];
+  const waiters = new Set<() => void>();
   child.stdout!.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
     for (const waiter of waiters) waiter();
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const printed = (line: string) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`worker did not print "${line}": ${stderr}`)), 60_000);
       const check = () => {
-        if (stdout.split('\n').includes(line)) {
-          clearTimeout(timer);
-          resolve();
-        }
+        if (!stdout.split('\n').includes(line)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
       };
-      waiters.push(check);
+      waiters.add(check);
       check();
     });
-  await printed('ready');
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    started: (jobId) => printed(`active ${jobId}`),
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
   };
+  try {
+    await printed('ready');
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  return { child, started: (jobId) => printed(`active ${jobId}`), kill };
 }
