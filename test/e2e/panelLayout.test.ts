@@ -59,7 +59,9 @@ describe('debug panel and demo page layout in Chromium', () => {
     await page.goto(`${demo.url}gallery.html`);
     await openPanelTab(page, 'Jobs');
     const problems = await page.locator(`${PANEL} [data-problem]`).evaluateAll((items) => items.map((item) => item.getAttribute('data-problem')));
-    expect(new Set(problems)).toEqual(new Set(['NO_WORKER', 'WORKER_LOST', 'STALE_WORKER', 'BACKOFF', 'DEDUPLICATED', 'UNKNOWN', 'CARRIED_OVER', 'FAILED']));
+    expect(new Set(problems)).toEqual(new Set(['NO_WORKER', 'WORKER_LOST', 'STALE_WORKER', 'BACKOFF', 'DEDUPLICATED', 'UNKNOWN', 'CARRIED_OVER', 'FAILED', 'SWALLOWED', 'RERUN']));
+    expect(await page.locator(`${PANEL} article[data-job="47"] [data-problem="SWALLOWED"]`).innerText()).toContain('Step chunk (attempt 1) failed and the job went on');
+    expect(await page.locator(`${PANEL} article[data-job="48"] [data-problem="RERUN"]`).innerText()).toContain('Attempt 2 ran fetch, chunk again after attempt 1');
     const backoff = await page.locator(`${PANEL} [data-problem="BACKOFF"]`).innerText();
     expect(backoff).toMatch(/Waiting on a backoff until \d\d:\d\d:\d\d\.\d{3} \(in \d+\.\d s\), then attempt 2 of 4/);
     const failed = page.locator(`${PANEL} article[data-job="30"]`);

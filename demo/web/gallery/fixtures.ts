@@ -1,7 +1,8 @@
 /**
  * Fixed data for the panel gallery: one room with a job in each situation the panel names
  * (running with thirty progress events, retrying after a backoff, no worker, worker lost, stale worker,
- * deduplicated, lost and carried over, failed for good), a refused room, a replayed gap.
+ * deduplicated, lost and carried over, failed for good, a swallowed failure, steps run again), a
+ * refused room, a replayed gap.
  */
 import type { ClientDiagnostics, LogEntry, RoomDiagnostics } from '../../../client/index.js';
 import { jobKeyOf } from '../../../shared/identity.js';
@@ -87,6 +88,20 @@ export function buildFixtures(now: number): { diagnostics: ClientDiagnostics; ev
       : [step(0, 'skipped', start, 0, attempt), step(1, 'skipped', start, 0, attempt), step(2, 'skipped', start, 0, attempt), step(3, 'failed', start + 50, 300, attempt)];
   });
   push('failed', job('30', { state: 'failed', attempt: 4, enqueuedAt: t(91), startedAt: t(90), finishedAt: t(53.6), steps: failedSteps, failure: { code: 'JOB_FAILED', message: 'The job failed.', step: 'persist' }, updatedAt: t(53.6) }));
+  // 47: completed, but step chunk failed and the job caught the error and went on.
+  const swallowed = [step(0, 'completed', t(70), 800), step(1, 'failed', t(69.2), 200), step(2, 'completed', t(69), 1_100), step(3, 'completed', t(67.9), 400)];
+  push('completed', job('47', { state: 'completed', enqueuedAt: t(71), startedAt: t(70), finishedAt: t(67.5), steps: swallowed, progress: { percent: 100 }, updatedAt: t(67.5) }));
+  // 48: completed on attempt 2, which ran fetch and chunk again (no checkpoint).
+  const rerun = [
+    step(0, 'completed', t(110), 800, 1),
+    step(1, 'completed', t(109.2), 600, 1),
+    step(2, 'failed', t(108.6), 300, 1),
+    step(0, 'completed', t(104), 800, 2),
+    step(1, 'completed', t(103.2), 600, 2),
+    step(2, 'completed', t(102.6), 1_200, 2),
+    step(3, 'completed', t(101.4), 400, 2),
+  ];
+  push('completed', job('48', { state: 'completed', attempt: 2, enqueuedAt: t(111), startedAt: t(110), finishedAt: t(101), steps: rerun, progress: { percent: 100 }, updatedAt: t(101) }));
   // 12: lost in an epoch change.
   const lost = { ...job('12', { state: 'unknown', enqueuedAt: t(300), startedAt: t(299), updatedAt: t(120) }), carriedOver: { fromEpoch: 'e-51c0', toEpoch: 'e-7f3a', at: t(120), lastState: 'active' as const } };
 
