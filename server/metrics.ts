@@ -49,7 +49,7 @@ export class JobcastMetrics {
     this.#deliveries = new Counter({ name: 'jobcast_deliveries_total', help: 'Status events handed to sockets of this node', registers });
     this.#ingestLag = new Histogram({
       name: 'jobcast_ingest_lag_seconds',
-      help: 'From BullMQ writing the event to jobcast emitting it',
+      help: 'From BullMQ writing the event to jobcast ingesting it (a `waiting` that repeats `added` is ingested, not emitted)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });

@@ -277,8 +277,12 @@ export class Ingestor {
     if (view && !hasWorker(view)) view = await this.#freshWorkerView(NO_WORKER_RECHECK_MS);
     status.warnings = withWorkerWarnings(status, view ? workerWarnings(status, view) : []);
     if (status.warnings?.length === 0) delete status.warnings;
+    const previous = record.status;
     record.status = status;
     this.#options.onIngested?.(queue, lifecycle, status, Date.now() - streamIdTime(event.id));
+    // BullMQ writes `waiting` right after `added` for every job: when it changes nothing a page
+    // shows, it is not appended (its record keeps the earlier event, so a restart skips it again).
+    if (lifecycle === 'waiting' && previous && sameShownStatus(previous, status)) return writes;
     const body: EventBody = { event: lifecycle, status, at: Date.now() };
     writes.push({ queue, jobId, eventId: event.id, incarnation: record.incarnation, route: record.route, body, consumedRoutes });
     return writes;
@@ -352,3 +356,8 @@ function lostStatus(record: JobRecord, queue: string, jobId: string): AppendInpu
 }
 
 const pick = (versions: Record<string, string>, at: string[]): Record<string, string> => Object.fromEntries(at.flatMap((key) => (versions[key] === undefined ? [] : [[key, versions[key]!]])));
+
+/** True when two statuses of a job differ at most in when they were built. */
+function sameShownStatus(a: JobStatus, b: JobStatus): boolean {
+  return JSON.stringify({ ...a, updatedAt: 0 }) === JSON.stringify({ ...b, updatedAt: 0 });
+}

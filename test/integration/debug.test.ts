@@ -41,14 +41,15 @@ describe('debug endpoints', () => {
     const { jobId } = await stack.server.enqueue(queue, 'fragile', {}, { rooms: ['document:1'], attempts: 1 });
     const report = async (path: string) => RoomDebugReportSchema.parse(await (await debugGet(stack, path)).json());
     await waitFor(async () => (await report('/debug/rooms/document:1')).recent.some((event) => event.status.state === 'failed'), 'the failure');
-    // Ten later jobs push the failed one out of the room's last 20 events.
+    // Ten later jobs push the failed one out of the room's last 20 events. Each job sends three
+    // (added, active, then completed or failed): the `waiting` that repeats `added` is not sent.
     const later = [];
     for (let index = 0; index < 10; index++) later.push((await stack.server.enqueue(queue, 'fine', {}, { rooms: ['document:1'] })).jobId);
-    await waitFor(async () => (await report('/debug/rooms/document:1')).seq >= 4 + later.length * 4, 'the later jobs');
+    await waitFor(async () => (await report('/debug/rooms/document:1')).seq >= 3 + later.length * 3, 'the later jobs');
     expect((await report('/debug/rooms/document:1')).recent.some((event) => event.status.jobId === jobId)).toBe(false);
 
     const narrowed = await report(`/debug/rooms/document:1?job=${jobId}`);
-    expect(narrowed.recent.filter((event) => event.status.jobId === jobId).map((event) => event.event)).toEqual(['added', 'waiting', 'active', 'failed']);
+    expect(narrowed.recent.filter((event) => event.status.jobId === jobId).map((event) => event.event)).toEqual(['added', 'active', 'failed']);
     expect(narrowed.job).toMatchObject({ queue, jobId, state: 'failed', attemptsMade: 1, failedReason: 'card declined by the bank (code 51)' });
     expect(narrowed.job?.stacktrace).toContain('card declined');
     // Pages never see the text: the public status has only the safe failure.
@@ -79,14 +80,14 @@ describe('debug endpoints', () => {
     const worker = startWorker(queue, async () => 'ok');
     cleanups.push(() => worker.close());
     const { jobId } = await stack.server.enqueue(queue, 'job', {}, { rooms: ['document:1'] });
-    await waitFor(async () => RoomDebugReportSchema.parse(await (await debugGet(stack, '/debug/rooms/document:1')).json()).seq === 4, 'four events');
+    // added, active, completed: the `waiting` that repeats `added` is not sent.
+    await waitFor(async () => RoomDebugReportSchema.parse(await (await debugGet(stack, '/debug/rooms/document:1')).json()).seq === 3, 'three events');
     const report = RoomDebugReportSchema.parse(await (await debugGet(stack, '/debug/rooms/document:1')).json());
-    expect(report.stats).toMatchObject({ broadcasts: 4, delivered: 4, unheard: 0, subscribers: 1, lastSeq: 4 });
+    expect(report.stats).toMatchObject({ broadcasts: 3, delivered: 3, unheard: 0, subscribers: 1, lastSeq: 3 });
     expect(report.recent.map((event) => [event.seq, event.event, event.status.jobId])).toEqual([
       [1, 'added', jobId],
-      [2, 'waiting', jobId],
-      [3, 'active', jobId],
-      [4, 'completed', jobId],
+      [2, 'active', jobId],
+      [3, 'completed', jobId],
     ]);
     expect(report.nodes).toEqual([stack.server.nodeId]);
   });
@@ -142,9 +143,11 @@ describe('debug endpoints', () => {
     await first.server.enqueue(queue, 'job', {}, { rooms: ['document:5'] });
     const report = await waitFor(async () => {
       const body = RoomDebugReportSchema.parse(await (await debugGet(first, '/debug/rooms/document:5')).json());
-      return body.stats.delivered === 6 ? body : undefined;
+      return body.stats.delivered === 3 ? body : undefined;
     }, 'deliveries on both nodes');
     expect(report.nodes.sort()).toEqual(['node-a', 'node-b']);
-    expect(report.stats).toMatchObject({ broadcasts: 2, delivered: 6, subscribers: 3 });
+    // No worker runs the job: only `added` is sent (the `waiting` after it changes nothing),
+    // delivered to the one subscriber on node-a and the two on node-b.
+    expect(report.stats).toMatchObject({ broadcasts: 1, delivered: 3, subscribers: 3 });
   });
 });

@@ -31,7 +31,7 @@ async function watcher(stack: TestStack, room: string, token = 'user:alice') {
 const states = (events: StatusEvent[], jobId: string) => events.filter((e) => e.status.jobId === jobId).map((e) => e.event);
 
 describe('lifecycle events', () => {
-  it('pushes added, active, progress and completed to the job room and to no other room', async () => {
+  it('pushes added, active, progress and completed to the job room and to no other room (not the waiting that repeats added)', async () => {
     const { queue, stack } = await setup();
     const mine = await watcher(stack, 'document:1');
     const other = await watcher(stack, 'document:2');
@@ -42,7 +42,8 @@ describe('lifecycle events', () => {
     cleanups.push(() => worker.close());
     const { jobId } = await stack.server.enqueue(queue, 'summarize', { text: 'x' }, { rooms: ['document:1'] });
     await waitFor(() => states(mine.events, jobId).includes('completed'), 'completed');
-    expect(states(mine.events, jobId)).toEqual(['added', 'waiting', 'active', 'progress', 'completed']);
+    // BullMQ's `waiting` right after `added` changes nothing on the page: it is not sent.
+    expect(states(mine.events, jobId)).toEqual(['added', 'active', 'progress', 'completed']);
     const progress = mine.events.find((e) => e.event === 'progress')!;
     expect(progress.status.progress).toBe(50);
     expect(progress.status.state).toBe('active');
@@ -166,7 +167,7 @@ describe('lifecycle events', () => {
     cleanups.push(() => plain.close());
     await stack.server.routeJob(queue, 'plain-1', { rooms: ['document:8'], correlationId: 'req-8' });
     const job = await plain.add('plain', { text: 'hello' }, { jobId: 'plain-1' });
-    await waitFor(() => states(events, job.id!).includes('waiting'), 'waiting');
+    await waitFor(() => events.some((e) => e.status.jobId === job.id && e.status.state === 'waiting'), 'waiting');
     expect(events[0]!.status).toMatchObject({ jobId: 'plain-1', correlationId: 'req-8', name: 'plain' });
   });
 

@@ -123,6 +123,8 @@ describe('revoke(user, room)', () => {
     const aliceEvents: unknown[] = [];
     bob.on(EVENTS.status, (event: unknown) => bobEvents.push(event));
     alice.on(EVENTS.status, (event: unknown) => aliceEvents.push(event));
+    // No worker runs them: each job sends only its `added` (the `waiting` after it changes nothing).
+    await first.server.enqueue(queue, 'after-revoke', {}, { rooms: ['document:1'] });
     await first.server.enqueue(queue, 'after-revoke', {}, { rooms: ['document:1'] });
     await waitFor(() => bobEvents.length === 2, 'bob still receives');
     expect(aliceEvents).toEqual([]);

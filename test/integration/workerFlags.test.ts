@@ -26,9 +26,9 @@ describe('what the status says about who runs a job', () => {
     cleanups.push(() => stack.close());
     const events = await watch(stack, 'document:1');
     const { jobId } = await stack.server.enqueue(queue, 'orphan', {}, { rooms: ['document:1'] });
-    await waitFor(() => events.some((e) => e.event === 'waiting'), 'waiting');
+    await waitFor(() => events.some((e) => e.status.jobId === jobId && e.status.state === 'waiting'), 'waiting');
     // The worker view is read before the waiting status is built: the warning comes with it.
-    expect(events.find((e) => e.event === 'waiting')!.status.warnings).toEqual([
+    expect(events.find((e) => e.status.jobId === jobId && e.status.state === 'waiting')!.status.warnings).toEqual([
       { code: 'NO_WORKER', message: `No worker listens on queue "${queue}": it waits until one starts.` },
     ]);
     const running = startWorker(queue, async () => 'ok');
