@@ -104,12 +104,12 @@ export class RoomStore {
     const keys = this.#keys;
     const rooms = route && body ? route.rooms : [];
     const roomKeys = rooms.flatMap((room) => [keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room)]);
+    const statusJson = body ? JSON.stringify(body.status) : '';
     const reply = await this.#redis.jobcastAppend(
-      6 + roomKeys.length,
+      5 + roomKeys.length,
       keys.queueLease(queue),
       keys.job(queue, jobId),
       keys.queueOpenJobs(queue),
-      keys.queueCursor(queue),
       keys.routeVersions(queue, jobId),
       keys.queuePendingRoutes(queue),
       ...roomKeys,
@@ -117,11 +117,11 @@ export class RoomStore {
       input.eventId ?? '',
       input.incarnation,
       route ? JSON.stringify(route) : '',
-      body ? JSON.stringify(body.status) : '',
+      statusJson,
       body && isTerminalStatus(body.status) ? '1' : '0',
       jobKeyOf({ queue, jobId }),
       jobId,
-      body ? JSON.stringify(body) : '{}',
+      body ? bodyJson(body, statusJson) : '{}',
       newEpoch(),
       this.#options.historySize,
       Math.max(this.#options.historyTtlMs, this.#options.recordTtlMs),
@@ -189,6 +189,12 @@ export class RoomStore {
   openJobs(queue: string): Promise<string[]> {
     return this.#redis.smembers(this.#keys.queueOpenJobs(queue));
   }
+}
+
+/** `JSON.stringify(body)` with the status already serialized (the script stores both: one stringify less per append). */
+function bodyJson(body: EventBody, statusJson: string): string {
+  const reason = body.reason === undefined ? '' : `,"reason":${JSON.stringify(body.reason)}`;
+  return `{"event":${JSON.stringify(body.event)},"status":${statusJson},"at":${JSON.stringify(body.at)}${reason}}`;
 }
 
 function toCursors(flat: unknown[]): RoomCursor[] {

@@ -17,7 +17,7 @@ end
 
 /**
  * Appends one job status to each of its rooms and stores the job's record, atomically.
- * KEYS: lease, job record, queueOpenJobs, queueCursor, routeVersions, queuePendingRoutes, then per room: meta, history, jobs, jobIndex.
+ * KEYS: lease, job record, queueOpenJobs, routeVersions, queuePendingRoutes, then per room: meta, history, jobs, jobIndex.
  * ARGV: 1 lease token, 2 stream event id ('' for a reconciliation), 3 incarnation, 4 route JSON ('' = unrouted),
  *       5 status JSON ('' = none), 6 terminal ('1'|'0'), 7 room job key, 8 job id, 9 event body JSON (without
  *       room/epoch/seq), 10 epoch candidate, 11 history size, 12 ttl ms, 13 snapshot jobs, 14 n consumed route
@@ -27,23 +27,25 @@ end
  * written); else {0, room, epoch, seq, ...}.
  *
  * Only the lease holder writes, in stream order, so a room's cursor is assigned exactly once per event.
+ * The queue's stored stream position is moved once per batch (ADVANCE_CURSOR_SCRIPT): a node that
+ * dies mid-batch leaves it before the batch, and the next holder's re-read of those events finds
+ * them in the job records (`ev`) and writes nothing twice.
  */
 export const APPEND_SCRIPT = `${STREAM_ID_AFTER}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 local record, eventId, ttl = KEYS[2], ARGV[2], tonumber(ARGV[12])
+local fields = {'inc', ARGV[3], 'route', ARGV[4], 'status', ARGV[5]}
 if eventId ~= '' then
   local last = redis.call('HGET', record, 'ev')
   if last and not isAfter(eventId, last) then return {1} end
-  redis.call('HSET', record, 'ev', eventId)
-  local cursor = redis.call('GET', KEYS[4])
-  if not cursor or isAfter(eventId, cursor) then redis.call('SET', KEYS[4], eventId) end
+  fields[7], fields[8] = 'ev', eventId
 end
-redis.call('HSET', record, 'inc', ARGV[3], 'route', ARGV[4], 'status', ARGV[5])
+redis.call('HSET', record, unpack(fields))
 redis.call('PEXPIRE', record, ttl)
 local consumed = tonumber(ARGV[14])
 if consumed > 0 then
-  redis.call('HDEL', KEYS[5], unpack(ARGV, 15, 14 + consumed))
-  if redis.call('HLEN', KEYS[5]) == 0 then redis.call('SREM', KEYS[6], ARGV[8]) end
+  redis.call('HDEL', KEYS[4], unpack(ARGV, 15, 14 + consumed))
+  if redis.call('HLEN', KEYS[4]) == 0 then redis.call('SREM', KEYS[5], ARGV[8]) end
 end
 local firstRoom = 15 + consumed
 if ARGV[5] ~= '' and ARGV[6] == '0' and #ARGV >= firstRoom then
@@ -56,7 +58,7 @@ local tail = string.sub(ARGV[9], 2)
 local out = {0}
 for i = firstRoom, #ARGV do
   local room = ARGV[i]
-  local base = 6 + (i - firstRoom) * 4
+  local base = 5 + (i - firstRoom) * 4
   local meta, hist, jobs, idx = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4]
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then

@@ -39,6 +39,18 @@ describe('RoomStore.append', () => {
     expect((await s.readRoom('document:1', undefined)).events.map((event) => event.status.state)).toEqual(['completed']);
   });
 
+  it('stores each room exactly the event body it was given, with its room and cursor', async () => {
+    const { store: s } = await store();
+    const reconciled: EventBody = { ...body('reconciled', 'unknown'), reason: 'vanished', status: { ...body('reconciled', 'unknown').status, name: 'quote " and \\ ünïcode', progress: { percent: 5 } } };
+    await s.append('token-a', input('1-0', body('added', 'waiting')));
+    await s.append('token-a', input(undefined, reconciled));
+    const { events, epoch } = await s.readRoom('document:1', { epoch: (await s.cursorOf('document:1')).epoch!, seq: 0 });
+    expect(events).toEqual([
+      { ...body('added', 'waiting'), room: 'document:1', epoch, seq: 1 },
+      { ...reconciled, room: 'document:1', epoch, seq: 2 },
+    ]);
+  });
+
   it('writes nothing for an event the job record already holds (ingested before a restart)', async () => {
     const { store: s } = await store();
     await s.append('token-a', input('100-2', body('active', 'active')));
@@ -59,6 +71,9 @@ describe('RoomStore.append', () => {
     const { store: s, keys } = await store();
     await s.append('token-a', input('100-3', body('active', 'active')));
     expect(await redis.smembers(keys.queueOpenJobs('q'))).toEqual(['j1']);
+    // The stored position moves once per batch, not per append.
+    expect(await redis.get(keys.queueCursor('q'))).toBeNull();
+    expect(await s.advanceCursor('token-a', 'q', '100-3')).toBe(true);
     expect(await s.advanceCursor('token-a', 'q', '100-1')).toBe(true);
     expect(await redis.get(keys.queueCursor('q'))).toBe('100-3');
     await s.append('token-a', input('100-4', body('completed', 'completed')));
