@@ -54,9 +54,10 @@ describe('jobcast CLI', () => {
     const { jobId } = await stack.server.enqueue(queue, 'summarize', {}, { rooms: ['document:1'] });
     await waitFor(() => tail.output().includes(`completed`), 'the completion line');
     const lines = tail.output().split('\n').filter((line) => line.includes(`${queue}/${jobId}`));
-    expect(lines.map((line) => line.split(/\s+/)[2])).toEqual(['added', 'waiting', 'active', 'progress', 'completed']);
-    expect(lines[3]).toContain('40%');
-    expect(lines[4]).toMatch(/#5 completed\s+\S+ completed attempt 1\/3/);
+    // BullMQ's `waiting` right after `added` changes nothing on the page: it is not sent.
+    expect(lines.map((line) => line.split(/\s+/)[2])).toEqual(['added', 'active', 'progress', 'completed']);
+    expect(lines[2]).toContain('40%');
+    expect(lines[3]).toMatch(/#4 completed\s+\S+ completed attempt 1\/3/);
     tail.child.kill('SIGINT');
     expect(await tail.exited).toBe(0);
   });
@@ -86,13 +87,13 @@ describe('jobcast CLI', () => {
     await waitFor(async () => (await plain.getJob(jobId))?.failedReason, 'the failure');
     await waitFor(async () => {
       const res = await fetch(`${stack.url}/jobcast/rooms/document:3`, { headers: { authorization: 'Bearer user:a' } });
-      return ((await res.json()) as { seq: number }).seq >= 4;
+      return ((await res.json()) as { seq: number }).seq >= 3; // added, active, failed
     }, 'the failure to reach the room');
     const job = jobcast(['job', queue, jobId, '--redis', stack.redisUrl, '--key-prefix', stack.keyPrefix]);
     expect(await job.exited).toBe(0);
     expect(job.output()).toContain(`job ${queue}/${jobId} "fragile": failed, attempts 1/1`);
     expect(job.output()).toContain('failed reason: the upstream API said 503');
     expect(job.output()).toContain('rooms: document:3');
-    expect(job.output()).toMatch(/#4 failed/);
+    expect(job.output()).toMatch(/#3 failed/);
   });
 });
