@@ -203,6 +203,10 @@ export class Checker {
     const time = /^t?(\d{12,})/.exec(status.incarnation ?? '')?.[1];
     if (time === undefined) return undefined;
     const at = Number(time);
+    // The add whose call spanned the moment; a 2 ms tolerance only when none did exactly (adds of
+    // one id can follow each other within a millisecond or two, so the tolerance alone is ambiguous).
+    const exactly = same.filter((record) => record.addedFrom <= at && at <= record.createdAt);
+    if (exactly.length === 1) return exactly[0];
     const spanning = same.filter((record) => record.addedFrom - 2 <= at && at <= record.createdAt + 2);
     return spanning.length === 1 ? spanning[0] : undefined;
   }
