@@ -57,8 +57,8 @@ const CACHED_RECORDS = 50_000;
 /**
  * One queue's ingestion, run only by the node that holds the queue's lease: each batch of
  * stream events, in stream order, becomes public statuses appended to the routed rooms and
- * broadcast. Reads for a batch take one round trip (batchContext.ts); each status is one
- * atomic, fenced script call (roomStore.append), pipelined.
+ * broadcast. Reads for a batch take one round trip (batchContext.ts); its writes, one atomic,
+ * fenced script call per hundred statuses (roomStore.appendBatch).
  */
 export class Ingestor {
   readonly #options: IngestorOptions;
@@ -289,27 +289,25 @@ export class Ingestor {
   }
 
   /**
-   * Sends the writes pipelined (one connection keeps their order), broadcasts each as it
-   * lands, and waits for every answer. If any failed, the cache of the jobs involved is
-   * dropped so the retried batch reads what Redis really holds (a write that did land is then
-   * a duplicate, and a subscriber that missed its broadcast sees a gap and replays it).
+   * Sends the writes (in a few script calls, in order), then broadcasts each status that was
+   * appended, in order. If any failed, the cache of the jobs involved is dropped so the retried
+   * batch reads what Redis really holds (a write that did land is then a duplicate, and a
+   * subscriber that missed its broadcast sees a gap and replays it).
    */
   async #write(writes: AppendInput[]): Promise<void> {
     if (writes.length === 0) return;
-    const token = this.#leaseToken();
-    // Each status goes out as soon as its own append has landed: replies on one connection come
-    // back in order, so every room still gets its statuses in cursor order.
-    const broadcastLanded = (input: AppendInput) => (outcome: Awaited<ReturnType<RoomStore['append']>>) => {
-      if (outcome.kind === 'appended' && input.body) for (const cursor of outcome.cursors) this.#options.broadcast({ ...input.body, ...cursor });
-      return outcome;
-    };
-    const results = await Promise.allSettled(writes.map((input) => this.#options.store.append(token, input).then(broadcastLanded(input))));
-    const failure = results.find((result) => result.status === 'rejected');
-    const leaseLost = results.some((result) => result.status === 'fulfilled' && result.value.kind === 'lease-lost');
-    if (!failure && !leaseLost) return;
+    const queue = this.#options.queue.name;
+    const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes);
+    outcomes.forEach((outcome, index) => {
+      const { body } = writes[index]!;
+      if (outcome.kind === 'appended' && body) for (const cursor of outcome.cursors) this.#options.broadcast({ ...body, ...cursor });
+    });
+    const failed = outcomes.find((outcome) => outcome.kind === 'failed');
+    const leaseLost = outcomes.some((outcome) => outcome.kind === 'lease-lost');
+    if (!failed && !leaseLost) return;
     for (const input of writes) this.#records.delete(input.jobId);
-    if (leaseLost) throw new LeaseLostError(this.#options.queue.name);
-    throw (failure as PromiseRejectedResult).reason;
+    if (leaseLost) throw new LeaseLostError(queue);
+    throw (failed as { error: unknown }).error;
   }
 
   async #loadRecords(jobIds: string[]): Promise<Map<string, JobRecord>> {

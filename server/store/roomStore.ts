@@ -40,7 +40,9 @@ export type AppendResult =
   /** The job's record already held this event: ingested before a restart, nothing written. */
   | { kind: 'duplicate' }
   /** This node no longer holds the queue's lease: nothing written, another node ingests now. */
-  | { kind: 'lease-lost' };
+  | { kind: 'lease-lost' }
+  /** The script call carrying it failed (Redis unreachable…): it may or may not have been written. */
+  | { kind: 'failed'; error: unknown };
 
 export interface RoomRead {
   epoch: string;
@@ -74,6 +76,9 @@ type ScriptedRedis = Redis & {
  */
 const EPOCH_PREFIX = randomBytes(5).toString('hex');
 let epochCounter = 0;
+/** Writes per append script call: a batch's writes in a few calls, none holding Redis long. */
+const WRITES_PER_CALL = 100;
+
 const newEpoch = () => `${EPOCH_PREFIX}${(epochCounter++).toString(36)}`;
 
 /**
@@ -96,43 +101,68 @@ export class RoomStore {
   }
 
   /**
-   * Stores a job's record and appends its status to each of its rooms, atomically, if this
-   * node still holds the queue's lease (`leaseToken`).
+   * Stores jobs' records and appends their statuses to their rooms, in order and atomically,
+   * if this node still holds the queue's lease (`leaseToken`). One script call per
+   * {@link WRITES_PER_CALL} writes (pipelined on one connection, so they land in order).
    */
+  async appendBatch(leaseToken: string, queue: string, inputs: AppendInput[]): Promise<AppendResult[]> {
+    const calls: Array<Promise<unknown[]>> = [];
+    for (let start = 0; start < inputs.length; start += WRITES_PER_CALL) calls.push(this.#appendCall(leaseToken, queue, inputs.slice(start, start + WRITES_PER_CALL)));
+    const settled = await Promise.allSettled(calls);
+    return settled.flatMap((result, call): AppendResult[] => {
+      const size = Math.min(WRITES_PER_CALL, inputs.length - call * WRITES_PER_CALL);
+      if (result.status === 'rejected') return Array.from({ length: size }, () => ({ kind: 'failed', error: result.reason }));
+      const reply = result.value;
+      if (reply[0] === -1) return Array.from({ length: size }, () => ({ kind: 'lease-lost' }));
+      return (reply as unknown[][]).map((one) => (one[0] === 1 ? { kind: 'duplicate' } : { kind: 'appended', cursors: toCursors(one.slice(1)) }));
+    });
+  }
+
+  /** One job's write: {@link appendBatch} of one. */
   async append(leaseToken: string, input: AppendInput): Promise<AppendResult> {
-    const { queue, jobId, route, body } = input;
+    return (await this.appendBatch(leaseToken, input.queue, [input]))[0]!;
+  }
+
+  #appendCall(leaseToken: string, queue: string, inputs: AppendInput[]): Promise<unknown[]> {
     const keys = this.#keys;
-    const rooms = route && body ? route.rooms : [];
-    const roomKeys = rooms.flatMap((room) => [keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room)]);
-    const statusJson = body ? JSON.stringify(body.status) : '';
-    const reply = await this.#redis.jobcastAppend(
-      5 + roomKeys.length,
+    const writeKeys: string[] = [];
+    const writeArgs: Array<string | number> = [];
+    for (const input of inputs) {
+      if (input.queue !== queue) throw new Error(`a batch of appends is for one queue (${queue}), not ${input.queue}`);
+      const { jobId, route, body } = input;
+      const rooms = route && body ? route.rooms : [];
+      writeKeys.push(keys.job(queue, jobId), keys.routeVersions(queue, jobId));
+      for (const room of rooms) writeKeys.push(keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room));
+      const statusJson = body ? JSON.stringify(body.status) : '';
+      writeArgs.push(
+        input.eventId ?? '',
+        input.incarnation,
+        route ? JSON.stringify(route) : '',
+        statusJson,
+        body && isTerminalStatus(body.status) ? '1' : '0',
+        jobKeyOf({ queue, jobId }),
+        jobId,
+        body ? bodyJson(body, statusJson) : '{}',
+        input.consumedRoutes.length,
+        ...input.consumedRoutes,
+        rooms.length,
+        ...rooms,
+      );
+    }
+    return this.#redis.jobcastAppend(
+      3 + writeKeys.length,
       keys.queueLease(queue),
-      keys.job(queue, jobId),
       keys.queueOpenJobs(queue),
-      keys.routeVersions(queue, jobId),
       keys.queuePendingRoutes(queue),
-      ...roomKeys,
+      ...writeKeys,
       leaseToken,
-      input.eventId ?? '',
-      input.incarnation,
-      route ? JSON.stringify(route) : '',
-      statusJson,
-      body && isTerminalStatus(body.status) ? '1' : '0',
-      jobKeyOf({ queue, jobId }),
-      jobId,
-      body ? bodyJson(body, statusJson) : '{}',
-      newEpoch(),
-      this.#options.historySize,
       Math.max(this.#options.historyTtlMs, this.#options.recordTtlMs),
+      this.#options.historySize,
       this.#options.snapshotJobs,
-      input.consumedRoutes.length,
-      ...input.consumedRoutes,
-      ...rooms,
+      newEpoch(),
+      inputs.length,
+      ...writeArgs,
     );
-    if (reply[0] === -1) return { kind: 'lease-lost' };
-    if (reply[0] === 1) return { kind: 'duplicate' };
-    return { kind: 'appended', cursors: toCursors(reply.slice(1)) };
   }
 
   /** Moves the queue's stored stream position; false when this node no longer holds the lease. */

@@ -16,15 +16,18 @@ end
 `;
 
 /**
- * Appends one job status to each of its rooms and stores the job's record, atomically.
- * KEYS: lease, job record, queueOpenJobs, routeVersions, queuePendingRoutes, then per room: meta, history, jobs, jobIndex.
- * ARGV: 1 lease token, 2 stream event id ('' for a reconciliation), 3 incarnation, 4 route JSON ('' = unrouted),
- *       5 status JSON ('' = none), 6 terminal ('1'|'0'), 7 room job key, 8 job id, 9 event body JSON (without
- *       room/epoch/seq), 10 epoch candidate, 11 history size, 12 ttl ms, 13 snapshot jobs, 14 n consumed route
- *       versions, then those versions, then the rooms.
- * Returns {-1} when this node no longer holds the queue's lease (another node ingests now: nothing written);
- * {1} when the job's record already holds this event or a later one (ingested before a restart: nothing
- * written); else {0, room, epoch, seq, ...}.
+ * Appends job statuses to their rooms and stores the jobs' records, in order, atomically: the
+ * writes of one ingest batch in one call.
+ * KEYS: 1 lease, 2 queueOpenJobs, 3 queuePendingRoutes, then per write: job record, routeVersions,
+ *       then per room of the write: meta, history, jobs, jobIndex.
+ * ARGV: 1 lease token, 2 ttl ms, 3 history size, 4 snapshot jobs, 5 epoch candidate, 6 number of
+ *       writes, then per write: stream event id ('' for a reconciliation), incarnation, route JSON
+ *       ('' = unrouted), status JSON ('' = none), terminal ('1'|'0'), room job key, job id, event
+ *       body JSON (without room/epoch/seq), n consumed route versions, those versions, n rooms,
+ *       the rooms.
+ * Returns {-1} when this node no longer holds the queue's lease (another node ingests now:
+ * nothing written); else one reply per write: {1} when the job's record already holds this
+ * event or a later one (ingested before a restart: nothing written), else {0, room, epoch, seq, ...}.
  *
  * Only the lease holder writes, in stream order, so a room's cursor is assigned exactly once per event.
  * The queue's stored stream position is moved once per batch (ADVANCE_CURSOR_SCRIPT): a node that
@@ -33,36 +36,13 @@ end
  */
 export const APPEND_SCRIPT = `${STREAM_ID_AFTER}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
-local record, eventId, ttl = KEYS[2], ARGV[2], tonumber(ARGV[12])
-local fields = {'inc', ARGV[3], 'route', ARGV[4], 'status', ARGV[5]}
-if eventId ~= '' then
-  local last = redis.call('HGET', record, 'ev')
-  if last and not isAfter(eventId, last) then return {1} end
-  fields[7], fields[8] = 'ev', eventId
-end
-redis.call('HSET', record, unpack(fields))
-redis.call('PEXPIRE', record, ttl)
-local consumed = tonumber(ARGV[14])
-if consumed > 0 then
-  redis.call('HDEL', KEYS[4], unpack(ARGV, 15, 14 + consumed))
-  if redis.call('HLEN', KEYS[4]) == 0 then redis.call('SREM', KEYS[5], ARGV[8]) end
-end
-local firstRoom = 15 + consumed
-if ARGV[5] ~= '' and ARGV[6] == '0' and #ARGV >= firstRoom then
-  redis.call('SADD', KEYS[3], ARGV[8])
-else
-  redis.call('SREM', KEYS[3], ARGV[8])
-end
-local historySize, snapshotJobs, jobKey = tonumber(ARGV[11]), tonumber(ARGV[13]), ARGV[7]
-local tail = string.sub(ARGV[9], 2)
-local out = {0}
-for i = firstRoom, #ARGV do
-  local room = ARGV[i]
-  local base = 5 + (i - firstRoom) * 4
-  local meta, hist, jobs, idx = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4]
+local openJobs, pendingRoutes = KEYS[2], KEYS[3]
+local ttl, historySize, snapshotJobs, epochCandidate = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+
+local function appendToRoom(room, meta, hist, jobs, idx, jobKey, tail)
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then
-    epoch = ARGV[10]
+    epoch = epochCandidate
     redis.call('HSET', meta, 'epoch', epoch)
   end
   local seq = redis.call('HINCRBY', meta, 'seq', 1)
@@ -83,11 +63,54 @@ for i = firstRoom, #ARGV do
   redis.call('PEXPIRE', meta, ttl)
   redis.call('PEXPIRE', jobs, ttl)
   redis.call('PEXPIRE', idx, ttl)
-  out[#out + 1] = room
-  out[#out + 1] = epoch
-  out[#out + 1] = seq
+  return epoch, seq
 end
-return out
+
+-- a: this write's first ARGV; k: its first KEY. Returns the write's reply.
+local function applyWrite(a, k, consumed, firstRoom, rooms)
+  local record, versions = KEYS[k], KEYS[k + 1]
+  local eventId, status, jobId = ARGV[a], ARGV[a + 3], ARGV[a + 6]
+  local fields = {'inc', ARGV[a + 1], 'route', ARGV[a + 2], 'status', status}
+  if eventId ~= '' then
+    local last = redis.call('HGET', record, 'ev')
+    if last and not isAfter(eventId, last) then return {1} end
+    fields[7], fields[8] = 'ev', eventId
+  end
+  redis.call('HSET', record, unpack(fields))
+  redis.call('PEXPIRE', record, ttl)
+  if consumed > 0 then
+    redis.call('HDEL', versions, unpack(ARGV, a + 9, a + 8 + consumed))
+    if redis.call('HLEN', versions) == 0 then redis.call('SREM', pendingRoutes, jobId) end
+  end
+  if status ~= '' and ARGV[a + 4] == '0' and rooms > 0 then
+    redis.call('SADD', openJobs, jobId)
+  else
+    redis.call('SREM', openJobs, jobId)
+  end
+  local jobKey, tail = ARGV[a + 5], string.sub(ARGV[a + 7], 2)
+  local out = {0}
+  for r = 0, rooms - 1 do
+    local base = k + 2 + r * 4
+    local room = ARGV[firstRoom + r]
+    local epoch, seq = appendToRoom(room, KEYS[base], KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], jobKey, tail)
+    out[#out + 1] = room
+    out[#out + 1] = epoch
+    out[#out + 1] = seq
+  end
+  return out
+end
+
+local replies = {}
+local a, k = 7, 4
+for w = 1, tonumber(ARGV[6]) do
+  local consumed = tonumber(ARGV[a + 8])
+  local rooms = tonumber(ARGV[a + 9 + consumed])
+  local firstRoom = a + 10 + consumed
+  replies[w] = applyWrite(a, k, consumed, firstRoom, rooms)
+  a = firstRoom + rooms
+  k = k + 2 + rooms * 4
+end
+return replies
 `;
 
 /**

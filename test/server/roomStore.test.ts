@@ -59,6 +59,28 @@ describe('RoomStore.append', () => {
     expect((await s.cursorOf('document:1')).seq).toBe(1);
   });
 
+  it('applies a batch of writes in order, across calls, each with its own outcome', async () => {
+    const { store: s, keys } = await store();
+    const other = (eventId: string, b: EventBody, jobId: string, rooms: string[]): AppendInput => ({ ...input(eventId, { ...b, status: { ...b.status, jobId } }, rooms), jobId });
+    // 250 writes: three script calls. Job j1 twice (the second a duplicate of the first), then 247 jobs in two rooms.
+    const writes = [
+      input('100-1', body('active', 'active'), ['document:1', 'user:7']),
+      input('100-1', body('active', 'active'), ['document:1', 'user:7']),
+      ...Array.from({ length: 248 }, (_, index) => other(`100-${index + 2}`, body('active', 'active'), `k${index}`, index % 2 ? ['document:1'] : ['user:7'])),
+    ];
+    const outcomes = await s.appendBatch('token-a', 'q', writes);
+    expect(outcomes).toHaveLength(250);
+    expect(outcomes[0]).toMatchObject({ kind: 'appended', cursors: [{ room: 'document:1', seq: 1 }, { room: 'user:7', seq: 1 }] });
+    expect(outcomes[1]).toEqual({ kind: 'duplicate' });
+    const seqs = (room: string) => outcomes.flatMap((outcome) => (outcome.kind === 'appended' ? outcome.cursors.filter((cursor) => cursor.room === room).map((cursor) => cursor.seq) : []));
+    expect(seqs('document:1')).toEqual(Array.from({ length: 125 }, (_, index) => index + 1));
+    expect(seqs('user:7')).toEqual(Array.from({ length: 125 }, (_, index) => index + 1));
+    expect((await s.cursorOf('document:1')).seq).toBe(125);
+    expect(await redis.scard(keys.queueOpenJobs('q'))).toBe(249);
+    await redis.set(keys.queueLease('q'), 'token-b');
+    expect(await s.appendBatch('token-a', 'q', [input('100-900', body('completed', 'completed'))])).toEqual([{ kind: 'lease-lost' }]);
+  });
+
   it('writes nothing once another node holds the lease (fencing)', async () => {
     const { store: s, keys } = await store();
     await redis.set(keys.queueLease('q'), 'token-b');
