@@ -16,6 +16,8 @@ export interface RedisServerOptions {
   appendonly?: boolean;
   /** A fixed port; by default a free one is picked. */
   port?: number;
+  /** Start it in cluster mode (`cluster-enabled yes`, its node file in its own folder). @default false */
+  clusterEnabled?: boolean;
 }
 
 export interface RedisServerHandle {
@@ -71,6 +73,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--protected-mode', 'no',
     '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--loglevel', 'warning', '--daemonize', 'no',
+    ...(options.clusterEnabled ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')] : []),
   ];
   const start = async () => {
     const proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });

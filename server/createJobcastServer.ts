@@ -16,7 +16,7 @@ import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, type ResolvedKnobs, resolveServerOptions, silentLogger } from './options.js';
 import { INTER_SERVER_EVENTS, type JobcastIo } from './jobcastIo.js';
 import { createOriginPolicy } from './origins.js';
-import { openRedis, reachRedis } from './redisConnection.js';
+import { openRedis, reachRedis, refuseClusterClient, refuseClusterServer } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
 import { MAX_REPLAY_RANGE, roomOfSocketRoom, socketRoom } from './socketHandlers.js';
 import { watchDataLoss } from './dataLossWatch.js';
@@ -121,10 +121,12 @@ async function startJobcastServer<User>(
 ): Promise<JobcastServer<User>> {
   const logger = options.logger ?? silentLogger;
   const keys = createKeys(knobs.keyPrefix);
+  refuseClusterClient(options.redis, 'the server');
   const redis = openRedis(options.redis, 'commands', false, logger);
   opened.push(() => closeRedis(redis));
   // Fail start-up now, naming the address, rather than later with an anonymous retry error.
   await reachRedis(redis, options.redis);
+  await refuseClusterServer(redis, 'the server');
   const store = new RoomStore(redis, keys, {
     historySize: knobs.historySize,
     historyTtlMs: knobs.historyTtlMs,

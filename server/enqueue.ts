@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { isValidRoomName } from '../shared/index.js';
 import { bindLate } from './ingest/jobRecord.js';
 import { RouteBook, parseRoute, type JobcastJobData, type Route } from './ingest/routing.js';
-import { openRedis, type RedisSource } from './redisConnection.js';
+import { openRedis, refuseClusterClient, type RedisSource } from './redisConnection.js';
 import { createKeys, type Keys } from './store/keys.js';
 
 /** Options of one enqueue: where the job reports, plus any BullMQ job option. */
@@ -240,6 +240,7 @@ export interface EnqueuerOptions {
  * await enqueue('summaries', 'summarize', { documentId: 42 }, { rooms: ['document:42'] });
  */
 export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
+  refuseClusterClient(options.redis, 'createEnqueuer');
   const redis = openRedis(options.redis, 'enqueue');
   const keys = createKeys(options.keyPrefix ?? 'jobcast');
   const bullPrefix = options.bullPrefix ?? 'bull';

@@ -35,9 +35,10 @@ export interface JobcastServerOptions<User, Patterns extends string = string> {
   /** An existing Socket.IO server to use instead of creating one (untyped, or typed with your own events too). */
   io?: JobcastIo<User>;
   /**
-   * Redis connection: a `redis://` URL, ioredis options naming an address, or an ioredis `Redis`/`Cluster`
+   * Redis connection: a `redis://` URL, ioredis options naming an address, or an ioredis `Redis`
    * from any copy of ioredis (recognised by its methods; jobcast duplicates it and never closes yours).
-   * Anything else is refused at start-up: jobcast never falls back to 127.0.0.1:6379.
+   * Anything else is refused at start-up: jobcast never falls back to 127.0.0.1:6379. Redis Cluster
+   * (a `Cluster` client, or a cluster node's address) is refused too: not supported yet.
    */
   redis: RedisSource;
   /** The BullMQ queues whose jobs are reported. */

@@ -133,3 +133,18 @@ export async function reachRedis(client: Redis, source: RedisSource | Redis, tim
     clearTimeout(timer);
   }
 }
+
+const NO_CLUSTER =
+  'does not run on Redis Cluster yet: one of its scripts writes a job\'s queue keys and its rooms\' keys together, which a cluster refuses across hash slots. Use a single Redis (with Sentinel for failover); the worker helpers (createJobcastWorker, withJobcast) do run on a cluster';
+
+/** Throws when `source` is an ioredis `Cluster`: the jobcast server and enqueue helpers need one Redis. */
+export function refuseClusterClient(source: unknown, who: string): void {
+  if (isRedisClient(source) && (source as { isCluster?: unknown }).isCluster === true) throw new TypeError(`jobcast: ${who} ${NO_CLUSTER}`);
+}
+
+/** Rejects when the Redis `client` reaches is a cluster node (`cluster_enabled:1`), for a URL or options that name one. */
+export async function refuseClusterServer(client: Redis, who: string): Promise<void> {
+  const info = await client.info('cluster').catch(() => '');
+  if (/^cluster_enabled:1\s*$/m.test(info)) throw new Error(`jobcast: ${who} ${NO_CLUSTER}`);
+}
+

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createEnqueuer, createJobcastServer } from '../../server/index.js';
 import { assertRedisSource, isRedisClient, openRedis } from '../../server/redisConnection.js';
 import { createJobcastWorker, step } from '../../server/worker/index.js';
+import { startRedisServer } from '../../scripts/redisServer.js';
 import { uniqueName, waitFor } from '../support/harness.js';
 
 // `ioredis-6` is a second, newer copy of ioredis (an npm alias): what an app that ran
@@ -92,6 +93,20 @@ describe('redisConnection', () => {
     await expect(starting).rejects.toThrow(`jobcast: cannot reach Redis at redis://127.0.0.1:${port}`);
     await expect(starting).rejects.not.toThrow('secret');
     // Nothing was attached to the app's HTTP server.
+    expect(httpServer.listenerCount('request')).toBe(0);
+  });
+
+  it('refuses Redis Cluster at start-up, as a Cluster client or as the URL of a cluster node, saying why and what to use', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: await freePortForTest() }], { lazyConnect: true });
+    cleanups.push(() => cluster.disconnect());
+    const httpServer = createServer();
+    const base = { httpServer, queues: [uniqueName('cluster')], authenticate: () => ({ id: 'x' }), channels: {} };
+    await expect(createJobcastServer({ ...base, redis: cluster })).rejects.toThrow('jobcast: the server does not run on Redis Cluster yet');
+    expect(() => createEnqueuer({ redis: cluster })).toThrow('jobcast: createEnqueuer does not run on Redis Cluster yet');
+
+    const node = await startRedisServer({ clusterEnabled: true });
+    cleanups.push(() => node.stop());
+    await expect(createJobcastServer({ ...base, redis: node.url })).rejects.toThrow('Use a single Redis (with Sentinel for failover)');
     expect(httpServer.listenerCount('request')).toBe(0);
   });
 
