@@ -76,6 +76,9 @@ type ScriptedRedis = Redis & {
  */
 const EPOCH_PREFIX = randomBytes(5).toString('hex');
 let epochCounter = 0;
+/** A room's keys are given their expiry again once it is this much short: 1 % of it, at most a minute. */
+const expirySlackMs = (ttlMs: number) => Math.min(60_000, Math.floor(ttlMs / 100));
+
 /** Writes per append script call: a batch's writes in a few calls, none holding Redis long. */
 const WRITES_PER_CALL = 100;
 
@@ -123,6 +126,11 @@ export class RoomStore {
     return (await this.appendBatch(leaseToken, input.queue, [input]))[0]!;
   }
 
+  /** How long a room's and a job record's keys live after their last write. */
+  #ttlMs(): number {
+    return Math.max(this.#options.historyTtlMs, this.#options.recordTtlMs);
+  }
+
   #appendCall(leaseToken: string, queue: string, inputs: AppendInput[]): Promise<unknown[]> {
     const keys = this.#keys;
     const writeKeys: string[] = [];
@@ -156,11 +164,12 @@ export class RoomStore {
       keys.queuePendingRoutes(queue),
       ...writeKeys,
       leaseToken,
-      Math.max(this.#options.historyTtlMs, this.#options.recordTtlMs),
+      this.#ttlMs(),
       this.#options.historySize,
       this.#options.snapshotJobs,
       newEpoch(),
       inputs.length,
+      expirySlackMs(this.#ttlMs()),
       ...writeArgs,
     );
   }

@@ -21,7 +21,7 @@ end
  * KEYS: 1 lease, 2 queueOpenJobs, 3 queuePendingRoutes, then per write: job record, routeVersions,
  *       then per room of the write: meta, history, jobs, jobIndex.
  * ARGV: 1 lease token, 2 ttl ms, 3 history size, 4 snapshot jobs, 5 epoch candidate, 6 number of
- *       writes, then per write: stream event id ('' for a reconciliation), incarnation, route JSON
+ *       writes, 7 expiry slack ms, then per write: stream event id ('' for a reconciliation), incarnation, route JSON
  *       ('' = unrouted), status JSON ('' = none), terminal ('1'|'0'), room job key, job id, event
  *       body JSON (without room/epoch/seq), n consumed route versions, those versions, n rooms,
  *       the rooms.
@@ -37,7 +37,7 @@ end
 export const APPEND_SCRIPT = `${STREAM_ID_AFTER}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 local openJobs, pendingRoutes = KEYS[2], KEYS[3]
-local ttl, historySize, snapshotJobs, epochCandidate = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local ttl, historySize, snapshotJobs, epochCandidate, slack = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[7])
 
 local function appendToRoom(room, meta, hist, jobs, idx, jobKey, tail)
   local epoch = redis.call('HGET', meta, 'epoch')
@@ -50,7 +50,6 @@ local function appendToRoom(room, meta, hist, jobs, idx, jobKey, tail)
   if historySize > 0 then
     redis.call('ZADD', hist, seq, member)
     redis.call('ZREMRANGEBYRANK', hist, 0, -(historySize + 1))
-    redis.call('PEXPIRE', hist, ttl)
   end
   redis.call('HSET', jobs, jobKey, member)
   redis.call('ZADD', idx, seq, jobKey)
@@ -60,9 +59,16 @@ local function appendToRoom(room, meta, hist, jobs, idx, jobKey, tail)
     redis.call('HDEL', jobs, unpack(evicted))
     redis.call('ZREMRANGEBYRANK', idx, 0, count - snapshotJobs - 1)
   end
-  redis.call('PEXPIRE', meta, ttl)
-  redis.call('PEXPIRE', jobs, ttl)
-  redis.call('PEXPIRE', idx, ttl)
+  -- The four keys expire together, ttl after the room's last event, give or take \`slack\`: they are
+  -- refreshed when the cursor's hash or the snapshot's hash has less than ttl - slack left (a key
+  -- just created has no expiry: -1), not on every status. The snapshot's hash is created here
+  -- only, with the history and its index, so a new one means they are new too.
+  if redis.call('PTTL', jobs) < ttl - slack or redis.call('PTTL', meta) < ttl - slack then
+    redis.call('PEXPIRE', meta, ttl)
+    redis.call('PEXPIRE', hist, ttl)
+    redis.call('PEXPIRE', jobs, ttl)
+    redis.call('PEXPIRE', idx, ttl)
+  end
   return epoch, seq
 end
 
@@ -101,7 +107,7 @@ local function applyWrite(a, k, consumed, firstRoom, rooms)
 end
 
 local replies = {}
-local a, k = 7, 4
+local a, k = 8, 4
 for w = 1, tonumber(ARGV[6]) do
   local consumed = tonumber(ARGV[a + 8])
   local rooms = tonumber(ARGV[a + 9 + consumed])

@@ -81,6 +81,18 @@ describe('RoomStore.append', () => {
     expect(await s.appendBatch('token-a', 'q', [input('100-900', body('completed', 'completed'))])).toEqual([{ kind: 'lease-lost' }]);
   });
 
+  it('gives all four keys of a room their expiry, also when a subscriber created the room first', async () => {
+    const { store: s, keys } = await store();
+    await s.readRoom('document:1', undefined); // creates the room's cursor, with its expiry
+    await s.append('token-a', input('100-1', body('active', 'active')));
+    await s.append('token-a', input('100-2', body('completed', 'completed')));
+    const room = [keys.roomMeta('document:1'), keys.roomHistory('document:1'), keys.roomJobs('document:1'), keys.roomJobIndex('document:1')];
+    const ttls = await Promise.all(room.map((key) => redis.pttl(key)));
+    // recordTtlMs and historyTtlMs are 60 s here: each key expires within a minute, none never (-1).
+    for (const ttl of ttls) expect(ttl).toBeGreaterThan(50_000);
+    for (const ttl of ttls) expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
   it('writes nothing once another node holds the lease (fencing)', async () => {
     const { store: s, keys } = await store();
     await redis.set(keys.queueLease('q'), 'token-b');
