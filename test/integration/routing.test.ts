@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { EVENTS, type StatusEvent } from '../../shared/index.js';
 import { startRedisServer } from '../../scripts/redisServer.js';
 import { createEnqueuer } from '../../server/index.js';
-import { connectRaw, connected, openQueue, request, startStack, startWorker, uniqueName, waitFor } from '../support/stack.js';
+import { connectRaw, connected, openQueue, request, startStack, startWorker, uniqueName, waitFor, type TestStack } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -22,6 +22,15 @@ async function listen(url: string, rooms: string[]) {
 }
 
 /** Empties a queue's events stream, as a MAXLEN trim does to events nobody read in time. */
+/** A plain BullMQ queue and jobcast's enqueue helpers on `stack`'s Redis, for what happens while no server runs. */
+function withoutServer(stack: TestStack, queue: string) {
+  const plain = openQueue(queue);
+  cleanups.push(() => plain.close());
+  const enqueuer = createEnqueuer({ redis: stack.redisUrl, keyPrefix: stack.keyPrefix });
+  cleanups.push(() => enqueuer.close());
+  return { plain, enqueuer };
+}
+
 async function trimEvents(redisUrl: string, streamKey: string): Promise<void> {
   const admin = new Redis(redisUrl);
   await admin.xtrim(streamKey, 'MAXLEN', 0);
@@ -197,11 +206,8 @@ describe('routing', () => {
     };
     await waitFor(async () => (await snapshot(first, 'document:11'))?.state === 'delayed', 'the old job delayed');
     await first.close();
-    const plain = openQueue(queue);
-    cleanups.push(() => plain.close());
+    const { plain, enqueuer } = withoutServer(first, queue);
     await plain.obliterate({ force: true });
-    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
-    cleanups.push(() => enqueuer.close());
     await enqueuer.enqueue(queue, 'new', {}, { rooms: ['document:12'], jobId: 'same-id', delay: 60_000 });
 
     const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
@@ -295,10 +301,7 @@ describe('routing', () => {
     await waitFor(() => watch.some((event) => event.status.state === 'completed'), 'the earlier job read to its end');
     await first.close();
     // While no server reads: the later job starts, its start is trimmed away, then it finishes.
-    const plain = openQueue(queue);
-    cleanups.push(() => plain.close());
-    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
-    cleanups.push(() => enqueuer.close());
+    const { plain, enqueuer } = withoutServer(first, queue);
     await enqueuer.enqueue(queue, 'later', {}, { rooms: ['document:41'], jobId: 'shared-id', removeOnComplete: true });
     await waitFor(async () => (await plain.getJob('shared-id'))?.name === 'later' && (await plain.getJob('shared-id'))!.isActive(), 'the later job running');
     await trimEvents(first.redisUrl, plain.keys.events!);
@@ -320,10 +323,7 @@ describe('routing', () => {
     await first.server.enqueue(queue, 'warmup', {}, { rooms: ['document:50'], delay: 60_000 });
     await waitFor(() => watch.some((event) => event.status.state === 'delayed'), 'the first job read');
     await first.close();
-    const plain = openQueue(queue);
-    cleanups.push(() => plain.close());
-    const enqueuer = createEnqueuer({ redis: first.redisUrl, keyPrefix: first.keyPrefix });
-    cleanups.push(() => enqueuer.close());
+    const { plain, enqueuer } = withoutServer(first, queue);
     await enqueuer.routeScheduler(queue, 'tick', { rooms: ['document:51'] });
     const worker = startWorker(queue, async () => 'ticked');
     cleanups.push(() => worker.close());

@@ -11,14 +11,20 @@ afterEach(async () => {
 
 const warningCodes = (event: StatusEvent | undefined) => (event?.status.warnings ?? []).map((warning) => warning.code);
 
+/** A server on a queue of its own, and a client subscribed to `room` that records what it receives. */
+async function watchedStack(name: string, room: string) {
+  const queue = uniqueName(name);
+  const stack = await startStack({ queues: [queue] });
+  cleanups.push(() => stack.close());
+  const events: StatusEvent[] = [];
+  const handle = testClient(stack.url).subscribe(room, (event) => events.push(event));
+  await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
+  return { queue, stack, events };
+}
+
 describe('the worker watch', () => {
   it('says NO_WORKER on a waiting job when the only worker died after it was queued, and clears it when one starts', async () => {
-    const queue = uniqueName('noworker');
-    const stack = await startStack({ queues: [queue] });
-    cleanups.push(() => stack.close());
-    const events: StatusEvent[] = [];
-    const handle = testClient(stack.url).subscribe('document:1', (event) => events.push(event));
-    await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
+    const { queue, stack, events } = await watchedStack('noworker', 'document:1');
     const doomed = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix });
     cleanups.push(() => doomed.kill());
     await doomed.kill();
@@ -33,12 +39,7 @@ describe('the worker watch', () => {
   });
 
   it('says WORKER_LOST on an active job whose worker was killed, before BullMQ calls it stalled', async () => {
-    const queue = uniqueName('lost');
-    const stack = await startStack({ queues: [queue] });
-    cleanups.push(() => stack.close());
-    const events: StatusEvent[] = [];
-    const handle = testClient(stack.url).subscribe('document:2', (event) => events.push(event));
-    await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
+    const { queue, stack, events } = await watchedStack('lost', 'document:2');
     const worker = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix, HANG: '1' });
     cleanups.push(() => worker.kill());
     const { jobId } = await stack.server.enqueue(queue, 'doomed', {}, { rooms: ['document:2'] });
@@ -55,12 +56,7 @@ describe('the worker watch', () => {
     expect(lost.status.warnings?.[0]?.until).toBeGreaterThan(Date.now());
   });
   it('says NO_WORKER on a job queued behind a killed worker while the lock that worker held is still live', async () => {
-    const queue = uniqueName('deadlock');
-    const stack = await startStack({ queues: [queue] });
-    cleanups.push(() => stack.close());
-    const events: StatusEvent[] = [];
-    const handle = testClient(stack.url).subscribe('document:3', (event) => events.push(event));
-    await waitFor(() => handle.getSnapshot().state === 'active', 'subscribed');
+    const { queue, stack, events } = await watchedStack('deadlock', 'document:3');
     const worker = await startWorkerProcess({ REDIS_URL: stack.redisUrl, QUEUE: queue, KEY_PREFIX: stack.keyPrefix, HANG: '1' });
     cleanups.push(() => worker.kill());
     const running = await stack.server.enqueue(queue, 'held', {}, { rooms: ['document:3'] });
