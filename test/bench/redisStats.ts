@@ -34,3 +34,11 @@ export function redisWorkPerJob(before: RedisCounters, after: RedisCounters, job
     top: Object.fromEntries(perJob.slice(0, 8).map(([command, calls]) => [command, Number(calls.toFixed(2))])),
   };
 }
+
+/** The counters of several Redis processes (a cluster's masters) added up. */
+export async function readRedisCountersOf(clients: Redis[]): Promise<RedisCounters> {
+  const readings = await Promise.all(clients.map(readRedisCounters));
+  const calls = new Map<string, number>();
+  for (const reading of readings) for (const [command, count] of reading.calls) calls.set(command, (calls.get(command) ?? 0) + count);
+  return { calls, cpuMs: readings.reduce((sum, reading) => sum + reading.cpuMs, 0) };
+}

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
+import type { NodesResults } from './nodesPhase.js';
+import { nodesSection } from './nodesReport.js';
 import type { LatencyFigures } from './phases.js';
 import type { Mode } from './relay.js';
 import { workerRows, workerSection, type WorkerResults } from './workerReport.js';
@@ -18,6 +20,8 @@ export interface Results {
   workers: WorkerResults;
   /** The browser SDK's own cost per event, measured apart from the relay. */
   sdkMicros?: number;
+  /** jobcast with 1, 2 and 4 nodes, on one Redis and on a Redis Cluster. */
+  nodes?: NodesResults;
 }
 
 /** NaN comes back from bench-results.json as null. */
@@ -106,6 +110,7 @@ work shared the machine during the run: then even ratios of latencies are noisy,
 per job (CPU, Redis, GC) are the figures to compare.
 
 ${workerSection(results.workers)}
+${nodesSection(results.nodes)}
 ## Events written into the stream
 
 Load here is BullMQ \`completed\` events written to the queue's events stream at a fixed rate

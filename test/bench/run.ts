@@ -7,6 +7,8 @@ import { Redis } from 'ioredis';
 import { startRedisServer } from '../../scripts/redisServer.js';
 import { createJobs } from './load.js';
 import { measureLatency, type LatencyFigures } from './phases.js';
+import { measureNodesPhase } from './nodesPhase.js';
+import { printNodes } from './nodesReport.js';
 import { startPool, waitUntil } from './pools.js';
 import { type Mode, startIdleClients, startRelay } from './relay.js';
 import { writeReport, type Results } from './report.js';
@@ -19,7 +21,10 @@ const JOBS = 2_000;
 const quick = process.env.BENCH_QUICK === '1';
 const seconds = (s: number) => (quick ? Math.max(1, s / 2) : s) * 1_000;
 const IDLE_CLIENTS = Number(process.env.BENCH_CLIENTS ?? (quick ? 2_000 : 10_000));
-/** BENCH_ONLY=workers runs the real-worker phases alone; BENCH_ONLY=stream the older ones alone. */
+/**
+ * BENCH_ONLY=workers runs the real-worker phases alone; BENCH_ONLY=stream the older ones alone
+ * (the nodes phase runs on its own with `tsx test/bench/nodes.ts`).
+ */
 const only = process.env.BENCH_ONLY;
 /** The two shapes of issue 14, smaller under BENCH_QUICK. */
 const SHAPES: Shape[] = quick
@@ -125,6 +130,10 @@ try {
     log(`${mode} two nodes: p50 ${twoFigures.p50}, p99 ${twoFigures.p99}, lost ${twoFigures.lost}, duplicates ${twoFigures.duplicates}`);
     twoPool.close();
     await Promise.all(nodes.map((node) => node.stop()));
+  }
+  if (only === undefined) {
+    results.nodes = await measureNodesPhase({ quick, log });
+    printNodes(results.nodes);
   }
   results.sdkMicros = measureSdkCost();
   log(`client SDK: ${results.sdkMicros.toFixed(1)} µs per applied event`);

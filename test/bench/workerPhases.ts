@@ -182,7 +182,7 @@ function bySecond(byJob: Array<[number, number]>, rate: number): number[] {
 }
 
 /** Latencies of jobs numbered `firstN` and up, across the client processes. */
-async function collectLatencies(
+export async function collectLatencies(
   clients: ChildProcess[],
   firstN: number,
 ): Promise<{ latencies: number[]; afterIngest: number[]; byJob: Array<[number, number]>; duplicates: number; events: Record<string, number> }> {

@@ -4,9 +4,11 @@
  * returns, the start of the measured latency. Env: REDIS_URL, QUEUE, CONCURRENCY, WORK_MS.
  * Prints `ready`; answers the IPC message 'report' with the jobs it finished and how long
  * BullMQ took, after each processor returned, to record the completion (the worker's share of
- * the measured latency), for jobs numbered FIRST_N and up.
+ * the measured latency), for jobs numbered FIRST_N and up. REDIS_CLUSTER instead of REDIS_URL
+ * runs it on a Redis Cluster (see benchRedis.ts).
  */
 import { Worker } from 'bullmq';
+import { bullPrefixFor, clusterClient } from './benchRedis.js';
 import { now, percentile } from './load.js';
 
 const { REDIS_URL = '', QUEUE = 'bench', CONCURRENCY = '100', WORK_MS = '20' } = process.env;
@@ -19,7 +21,7 @@ const worker = new Worker<{ n: number }>(
     finished++;
     return { n: job.data.n, doneAt: now() };
   },
-  { connection: { url: REDIS_URL }, concurrency: Number(CONCURRENCY) },
+  { connection: clusterClient(process.env) ?? { url: REDIS_URL }, prefix: bullPrefixFor(process.env), concurrency: Number(CONCURRENCY) },
 );
 const recordMs: number[] = [];
 let firstN = 0;
