@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Router } from 'express';
 import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, type StatusEvent } from '../shared/index.js';
@@ -14,17 +13,19 @@ import { Reconciler } from './ingest/reconciler.js';
 import { WorkerWatch } from './ingest/workerWatch.js';
 import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, type ResolvedKnobs, resolveServerOptions, silentLogger } from './options.js';
-import { INTER_SERVER_EVENTS, type JobcastIo } from './jobcastIo.js';
+import type { JobcastIo } from './jobcastIo.js';
 import { createOriginPolicy } from './origins.js';
 import { openRedis, reachRedis, refuseClusterClient, refuseClusterServer } from './redisConnection.js';
 import { RoomAccess } from './roomAccess.js';
-import { MAX_REPLAY_RANGE, roomOfSocketRoom, socketRoom } from './socketHandlers.js';
+import { MAX_REPLAY_RANGE, roomOfSocketRoom } from './socketHandlers.js';
 import { watchDataLoss } from './dataLossWatch.js';
 import { resolveAuthenticate, setupSockets } from './socketSetup.js';
 import { guardSlowConsumers } from './slowConsumers.js';
 import { DEFAULT_HTTP_LIMITS } from './limits.js';
 import { createHttpRateLimit } from './security/httpRateLimit.js';
-import { createWorkerIdentityPolicy, emitStatus } from './security/workerIdentity.js';
+import { createWorkerIdentityPolicy } from './security/workerIdentity.js';
+import { assertShardedPubSub, createJobcastAdapter } from './shardedAdapter.js';
+import { createStatusFanout } from './statusFanout.js';
 import { DebugStats } from './debug/debugStats.js';
 import { JobcastMetrics } from './metrics.js';
 import { mountDebugRoutes } from './debug/debugRouter.js';
@@ -137,7 +138,12 @@ async function startJobcastServer<User>(
   const routes = new RouteBook(redis, keys, { ttlMs: knobs.routeTtlMs, streamKey: (queue) => `${knobs.bullPrefix}:${queue}:events` });
 
   const ownsIo = !options.io;
-  const adapterConnections = ownsIo && knobs.redisAdapter ? [openRedis(options.redis, 'adapter-pub', false, logger), openRedis(options.redis, 'adapter-sub', false, logger)] : [];
+  // Checked before anything else is opened for it: the adapter needs Redis 7 (sharded pub/sub).
+  if (ownsIo && knobs.redisAdapter) await assertShardedPubSub(redis);
+  const adapterConnections =
+    ownsIo && knobs.redisAdapter
+      ? [openRedis(options.redis, 'adapter-pub', false, logger), openRedis(options.redis, 'adapter-sub', false, logger, { shardedSubscribers: true })]
+      : [];
   opened.push(() => Promise.all(adapterConnections.map(closeRedis)));
   const io: JobcastIo<User> =
     options.io ??
@@ -148,7 +154,7 @@ async function startJobcastServer<User>(
   // Closed before the adapter's connections (pushed after them), as io.close() closes the adapter.
   if (ownsIo) opened.push(() => new Promise<void>((resolve) => io.close(() => resolve())));
   // The adapter's channels carry our key prefix, so two deployments sharing a Redis never hear each other.
-  if (adapterConnections.length === 2) io.adapter(createAdapter(adapterConnections[0], adapterConnections[1], { key: `${knobs.keyPrefix}:socket.io` }));
+  if (adapterConnections.length === 2) io.adapter(createJobcastAdapter(adapterConnections[0]!, adapterConnections[1]!, `${knobs.keyPrefix}:socket.io`));
 
   const queues = knobs.queues.map((name) => {
     // Every Queue rewrites the events stream's max length when it starts: always pass ours.
@@ -161,23 +167,10 @@ async function startJobcastServer<User>(
   const metrics = new JobcastMetrics(queues, () => io.of('/').sockets.size);
   const canDebug = options.canDebug ?? ((user: User) => (user as { debug?: unknown } | null)?.debug === true);
   const workerIdentity = knobs.exposeWorkerIdentity ? undefined : createWorkerIdentityPolicy({ canDebug, expectedWorkerVersion: options.expectedWorkerVersion, logger });
-  // One node ingests each queue (the lease holder). It emits to its own sockets and hands
-  // the event to the other nodes through the adapter (serverSideEmit), and each node emits to
-  // its own sockets: every subscriber gets each event once, and each node counts its deliveries.
-  const emitLocally = (event: StatusEvent) => {
-    const target = socketRoom(event.room);
-    const subscribers = io.of('/').adapter.rooms.get(target)?.size ?? 0;
-    debugStats.recordEmit(event.room, event.seq, subscribers);
-    metrics.emitted(subscribers);
-    emitStatus(io, target, event, workerIdentity?.filter);
-  };
-  // The in-memory adapter (one node) has no other nodes to reach.
-  const reachesOtherNodes = 'uid' in io.of('/').adapter;
-  const broadcast = (event: StatusEvent) => {
-    emitLocally(event);
-    if (reachesOtherNodes) io.serverSideEmit(INTER_SERVER_EVENTS.status, event);
-  };
-  io.on(INTER_SERVER_EVENTS.status, (event) => emitLocally(event));
+  // One node ingests each queue (the lease holder) and broadcasts each status to its room: the
+  // adapter hands it to this node's sockets and to the nodes that have members in the room,
+  // so every subscriber gets each event once; each node counts the deliveries it makes.
+  const broadcast = createStatusFanout({ io, filter: workerIdentity?.filter, stats: debugStats, metrics });
 
   const pipelines = queues.map((queue) => {
     const workerWatch = new WorkerWatch(redis, queue, knobs.bullPrefix);

@@ -1,22 +1,20 @@
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, StatusEvent } from '../shared/index.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../shared/index.js';
 import type { SocketData } from './auth.js';
 import type { NodeDebugSnapshot } from './debug/debugStats.js';
 
 /** Names of the messages jobcast nodes send each other through the Socket.IO adapter. */
 export const INTER_SERVER_EVENTS = {
-  status: 'jobcast:status',
   revoke: 'jobcast:revoke',
   debug: 'jobcast:debug',
 } as const;
 
 /**
- * Messages one jobcast node sends the others (`io.serverSideEmit`). Another node may run
+ * Messages one jobcast node sends the others (`io.serverSideEmit`, which reaches every node:
+ * kept for rare requests; statuses go out as room broadcasts). Another node may run
  * another version, so listeners still check what they receive.
  */
 export interface InterServerEvents {
-  /** Emitted by the node that ingested a status, so every node pushes it to its own sockets. */
-  [INTER_SERVER_EVENTS.status]: (event: StatusEvent) => void;
   /** Emitted by `revoke()`, so every node removes the user's sockets from the room (`null`: from every room). */
   [INTER_SERVER_EVENTS.revoke]: (userKey: string, room: string | null) => void;
   /** Emitted by the node serving a debug view; every other node answers with its own counts. */

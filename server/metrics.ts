@@ -98,9 +98,14 @@ export class JobcastMetrics {
     if (recovery) this.#recoveries.inc({ outcome: recovery });
   }
 
-  emitted(subscribers: number): void {
+  /** A status this node ingested went out to its room (to every node with members in it). */
+  broadcast(): void {
     this.#broadcasts.inc();
-    this.#deliveries.inc(subscribers);
+  }
+
+  /** Statuses handed to this node's sockets, whichever node ingested them. */
+  delivered(count: number): void {
+    this.#deliveries.inc(count);
   }
 
   breach(code: string): void {

@@ -76,6 +76,12 @@ export function assertRedisSource(source: unknown, where = '`redis`'): asserts s
   }
 }
 
+/** Options that only a Redis Cluster client takes (ignored for a single Redis). */
+export interface ClusterOverrides {
+  /** One subscriber connection per master for SSUBSCRIBE, as sharded pub/sub needs on a cluster. */
+  shardedSubscribers?: boolean;
+}
+
 /**
  * Opens a connection of jobcast's own from what the user gave: a URL, options, or a client
  * (duplicated, so closing ours never closes theirs). `blocking` connections wait forever
@@ -84,14 +90,14 @@ export function assertRedisSource(source: unknown, where = '`redis`'): asserts s
  * A client from another copy of ioredis is duplicated by its own copy, so the connection is
  * that copy's class: jobcast only uses the command API, which every ioredis 5 and 6 shares.
  */
-export function openRedis(source: RedisSource | Redis, purpose: string, blocking = false, logger?: Logger): Redis {
+export function openRedis(source: RedisSource | Redis, purpose: string, blocking = false, logger?: Logger, cluster: ClusterOverrides = {}): Redis {
   assertRedisSource(source);
   const overrides: RedisOptions = {
     connectionName: `jobcast:${purpose}`,
     ...(blocking ? { maxRetriesPerRequest: null } : {}),
   };
   const client = isRedisClient(source)
-    ? duplicateClient(source, overrides)
+    ? duplicateClient(source, overrides, cluster)
     : typeof source === 'string'
       ? new Redis(source, overrides)
       : new Redis({ ...source, ...overrides });
@@ -101,11 +107,11 @@ export function openRedis(source: RedisSource | Redis, purpose: string, blocking
 }
 
 /** `Redis#duplicate(options)` and `Cluster#duplicate(nodes, options)` take their overrides in different places. */
-function duplicateClient(source: RedisClientLike, overrides: RedisOptions): Redis {
+function duplicateClient(source: RedisClientLike, overrides: RedisOptions, cluster: ClusterOverrides): Redis {
   const duplicate = source.duplicate as (...args: unknown[]) => Redis;
   if ((source as { isCluster?: unknown }).isCluster === true) {
     const redisOptions = (source.options as { redisOptions?: RedisOptions }).redisOptions ?? {};
-    return duplicate.call(source, undefined, { redisOptions: { ...redisOptions, ...overrides } });
+    return duplicate.call(source, undefined, { ...cluster, redisOptions: { ...redisOptions, ...overrides } });
   }
   return duplicate.call(source, overrides);
 }

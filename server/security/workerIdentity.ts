@@ -1,5 +1,4 @@
-import { EVENTS, type JobStatus, type JobWarning, type StatusEvent } from '../../shared/index.js';
-import type { JobcastIo } from '../jobcastIo.js';
+import type { JobStatus, JobWarning, StatusEvent } from '../../shared/index.js';
 import type { Logger } from '../options.js';
 
 /** The Socket.IO room of this node's sockets whose user may debug: they get statuses with the worker's identity. */
@@ -71,22 +70,4 @@ export function createWorkerIdentityPolicy<User>(options: {
       }
     },
   };
-}
-
-/**
- * Emits a status to this node's sockets in a Socket.IO room: without the worker's identity to
- * all of them, then, when that changed the event, with it to the debug sockets among them.
- */
-export function emitStatus(io: JobcastIo, target: string, event: StatusEvent, filter: WorkerIdentityFilter | undefined): void {
-  const shown = filter ? filter.event(event) : event;
-  if (shown === event) {
-    io.local.to(target).emit(EVENTS.status, event);
-    return;
-  }
-  io.local.to(target).except(DEBUG_SOCKETS_ROOM).emit(EVENTS.status, shown);
-  const { rooms } = io.of('/').adapter;
-  const members = rooms.get(target);
-  for (const socketId of rooms.get(DEBUG_SOCKETS_ROOM) ?? []) {
-    if (members?.has(socketId)) io.of('/').sockets.get(socketId)?.emit(EVENTS.status, event);
-  }
 }
