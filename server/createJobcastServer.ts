@@ -15,7 +15,8 @@ import { RouteBook } from './ingest/routing.js';
 import { type JobcastServerOptions, type ResolvedKnobs, resolveServerOptions, silentLogger } from './options.js';
 import type { JobcastIo } from './jobcastIo.js';
 import { createOriginPolicy } from './origins.js';
-import { openRedis, reachRedis, refuseClusterClient, refuseClusterServer } from './redisConnection.js';
+import { assertClusterPrefix, isClusterClient, openRedis, reachRedis, refuseSingleNodeOfCluster } from './redisConnection.js';
+import clusterKeySlot from 'cluster-key-slot';
 import { RoomAccess } from './roomAccess.js';
 import { MAX_REPLAY_RANGE, roomOfSocketRoom } from './socketHandlers.js';
 import { watchDataLoss } from './dataLossWatch.js';
@@ -121,14 +122,16 @@ async function startJobcastServer<User>(
   closeOpened: () => Promise<void>,
 ): Promise<JobcastServer<User>> {
   const logger = options.logger ?? silentLogger;
-  const keys = createKeys(knobs.keyPrefix);
-  refuseClusterClient(options.redis, 'the server');
+  const keys = createKeys(knobs.keyPrefix, knobs.bullPrefix);
+  assertClusterPrefix(options.redis, knobs.bullPrefix, knobs.queues, 'the server');
   const redis = openRedis(options.redis, 'commands', false, logger);
   opened.push(() => closeRedis(redis));
   // Fail start-up now, naming the address, rather than later with an anonymous retry error.
   await reachRedis(redis, options.redis);
-  await refuseClusterServer(redis, 'the server');
+  await refuseSingleNodeOfCluster(redis, 'the server');
   const store = new RoomStore(redis, keys, {
+    // On a cluster, rooms in different hash slots are appended in separate script calls.
+    ...(isClusterClient(redis) ? { slotOf: clusterKeySlot } : {}),
     historySize: knobs.historySize,
     historyTtlMs: knobs.historyTtlMs,
     snapshotJobs: knobs.snapshotJobs,
@@ -204,7 +207,7 @@ async function startJobcastServer<User>(
       cursorKey: keys.queueCursor(queue.name),
       blocking,
       redis,
-      lease: new QueueLease(redis, keys.queueLease(queue.name), knobs.leaseTtlMs),
+      lease: new QueueLease(redis, keys.queueLease(queue.name), keys.queueFence(queue.name), knobs.leaseTtlMs),
       leaseTtlMs: knobs.leaseTtlMs,
       ingestor,
       reconciler,

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { isValidRoomName } from '../shared/index.js';
 import { bindLate } from './ingest/jobRecord.js';
 import { RouteBook, parseRoute, type JobcastJobData, type Route } from './ingest/routing.js';
-import { openRedis, refuseClusterClient, type RedisSource } from './redisConnection.js';
+import { openRedis, type RedisSource } from './redisConnection.js';
 import { createKeys, type Keys } from './store/keys.js';
 
 /** Options of one enqueue: where the job reports, plus any BullMQ job option. */
@@ -240,10 +240,9 @@ export interface EnqueuerOptions {
  * await enqueue('summaries', 'summarize', { documentId: 42 }, { rooms: ['document:42'] });
  */
 export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
-  refuseClusterClient(options.redis, 'createEnqueuer');
   const redis = openRedis(options.redis, 'enqueue');
-  const keys = createKeys(options.keyPrefix ?? 'jobcast');
   const bullPrefix = options.bullPrefix ?? 'bull';
+  const keys = createKeys(options.keyPrefix ?? 'jobcast', bullPrefix);
   const routes = new RouteBook(redis, keys, { ttlMs: options.routeTtlMs ?? 604_800_000, streamKey: (queue) => `${bullPrefix}:${queue}:events` });
   const helper = createEnqueue({ redis, keys, routes, eventsMaxLen: options.eventsMaxLen ?? 10_000, bullPrefix });
   let closed: Promise<void> | undefined;

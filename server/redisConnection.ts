@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './options.js';
+import { hashTagOf } from './store/keys.js';
 
 /**
  * An ioredis client (`Redis` or `Cluster`) from any copy of ioredis: the app's own (often
@@ -140,17 +141,34 @@ export async function reachRedis(client: Redis, source: RedisSource | Redis, tim
   }
 }
 
-const NO_CLUSTER =
-  'does not run on Redis Cluster yet: one of its scripts writes a job\'s queue keys and its rooms\' keys together, which a cluster refuses across hash slots. Use a single Redis (with Sentinel for failover); the worker helpers (createJobcastWorker, withJobcast) do run on a cluster';
+/** True for an ioredis `Cluster` (of any ioredis copy). */
+export const isClusterClient = (client: unknown): boolean => isRedisClient(client) && (client as { isCluster?: unknown }).isCluster === true;
 
-/** Throws when `source` is an ioredis `Cluster`: the jobcast server and enqueue helpers need one Redis. */
-export function refuseClusterClient(source: unknown, who: string): void {
-  if (isRedisClient(source) && (source as { isCluster?: unknown }).isCluster === true) throw new TypeError(`jobcast: ${who} ${NO_CLUSTER}`);
-}
-
-/** Rejects when the Redis `client` reaches is a cluster node (`cluster_enabled:1`), for a URL or options that name one. */
-export async function refuseClusterServer(client: Redis, who: string): Promise<void> {
+/**
+ * Rejects when `client` is a plain connection to a Redis Cluster node (`cluster_enabled:1`): a
+ * URL or options that name one node would fail on every key another node owns. An ioredis
+ * `Cluster` is what reaches a cluster.
+ */
+export async function refuseSingleNodeOfCluster(client: Redis, who: string): Promise<void> {
+  if (isClusterClient(client)) return;
   const info = await client.info('cluster').catch(() => '');
-  if (/^cluster_enabled:1\s*$/m.test(info)) throw new Error(`jobcast: ${who} ${NO_CLUSTER}`);
+  if (/^cluster_enabled:1\s*$/m.test(info)) {
+    throw new Error(
+      `jobcast: ${who} was given the address of one Redis Cluster node; pass an ioredis Cluster instead (redis: new Cluster([{ host, port }, …])), with a hash-tagged BullMQ prefix such as bullPrefix: '{bull}'`,
+    );
+  }
 }
 
+/**
+ * Throws unless every queue's BullMQ keys carry a hash tag on a cluster (`{bull}:summaries:…`):
+ * BullMQ's scripts need it there, and jobcast keeps each queue's keys in that slot.
+ */
+export function assertClusterPrefix(client: unknown, bullPrefix: string, queues: readonly string[], who: string): void {
+  if (!isClusterClient(client)) return;
+  const untagged = queues.filter((queue) => hashTagOf(`${bullPrefix}:${queue}`) === undefined);
+  if (untagged.length > 0) {
+    throw new TypeError(
+      `jobcast: ${who} runs on a Redis Cluster, where BullMQ's keys need a hash tag: set bullPrefix to a tagged prefix such as '{bull}' (the same prefix your Queue and Worker use), or tag the queue names; untagged: ${untagged.join(', ')}`,
+    );
+  }
+}

@@ -17,7 +17,7 @@ export async function describeJob(options: {
   keyPrefix?: string;
   bullPrefix?: string;
 }): Promise<{ text: string; found: boolean }> {
-  const keys = createKeys(options.keyPrefix ?? 'jobcast');
+  const keys = createKeys(options.keyPrefix ?? 'jobcast', options.bullPrefix ?? 'bull');
   const queue = new Queue(options.queue, { connection: options.redis, prefix: options.bullPrefix ?? 'bull', skipMetasUpdate: true });
   queue.on('error', () => undefined);
   try {

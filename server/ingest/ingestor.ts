@@ -57,8 +57,9 @@ const CACHED_RECORDS = 50_000;
 /**
  * One queue's ingestion, run only by the node that holds the queue's lease: each batch of
  * stream events, in stream order, becomes public statuses appended to the routed rooms and
- * broadcast. Reads for a batch take one round trip (batchContext.ts); its writes, one atomic,
- * fenced script call per hundred statuses (roomStore.appendBatch).
+ * broadcast. Reads for a batch take one round trip (batchContext.ts); its writes, a room-append
+ * script call per hundred statuses (per hash slot on a cluster), then one fenced record script
+ * call per hundred writes (roomStore.appendBatch).
  */
 export class Ingestor {
   readonly #options: IngestorOptions;
@@ -289,25 +290,26 @@ export class Ingestor {
   }
 
   /**
-   * Sends the writes (in a few script calls, in order), then broadcasts each status that was
-   * appended, in order. If any failed, the cache of the jobs involved is dropped so the retried
+   * Sends the writes (rooms, then records, in a few script calls), and broadcasts each status
+   * appended to a room, in order, once the rooms are written. If any failed, the cache of the jobs involved is dropped so the retried
    * batch reads what Redis really holds (a write that did land is then a duplicate, and a
    * subscriber that missed its broadcast sees a gap and replays it).
    */
   async #write(writes: AppendInput[]): Promise<void> {
     if (writes.length === 0) return;
     const queue = this.#options.queue.name;
-    const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes);
-    outcomes.forEach((outcome, index) => {
-      const { body } = writes[index]!;
-      if (outcome.kind === 'appended' && body) for (const cursor of outcome.cursors) this.#options.broadcast({ ...body, ...cursor });
-    });
-    const failed = outcomes.find((outcome) => outcome.kind === 'failed');
-    const leaseLost = outcomes.some((outcome) => outcome.kind === 'lease-lost');
+    const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes, (landed) =>
+      landed.forEach((outcome, index) => {
+        const { body } = writes[index]!;
+        if (body) for (const cursor of outcome.cursors) this.#options.broadcast({ ...body, ...cursor });
+      }),
+    );
+    const failed = outcomes.find((outcome) => outcome.record === 'failed');
+    const leaseLost = outcomes.some((outcome) => outcome.record === 'lease-lost');
     if (!failed && !leaseLost) return;
     for (const input of writes) this.#records.delete(input.jobId);
     if (leaseLost) throw new LeaseLostError(queue);
-    throw (failed as { error: unknown }).error;
+    throw failed!.error;
   }
 
   async #loadRecords(jobIds: string[]): Promise<Map<string, JobRecord>> {

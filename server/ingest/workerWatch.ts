@@ -44,7 +44,7 @@ export class WorkerWatch {
     const names = [`${this.prefix}:${encoded}`, `${this.prefix}:${queue.name}`];
     const isWorker = (name: string) => names.some((base) => name === base || name.startsWith(`${base}:w:`));
     const [list, active] = await Promise.all([
-      (redis.client('LIST') as Promise<string>).catch(() => undefined),
+      listConnections(redis).catch(() => undefined),
       redis.lrange(queue.keys.active!, 0, ACTIVE_CHECKED - 1),
     ]);
     const workers = (list ?? '')
@@ -62,6 +62,17 @@ export class WorkerWatch {
     }
     return { workers, locks, namesTrusted: this.#namedSeen, checkedAt: Date.now() };
   }
+}
+
+/**
+ * Every connection's line of `CLIENT LIST`. On a cluster a worker's connections go to the nodes
+ * that own its queue's keys, so every master is asked.
+ */
+async function listConnections(redis: Redis): Promise<string> {
+  const cluster = redis as unknown as { isCluster?: boolean; nodes?: (role: 'master') => Redis[] };
+  if (cluster.isCluster !== true || !cluster.nodes) return (await redis.client('LIST')) as string;
+  const lists = await Promise.all(cluster.nodes('master').map((node) => node.client('LIST') as Promise<string>));
+  return lists.join('\n');
 }
 
 /** True when some worker is seen: a named connection, or (names not trusted yet) a lock held on an active job. */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { isTerminalStatus, type LifecycleEvent, type ReconcileReason, type ResyncReason, type StatusEvent, type JobStatus } from '../../shared/index.js';
 import type { Route } from '../ingest/routing.js';
 import { type Keys, jobKeyOf } from './keys.js';
-import { ADVANCE_CURSOR_SCRIPT, APPEND_SCRIPT, READ_RANGE_SCRIPT, READ_ROOM_SCRIPT } from './scripts.js';
+import { ADVANCE_CURSOR_SCRIPT, READ_RANGE_SCRIPT, READ_ROOM_SCRIPT, RECORD_SCRIPT, ROOM_APPEND_SCRIPT } from './scripts.js';
 
 /** The part of a StatusEvent that is the same in every room of a job. */
 export interface EventBody {
@@ -34,15 +34,19 @@ export interface AppendInput {
   consumedRoutes: string[];
 }
 
-/** What an append did. */
-export type AppendResult =
-  | { kind: 'appended'; cursors: RoomCursor[] }
-  /** The job's record already held this event: ingested before a restart, nothing written. */
-  | { kind: 'duplicate' }
-  /** This node no longer holds the queue's lease: nothing written, another node ingests now. */
-  | { kind: 'lease-lost' }
-  /** The script call carrying it failed (Redis unreachable…): it may or may not have been written. */
-  | { kind: 'failed'; error: unknown };
+/** What became of one write. */
+export interface AppendResult {
+  /** The rooms its status was appended to by this call: broadcast them, whatever else happened. */
+  cursors: RoomCursor[];
+  /**
+   * The job's record: `written`; `duplicate` when it already held this event (ingested before a
+   * restart or a takeover: the rooms skipped it too); `lease-lost` when another node ingests the
+   * queue now (not written); `failed` when a script call failed (Redis unreachable…: the batch
+   * is to be read again, and what did land is skipped then).
+   */
+  record: 'written' | 'duplicate' | 'lease-lost' | 'failed';
+  error?: unknown;
+}
 
 export interface RoomRead {
   epoch: string;
@@ -60,10 +64,16 @@ export interface RoomStoreOptions {
   recordTtlMs: number;
   /** Most events one replay answer may carry before the client is told to resync instead. */
   maxReplay: number;
+  /**
+   * The Redis Cluster hash slot of a key, on a cluster: one room-append call per slot. Undefined
+   * on one Redis, where every room goes in the same call.
+   */
+  slotOf?: (key: string) => number;
 }
 
 type ScriptedRedis = Redis & {
-  jobcastAppend(...args: Array<string | number>): Promise<unknown[]>;
+  jobcastAppendRooms(...args: Array<string | number>): Promise<unknown[][]>;
+  jobcastRecord(...args: Array<string | number>): Promise<number | number[]>;
   jobcastAdvanceCursor(lease: string, cursor: string, token: string, eventId: string): Promise<number>;
   jobcastReadRoom(...args: Array<string | number>): Promise<unknown[]>;
   jobcastReadRange(...args: Array<string | number>): Promise<unknown[]>;
@@ -79,8 +89,14 @@ let epochCounter = 0;
 /** A room's keys are given their expiry again once it is this much short: 1 % of it, at most a minute. */
 const expirySlackMs = (ttlMs: number) => Math.min(60_000, Math.floor(ttlMs / 100));
 
-/** Writes per append script call: a batch's writes in a few calls, none holding Redis long. */
+/** Writes (or room entries) per script call: a batch's writes in a few calls, none holding Redis long. */
 const WRITES_PER_CALL = 100;
+
+/** One status bound for one room, in a room-append call. */
+interface RoomEntry {
+  write: number;
+  room: string;
+}
 
 const newEpoch = () => `${EPOCH_PREFIX}${(epochCounter++).toString(36)}`;
 
@@ -94,7 +110,8 @@ export class RoomStore {
   readonly #options: RoomStoreOptions;
 
   constructor(redis: Redis, keys: Keys, options: RoomStoreOptions) {
-    redis.defineCommand('jobcastAppend', { lua: APPEND_SCRIPT });
+    redis.defineCommand('jobcastAppendRooms', { lua: ROOM_APPEND_SCRIPT });
+    redis.defineCommand('jobcastRecord', { lua: RECORD_SCRIPT });
     redis.defineCommand('jobcastAdvanceCursor', { lua: ADVANCE_CURSOR_SCRIPT, numberOfKeys: 2 });
     redis.defineCommand('jobcastReadRoom', { lua: READ_ROOM_SCRIPT, numberOfKeys: 4 });
     redis.defineCommand('jobcastReadRange', { lua: READ_RANGE_SCRIPT, numberOfKeys: 2 });
@@ -104,21 +121,49 @@ export class RoomStore {
   }
 
   /**
-   * Stores jobs' records and appends their statuses to their rooms, in order and atomically,
-   * if this node still holds the queue's lease (`leaseToken`). One script call per
-   * {@link WRITES_PER_CALL} writes (pipelined on one connection, so they land in order).
+   * Appends the writes' statuses to their rooms, then stores the jobs' records if this node
+   * still holds the queue's lease (`leaseToken`). Rooms first: a room takes each stream event at
+   * most once (ROOM_APPEND_SCRIPT), so a batch cut short anywhere is repaired by reading it
+   * again, while a record written first would make that re-read skip a room that missed it. When
+   * any room call fails, no record is written. Calls of one kind are pipelined on one connection.
+   * `onRoomsWritten` gets the results as soon as the rooms are written (cursors final, records not
+   * yet), so broadcasts need not wait for the records.
    */
-  async appendBatch(leaseToken: string, queue: string, inputs: AppendInput[]): Promise<AppendResult[]> {
-    const calls: Array<Promise<unknown[]>> = [];
-    for (let start = 0; start < inputs.length; start += WRITES_PER_CALL) calls.push(this.#appendCall(leaseToken, queue, inputs.slice(start, start + WRITES_PER_CALL)));
-    const settled = await Promise.allSettled(calls);
-    return settled.flatMap((result, call): AppendResult[] => {
-      const size = Math.min(WRITES_PER_CALL, inputs.length - call * WRITES_PER_CALL);
-      if (result.status === 'rejected') return Array.from({ length: size }, () => ({ kind: 'failed', error: result.reason }));
-      const reply = result.value;
-      if (reply[0] === -1) return Array.from({ length: size }, () => ({ kind: 'lease-lost' }));
-      return (reply as unknown[][]).map((one) => (one[0] === 1 ? { kind: 'duplicate' } : { kind: 'appended', cursors: toCursors(one.slice(1)) }));
+  async appendBatch(leaseToken: string, queue: string, inputs: AppendInput[], onRoomsWritten?: (results: readonly AppendResult[]) => void): Promise<AppendResult[]> {
+    const results: AppendResult[] = inputs.map(() => ({ cursors: [], record: 'written' }));
+    for (const input of inputs) if (input.queue !== queue) throw new Error(`a batch of appends is for one queue (${queue}), not ${input.queue}`);
+    let fenced = false;
+    const roomCalls = this.#roomCalls(inputs).map(async (entries) => {
+      const replies = await this.#appendRoomsCall(fenceOf(leaseToken), queue, inputs, entries);
+      entries.forEach((entry, index) => {
+        const [epoch, seq] = replies[index] ?? [];
+        if (epoch === -1) fenced = true;
+        else if (seq !== undefined) results[entry.write]!.cursors.push({ room: entry.room, epoch: String(epoch), seq: Number(seq) });
+      });
     });
+    const roomFailure = (await Promise.allSettled(roomCalls)).find((outcome) => outcome.status === 'rejected');
+    onRoomsWritten?.(results);
+    if (roomFailure) return results.map((result) => ({ ...result, record: 'failed', error: roomFailure.reason }));
+    // A room saw a later lease's writes: another node ingests the queue now.
+    if (fenced) return results.map((result) => ({ ...result, record: 'lease-lost' }));
+    const recordCalls: Array<Promise<unknown>> = [];
+    for (let start = 0; start < inputs.length; start += WRITES_PER_CALL) {
+      const end = Math.min(inputs.length, start + WRITES_PER_CALL);
+      recordCalls.push(
+        this.#recordCall(leaseToken, queue, inputs.slice(start, end)).then(
+          (reply) => {
+            for (let write = start; write < end; write++) {
+              results[write]!.record = reply === -1 ? 'lease-lost' : (reply as number[])[write - start] === 1 ? 'duplicate' : 'written';
+            }
+          },
+          (error: unknown) => {
+            for (let write = start; write < end; write++) Object.assign(results[write]!, { record: 'failed', error });
+          },
+        ),
+      );
+    }
+    await Promise.all(recordCalls);
+    return results;
   }
 
   /** One job's write: {@link appendBatch} of one. */
@@ -131,47 +176,73 @@ export class RoomStore {
     return Math.max(this.#options.historyTtlMs, this.#options.recordTtlMs);
   }
 
-  #appendCall(leaseToken: string, queue: string, inputs: AppendInput[]): Promise<unknown[]> {
+  /** The writes' room entries, in write order, split into calls: one hash slot each, at most {@link WRITES_PER_CALL} entries. */
+  #roomCalls(inputs: AppendInput[]): RoomEntry[][] {
+    const bySlot = new Map<number, RoomEntry[][]>();
+    const slotOf = this.#options.slotOf;
+    inputs.forEach((input, write) => {
+      if (!input.route || !input.body) return;
+      for (const room of input.route.rooms) {
+        const slot = slotOf ? slotOf(this.#keys.roomMeta(room)) : 0;
+        const calls = bySlot.get(slot) ?? [];
+        if (calls.length === 0 || calls[calls.length - 1]!.length >= WRITES_PER_CALL) calls.push([]);
+        calls[calls.length - 1]!.push({ write, room });
+        bySlot.set(slot, calls);
+      }
+    });
+    return [...bySlot.values()].flat();
+  }
+
+  #appendRoomsCall(fence: string, queue: string, inputs: AppendInput[], entries: RoomEntry[]): Promise<unknown[][]> {
+    const keys = this.#keys;
+    const roomNumbers = new Map<string, number>();
+    for (const { room } of entries) if (!roomNumbers.has(room)) roomNumbers.set(room, roomNumbers.size + 1);
+    const roomKeys = [...roomNumbers.keys()].flatMap((room) => [keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room)]);
+    const bodies = new Map<number, string>();
+    const entryArgs = entries.flatMap(({ write, room }) => {
+      const input = inputs[write]!;
+      let body = bodies.get(write);
+      if (body === undefined) bodies.set(write, (body = bodyJson(input.body!, JSON.stringify(input.body!.status))));
+      return [roomNumbers.get(room)!, input.eventId ?? '', jobKeyOf({ queue, jobId: input.jobId }), body];
+    });
+    const ttl = this.#ttlMs();
+    return this.#redis.jobcastAppendRooms(
+      roomKeys.length,
+      ...roomKeys,
+      ttl,
+      this.#options.historySize,
+      this.#options.snapshotJobs,
+      newEpoch(),
+      expirySlackMs(ttl),
+      queue,
+      fence,
+      roomNumbers.size,
+      ...roomNumbers.keys(),
+      ...entryArgs,
+    );
+  }
+
+  #recordCall(leaseToken: string, queue: string, inputs: AppendInput[]): Promise<number | number[]> {
     const keys = this.#keys;
     const writeKeys: string[] = [];
     const writeArgs: Array<string | number> = [];
     for (const input of inputs) {
-      if (input.queue !== queue) throw new Error(`a batch of appends is for one queue (${queue}), not ${input.queue}`);
       const { jobId, route, body } = input;
-      const rooms = route && body ? route.rooms : [];
       writeKeys.push(keys.job(queue, jobId), keys.routeVersions(queue, jobId));
-      for (const room of rooms) writeKeys.push(keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room));
-      const statusJson = body ? JSON.stringify(body.status) : '';
+      // Open: its rooms show it unfinished, so the reconciler keeps checking it against BullMQ.
+      const open = body !== undefined && !isTerminalStatus(body.status) && (route?.rooms.length ?? 0) > 0;
       writeArgs.push(
         input.eventId ?? '',
         input.incarnation,
         route ? JSON.stringify(route) : '',
-        statusJson,
-        body && isTerminalStatus(body.status) ? '1' : '0',
-        jobKeyOf({ queue, jobId }),
+        body ? JSON.stringify(body.status) : '',
+        open ? '1' : '0',
         jobId,
-        body ? bodyJson(body, statusJson) : '{}',
         input.consumedRoutes.length,
         ...input.consumedRoutes,
-        rooms.length,
-        ...rooms,
       );
     }
-    return this.#redis.jobcastAppend(
-      3 + writeKeys.length,
-      keys.queueLease(queue),
-      keys.queueOpenJobs(queue),
-      keys.queuePendingRoutes(queue),
-      ...writeKeys,
-      leaseToken,
-      this.#ttlMs(),
-      this.#options.historySize,
-      this.#options.snapshotJobs,
-      newEpoch(),
-      inputs.length,
-      expirySlackMs(this.#ttlMs()),
-      ...writeArgs,
-    );
+    return this.#redis.jobcastRecord(3 + writeKeys.length, keys.queueLease(queue), keys.queueOpenJobs(queue), keys.queuePendingRoutes(queue), ...writeKeys, leaseToken, this.#ttlMs(), ...writeArgs);
   }
 
   /** Moves the queue's stored stream position; false when this node no longer holds the lease. */
@@ -230,16 +301,11 @@ export class RoomStore {
   }
 }
 
+/** The fence number a lease token starts with (queueLease.ts); 0 for a token without one. */
+const fenceOf = (leaseToken: string) => /^(\d+):/.exec(leaseToken)?.[1] ?? '0';
+
 /** `JSON.stringify(body)` with the status already serialized (the script stores both: one stringify less per append). */
 function bodyJson(body: EventBody, statusJson: string): string {
   const reason = body.reason === undefined ? '' : `,"reason":${JSON.stringify(body.reason)}`;
   return `{"event":${JSON.stringify(body.event)},"status":${statusJson},"at":${JSON.stringify(body.at)}${reason}}`;
-}
-
-function toCursors(flat: unknown[]): RoomCursor[] {
-  const cursors: RoomCursor[] = [];
-  for (let i = 0; i + 2 < flat.length; i += 3) {
-    cursors.push({ room: String(flat[i]), epoch: String(flat[i + 1]), seq: Number(flat[i + 2]) });
-  }
-  return cursors;
 }

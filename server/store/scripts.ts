@@ -16,37 +16,40 @@ end
 `;
 
 /**
- * Appends job statuses to their rooms and stores the jobs' records, in order, atomically: the
- * writes of one ingest batch in one call.
- * KEYS: 1 lease, 2 queueOpenJobs, 3 queuePendingRoutes, then per write: job record, routeVersions,
- *       then per room of the write: meta, history, jobs, jobIndex.
- * ARGV: 1 lease token, 2 ttl ms, 3 history size, 4 snapshot jobs, 5 epoch candidate, 6 number of
- *       writes, 7 expiry slack ms, then per write: stream event id ('' for a reconciliation), incarnation, route JSON
- *       ('' = unrouted), status JSON ('' = none), terminal ('1'|'0'), room job key, job id, event
- *       body JSON (without room/epoch/seq), n consumed route versions, those versions, n rooms,
- *       the rooms.
- * Returns {-1} when this node no longer holds the queue's lease (another node ingests now:
- * nothing written); else one reply per write: {1} when the job's record already holds this
- * event or a later one (ingested before a restart: nothing written), else {0, room, epoch, seq, ...}.
- *
- * Only the lease holder writes, in stream order, so a room's cursor is assigned exactly once per event.
- * The queue's stored stream position is moved once per batch (ADVANCE_CURSOR_SCRIPT): a node that
- * dies mid-batch leaves it before the batch, and the next holder's re-read of those events finds
- * them in the job records (`ev`) and writes nothing twice.
+ * Appends job statuses to the rooms of one hash slot (every room on one Redis), in order,
+ * atomically. A room remembers the last stream event it took from each queue (`ev:<queue>` in
+ * its meta hash) and takes each event at most once, in stream order, whichever node sends it:
+ * rooms are written before the job's record (RECORD_SCRIPT), so a node that dies between the
+ * two is repaired by the next lease holder's re-read of the same events, which the rooms skip.
+ * Fencing: a room also remembers the greatest lease fence number that wrote to it from each
+ * queue (`fence:<queue>`) and refuses a smaller one, so a node that lost its lease cannot write
+ * over what the next holder wrote (a reconciliation or a warning carries no event id to order it).
+ * KEYS: per room: meta, history, jobs, jobIndex.
+ * ARGV: 1 ttl ms, 2 history size, 3 snapshot jobs, 4 epoch candidate, 5 expiry slack ms, 6 queue,
+ *       7 lease fence number, 8 number of rooms n, then the n room names, then per entry: room
+ *       number (1..n), stream event id ('' for a reconciliation: always appended), job key, event
+ *       body JSON (without room/epoch/seq).
+ * Returns one reply per entry: {epoch, seq} when appended, {} when the room already took the
+ * event, {-1} when a later lease wrote to the room (this node lost its lease: nothing written).
  */
-export const APPEND_SCRIPT = `${STREAM_ID_AFTER}
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
-local openJobs, pendingRoutes = KEYS[2], KEYS[3]
-local ttl, historySize, snapshotJobs, epochCandidate, slack = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[7])
+export const ROOM_APPEND_SCRIPT = `${STREAM_ID_AFTER}
+local ttl, historySize, snapshotJobs, epochCandidate, slack = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local evField, fenceField, fence, rooms = 'ev:' .. ARGV[6], 'fence:' .. ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 
-local function appendToRoom(room, meta, hist, jobs, idx, jobKey, tail)
+local function appendToRoom(r, eventId, jobKey, tail)
+  local meta, hist, jobs, idx = KEYS[r * 4 - 3], KEYS[r * 4 - 2], KEYS[r * 4 - 1], KEYS[r * 4]
+  if eventId ~= '' then
+    local last = redis.call('HGET', meta, evField)
+    if last and not isAfter(eventId, last) then return {} end
+    redis.call('HSET', meta, evField, eventId)
+  end
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then
     epoch = epochCandidate
     redis.call('HSET', meta, 'epoch', epoch)
   end
   local seq = redis.call('HINCRBY', meta, 'seq', 1)
-  local member = '{"room":"' .. room .. '","epoch":"' .. epoch .. '","seq":' .. seq .. ',' .. tail
+  local member = '{"room":"' .. ARGV[8 + r] .. '","epoch":"' .. epoch .. '","seq":' .. seq .. ',' .. tail
   if historySize > 0 then
     redis.call('ZADD', hist, seq, member)
     redis.call('ZREMRANGEBYRANK', hist, 0, -(historySize + 1))
@@ -59,62 +62,85 @@ local function appendToRoom(room, meta, hist, jobs, idx, jobKey, tail)
     redis.call('HDEL', jobs, unpack(evicted))
     redis.call('ZREMRANGEBYRANK', idx, 0, count - snapshotJobs - 1)
   end
-  -- The four keys expire together, ttl after the room's last event, give or take \`slack\`: they are
-  -- refreshed when the cursor's hash or the snapshot's hash has less than ttl - slack left (a key
-  -- just created has no expiry: -1), not on every status. The snapshot's hash is created here
-  -- only, with the history and its index, so a new one means they are new too.
+  return {epoch, seq}
+end
+
+-- The four keys expire together, ttl after the room's last event, give or take \`slack\`: they are
+-- refreshed when the cursor's hash or the snapshot's hash has less than ttl - slack left (a key
+-- just created has no expiry: -1), not on every status. The snapshot's hash is created here
+-- only, with the history and its index, so a new one means they are new too.
+local function renewExpiry(r)
+  local meta, hist, jobs, idx = KEYS[r * 4 - 3], KEYS[r * 4 - 2], KEYS[r * 4 - 1], KEYS[r * 4]
   if redis.call('PTTL', jobs) < ttl - slack or redis.call('PTTL', meta) < ttl - slack then
     redis.call('PEXPIRE', meta, ttl)
     redis.call('PEXPIRE', hist, ttl)
     redis.call('PEXPIRE', jobs, ttl)
     redis.call('PEXPIRE', idx, ttl)
   end
-  return epoch, seq
 end
 
--- a: this write's first ARGV; k: its first KEY. Returns the write's reply.
-local function applyWrite(a, k, consumed, firstRoom, rooms)
+local fenced = {}
+for r = 1, rooms do
+  local meta = KEYS[r * 4 - 3]
+  local seen = tonumber(redis.call('HGET', meta, fenceField) or '0')
+  if fence < seen then fenced[r] = true elseif fence > seen then redis.call('HSET', meta, fenceField, ARGV[7]) end
+end
+
+local replies, appended = {}, {}
+for a = 9 + rooms, #ARGV, 4 do
+  local r = tonumber(ARGV[a])
+  local reply
+  if fenced[r] then reply = {-1} else reply = appendToRoom(r, ARGV[a + 1], ARGV[a + 2], string.sub(ARGV[a + 3], 2)) end
+  if reply[2] then appended[r] = true end
+  replies[#replies + 1] = reply
+end
+for r in pairs(appended) do renewExpiry(r) end
+return replies
+`;
+
+/**
+ * Stores jobs' records for one ingest batch, in order, atomically, if this node still holds the
+ * queue's lease: the record's `ev` says which stream event it reflects, so a re-read batch (after
+ * a restart or a takeover) writes nothing twice. Runs after the batch's ROOM_APPEND_SCRIPT calls.
+ * KEYS: 1 lease, 2 queueOpenJobs, 3 queuePendingRoutes, then per write: job record, routeVersions.
+ * ARGV: 1 lease token, 2 ttl ms, then per write: stream event id ('' for a reconciliation),
+ *       incarnation, route JSON ('' = unrouted), status JSON ('' = none), open ('1' = a status
+ *       not terminal in at least one room), job id, n consumed route versions, those versions.
+ * Returns -1 when this node no longer holds the queue's lease (another node ingests now:
+ * nothing written); else one reply per write: 1 when the job's record already holds this event
+ * or a later one (nothing written), else 0.
+ *
+ * Only the lease holder writes, in stream order. The queue's stored stream position is moved once
+ * per batch (ADVANCE_CURSOR_SCRIPT): a node that dies mid-batch leaves it before the batch.
+ */
+export const RECORD_SCRIPT = `${STREAM_ID_AFTER}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local openJobs, pendingRoutes, ttl = KEYS[2], KEYS[3], tonumber(ARGV[2])
+local replies, a, k = {}, 3, 4
+while a <= #ARGV do
   local record, versions = KEYS[k], KEYS[k + 1]
-  local eventId, status, jobId = ARGV[a], ARGV[a + 3], ARGV[a + 6]
+  local eventId, status, jobId, consumed = ARGV[a], ARGV[a + 3], ARGV[a + 5], tonumber(ARGV[a + 6])
   local fields = {'inc', ARGV[a + 1], 'route', ARGV[a + 2], 'status', status}
+  local held = false
   if eventId ~= '' then
     local last = redis.call('HGET', record, 'ev')
-    if last and not isAfter(eventId, last) then return {1} end
+    held = last and not isAfter(eventId, last)
     fields[7], fields[8] = 'ev', eventId
   end
-  redis.call('HSET', record, unpack(fields))
-  redis.call('PEXPIRE', record, ttl)
-  if consumed > 0 then
-    redis.call('HDEL', versions, unpack(ARGV, a + 9, a + 8 + consumed))
-    if redis.call('HLEN', versions) == 0 then redis.call('SREM', pendingRoutes, jobId) end
-  end
-  if status ~= '' and ARGV[a + 4] == '0' and rooms > 0 then
-    redis.call('SADD', openJobs, jobId)
+  if held then
+    replies[#replies + 1] = 1
   else
-    redis.call('SREM', openJobs, jobId)
+    redis.call('HSET', record, unpack(fields))
+    redis.call('PEXPIRE', record, ttl)
+    if consumed > 0 then
+      redis.call('HDEL', versions, unpack(ARGV, a + 7, a + 6 + consumed))
+      if redis.call('HLEN', versions) == 0 then redis.call('SREM', pendingRoutes, jobId) end
+    end
+    if ARGV[a + 4] == '1' then redis.call('SADD', openJobs, jobId) else redis.call('SREM', openJobs, jobId) end
+    replies[#replies + 1] = 0
   end
-  local jobKey, tail = ARGV[a + 5], string.sub(ARGV[a + 7], 2)
-  local out = {0}
-  for r = 0, rooms - 1 do
-    local base = k + 2 + r * 4
-    local room = ARGV[firstRoom + r]
-    local epoch, seq = appendToRoom(room, KEYS[base], KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], jobKey, tail)
-    out[#out + 1] = room
-    out[#out + 1] = epoch
-    out[#out + 1] = seq
-  end
-  return out
-end
-
-local replies = {}
-local a, k = 8, 4
-for w = 1, tonumber(ARGV[6]) do
-  local consumed = tonumber(ARGV[a + 8])
-  local rooms = tonumber(ARGV[a + 9 + consumed])
-  local firstRoom = a + 10 + consumed
-  replies[w] = applyWrite(a, k, consumed, firstRoom, rooms)
-  a = firstRoom + rooms
-  k = k + 2 + rooms * 4
+  a = a + 7 + consumed
+  k = k + 2
 end
 return replies
 `;

@@ -96,17 +96,16 @@ describe('redisConnection', () => {
     expect(httpServer.listenerCount('request')).toBe(0);
   });
 
-  it('refuses Redis Cluster at start-up, as a Cluster client or as the URL of a cluster node, saying why and what to use', async () => {
+  it('on Redis Cluster, refuses the URL of one node and BullMQ keys with no hash tag, saying what to use', async () => {
     const cluster = new Cluster([{ host: '127.0.0.1', port: await freePortForTest() }], { lazyConnect: true });
     cleanups.push(() => cluster.disconnect());
     const httpServer = createServer();
     const base = { httpServer, queues: [uniqueName('cluster')], authenticate: () => ({ id: 'x' }), channels: {} };
-    await expect(createJobcastServer({ ...base, redis: cluster })).rejects.toThrow('jobcast: the server does not run on Redis Cluster yet');
-    expect(() => createEnqueuer({ redis: cluster })).toThrow('jobcast: createEnqueuer does not run on Redis Cluster yet');
+    await expect(createJobcastServer({ ...base, redis: cluster })).rejects.toThrow("BullMQ's keys need a hash tag: set bullPrefix to a tagged prefix such as '{bull}'");
 
     const node = await startRedisServer({ clusterEnabled: true });
     cleanups.push(() => node.stop());
-    await expect(createJobcastServer({ ...base, redis: node.url })).rejects.toThrow('Use a single Redis (with Sentinel for failover)');
+    await expect(createJobcastServer({ ...base, redis: node.url })).rejects.toThrow('was given the address of one Redis Cluster node; pass an ioredis Cluster instead');
     expect(httpServer.listenerCount('request')).toBe(0);
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
+import { QueueLease } from '../../server/ingest/queueLease.js';
 import { createKeys } from '../../server/store/keys.js';
 import { RoomStore, type AppendInput, type EventBody } from '../../server/store/roomStore.js';
 import { uniqueName } from '../support/stack.js';
@@ -8,10 +9,10 @@ import { uniqueName } from '../support/stack.js';
 const redis = new Redis(inject('redisUrl'));
 afterAll(() => redis.quit());
 
-async function store() {
+async function store(slotOf?: (key: string) => number) {
   const keys = createKeys(uniqueName('store'));
   await redis.set(keys.queueLease('q'), 'token-a');
-  return { keys, store: new RoomStore(redis, keys, { historySize: 100, historyTtlMs: 60_000, snapshotJobs: 10, recordTtlMs: 60_000, maxReplay: 1_000 }) };
+  return { keys, store: new RoomStore(redis, keys, { historySize: 100, historyTtlMs: 60_000, snapshotJobs: 10, recordTtlMs: 60_000, maxReplay: 1_000, slotOf }) };
 }
 
 const body = (event: EventBody['event'], state: EventBody['status']['state']): EventBody => ({
@@ -34,8 +35,8 @@ describe('RoomStore.append', () => {
     const { store: s } = await store();
     const first = await s.append('token-a', input('100-1', body('active', 'active'), ['document:1', 'user:7']));
     const second = await s.append('token-a', input('100-2', body('completed', 'completed'), ['document:1', 'user:7']));
-    expect(first).toMatchObject({ kind: 'appended', cursors: [{ room: 'document:1', seq: 1 }, { room: 'user:7', seq: 1 }] });
-    expect(second).toMatchObject({ kind: 'appended', cursors: [{ room: 'document:1', seq: 2 }, { room: 'user:7', seq: 2 }] });
+    expect(first).toMatchObject({ record: 'written', cursors: [{ room: 'document:1', seq: 1 }, { room: 'user:7', seq: 1 }] });
+    expect(second).toMatchObject({ record: 'written', cursors: [{ room: 'document:1', seq: 2 }, { room: 'user:7', seq: 2 }] });
     expect((await s.readRoom('document:1', undefined)).events.map((event) => event.status.state)).toEqual(['completed']);
   });
 
@@ -54,13 +55,16 @@ describe('RoomStore.append', () => {
   it('writes nothing for an event the job record already holds (ingested before a restart)', async () => {
     const { store: s } = await store();
     await s.append('token-a', input('100-2', body('active', 'active')));
-    expect(await s.append('token-a', input('100-2', body('active', 'active')))).toEqual({ kind: 'duplicate' });
-    expect(await s.append('token-a', input('100-1', body('added', 'waiting')))).toEqual({ kind: 'duplicate' });
+    expect(await s.append('token-a', input('100-2', body('active', 'active')))).toEqual({ record: 'duplicate', cursors: [] });
+    expect(await s.append('token-a', input('100-1', body('added', 'waiting')))).toEqual({ record: 'duplicate', cursors: [] });
     expect((await s.cursorOf('document:1')).seq).toBe(1);
   });
 
-  it('applies a batch of writes in order, across calls, each with its own outcome', async () => {
-    const { store: s, keys } = await store();
+  it.each([
+    ['one Redis', undefined],
+    ['rooms in two hash slots', (key: string) => (key.includes('{user:') ? 1 : 0)],
+  ])('applies a batch of writes in order, across calls, each with its own outcome (%s)', async (_, slotOf) => {
+    const { store: s, keys } = await store(slotOf);
     const other = (eventId: string, b: EventBody, jobId: string, rooms: string[]): AppendInput => ({ ...input(eventId, { ...b, status: { ...b.status, jobId } }, rooms), jobId });
     // 250 writes: three script calls. Job j1 twice (the second a duplicate of the first), then 247 jobs in two rooms.
     const writes = [
@@ -70,15 +74,16 @@ describe('RoomStore.append', () => {
     ];
     const outcomes = await s.appendBatch('token-a', 'q', writes);
     expect(outcomes).toHaveLength(250);
-    expect(outcomes[0]).toMatchObject({ kind: 'appended', cursors: [{ room: 'document:1', seq: 1 }, { room: 'user:7', seq: 1 }] });
-    expect(outcomes[1]).toEqual({ kind: 'duplicate' });
-    const seqs = (room: string) => outcomes.flatMap((outcome) => (outcome.kind === 'appended' ? outcome.cursors.filter((cursor) => cursor.room === room).map((cursor) => cursor.seq) : []));
+    expect(outcomes[0]).toMatchObject({ record: 'written', cursors: [{ room: 'document:1', seq: 1 }, { room: 'user:7', seq: 1 }] });
+    expect(outcomes[1]).toEqual({ record: 'duplicate', cursors: [] });
+    const seqs = (room: string) => outcomes.flatMap((outcome) => outcome.cursors.filter((cursor) => cursor.room === room).map((cursor) => cursor.seq));
     expect(seqs('document:1')).toEqual(Array.from({ length: 125 }, (_, index) => index + 1));
     expect(seqs('user:7')).toEqual(Array.from({ length: 125 }, (_, index) => index + 1));
     expect((await s.cursorOf('document:1')).seq).toBe(125);
     expect(await redis.scard(keys.queueOpenJobs('q'))).toBe(249);
     await redis.set(keys.queueLease('q'), 'token-b');
-    expect(await s.appendBatch('token-a', 'q', [input('100-900', body('completed', 'completed'))])).toEqual([{ kind: 'lease-lost' }]);
+    expect(await s.appendBatch('token-a', 'q', [input('100-900', body('completed', 'completed'))])).toMatchObject([{ record: 'lease-lost' }]);
+    expect(await redis.hget(keys.job('q', 'j1'), 'status')).not.toContain('completed');
   });
 
   it('gives all four keys of a room their expiry, also when a subscriber created the room first', async () => {
@@ -93,12 +98,43 @@ describe('RoomStore.append', () => {
     for (const ttl of ttls) expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
-  it('writes nothing once another node holds the lease (fencing)', async () => {
+  it('appends an event to a room once when its job record was not written (a node stopped between the two)', async () => {
     const { store: s, keys } = await store();
+    // The rooms are written first: with the lease gone, the record is not.
     await redis.set(keys.queueLease('q'), 'token-b');
-    expect(await s.append('token-a', input('100-1', body('active', 'active')))).toEqual({ kind: 'lease-lost' });
-    expect(await s.advanceCursor('token-a', 'q', '100-1')).toBe(false);
-    expect((await s.cursorOf('document:1')).seq).toBe(0);
+    expect(await s.append('token-a', input('100-1', body('active', 'active'), ['document:1', 'user:7']))).toMatchObject({ record: 'lease-lost', cursors: [{ seq: 1 }, { seq: 1 }] });
+    expect(await redis.hget(keys.job('q', 'j1'), 'ev')).toBeNull();
+    // The next holder reads the same event again: the rooms skip it, the record takes it.
+    expect(await s.append('token-b', input('100-1', body('active', 'active'), ['document:1', 'user:7']))).toEqual({ record: 'written', cursors: [] });
+    expect(await redis.hget(keys.job('q', 'j1'), 'ev')).toBe('100-1');
+    expect(await s.append('token-b', input('100-2', body('completed', 'completed'), ['document:1', 'user:7']))).toMatchObject({ cursors: [{ seq: 2 }, { seq: 2 }] });
+  });
+
+  it('refuses a node whose lease was taken over once the next holder wrote to the room (fencing)', async () => {
+    const { store: s, keys } = await store();
+    await redis.del(keys.queueLease('q'));
+    const first = new QueueLease(redis, keys.queueLease('q'), keys.queueFence('q'), 60_000);
+    const second = new QueueLease(redis, keys.queueLease('q'), keys.queueFence('q'), 60_000);
+    const stale = (await first.tryAcquire('node-a'))!;
+    expect(await second.tryAcquire('node-b')).toBeUndefined();
+    await redis.del(keys.queueLease('q')); // node-a's lease ran out while it was paused
+    const current = (await second.tryAcquire('node-b'))!;
+    expect(Number(current.split(':')[0])).toBeGreaterThan(Number(stale.split(':')[0]));
+    await s.append(current, input('100-1', body('completed', 'completed')));
+    // node-a wakes up with a reconciliation (no event id to order it): nothing lands.
+    expect(await s.append(stale, input(undefined, body('reconciled', 'active')))).toEqual({ record: 'lease-lost', cursors: [] });
+    expect(await s.advanceCursor(stale, 'q', '100-1')).toBe(false);
+    expect((await s.readRoom('document:1', undefined)).events.map((event) => event.status.state)).toEqual(['completed']);
+  });
+
+  it('gives each new lease a greater fence number, also when the clock is behind the last one', async () => {
+    const { keys } = await store();
+    await redis.del(keys.queueLease('q'));
+    const lease = new QueueLease(redis, keys.queueLease('q'), keys.queueFence('q'), 60_000);
+    await redis.set(keys.queueFence('q'), '9000000000000000'); // far ahead of Redis's clock in microseconds
+    expect((await lease.tryAcquire('node-a'))?.split(':')[0]).toBe('9000000000000001');
+    await lease.release();
+    expect((await lease.tryAcquire('node-a'))?.split(':')[0]).toBe('9000000000000002');
   });
 
   it('keeps unfinished jobs in the open set and moves the stored position forward only', async () => {
@@ -117,7 +153,7 @@ describe('RoomStore.append', () => {
   it('records an unrouted incarnation without touching any room', async () => {
     const { store: s, keys } = await store();
     const result = await s.append('token-a', { ...input('100-1', undefined), route: undefined });
-    expect(result).toEqual({ kind: 'appended', cursors: [] });
+    expect(result).toEqual({ record: 'written', cursors: [] });
     expect(await redis.hget(keys.job('q', 'j1'), 'inc')).toBe('100-0');
     expect((await s.cursorOf('document:1')).seq).toBe(0);
   });
