@@ -121,7 +121,12 @@ export interface JobcastServerOptions<User, Patterns extends string = string> {
   leaseTtlMs?: number;
   /** Socket.IO options when jobcast creates the server. */
   socket?: Partial<IoServerOptions>;
-  /** Attach the Socket.IO Redis adapter when jobcast creates the server (for revocation and inspection across nodes). @default true */
+  /**
+   * Attach the Socket.IO Redis adapter when jobcast creates the server: statuses, revocations
+   * and debug views reach the other nodes through it. It uses Redis 7 sharded pub/sub (a node
+   * hears only the rooms it has members in), so start-up refuses an older Redis; set `false` for
+   * a single node there. @default true
+   */
   redisAdapter?: boolean;
   /** This node's name in logs, health and debug output. @default a random id */
   nodeId?: string;
