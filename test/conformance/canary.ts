@@ -10,7 +10,7 @@ import { runSeed, type RunResult } from './suite.js';
 
 export const CANARY = 'stale-route';
 
-export async function runCanary(options: { seed: number; log?: (line: string) => void }): Promise<{ caught: boolean; result: RunResult }> {
+export async function runCanary(options: { seed: number; cluster?: boolean; log?: (line: string) => void }): Promise<{ caught: boolean; result: RunResult }> {
   const result = await runSeed({
     seed: options.seed,
     jobs: 60,
@@ -18,6 +18,7 @@ export async function runCanary(options: { seed: number; log?: (line: string) =>
     nodes: 1,
     features: [customIdReuse, obliterate, sameIdTwoQueues, plainJobs],
     canary: CANARY,
+    ...(options.cluster ? { cluster: true } : {}),
     // Only the misrouted count matters here; no need to wait long for pages that will not converge.
     convergenceTimeoutMs: 15_000,
     ...(options.log ? { log: options.log } : {}),

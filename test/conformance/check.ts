@@ -84,7 +84,7 @@ export class Checker {
 
   async #readStreamFinishes(queues: Set<string>): Promise<void> {
     for (const queue of queues) {
-      const entries = (await this.#world.admin.xrange(`bull:${queue}:events`, '-', '+')) as Array<[string, string[]]>;
+      const entries = (await this.#world.admin.xrange(this.#world.bullKey(queue, 'events'), '-', '+')) as Array<[string, string[]]>;
       for (const [, flat] of entries) {
         const fields = new Map<string, string>();
         for (let index = 0; index + 1 < flat.length; index += 2) fields.set(flat[index]!, flat[index + 1]!);

@@ -30,7 +30,7 @@ export async function injectFault(world: World, fault: FaultName, rng: Rng, hook
     case 'events stream trimmed (XTRIM MAXLEN 0) while servers were down': {
       await Promise.all(world.nodes.map((_, index) => world.killNode(index)));
       await sleep(rng.int(300, 1_500));
-      for (const queue of Object.values(world.queues)) await world.admin.xtrim(`bull:${queue}:events`, 'MAXLEN', 0);
+      for (const queue of Object.values(world.queues)) await world.admin.xtrim(world.bullKey(queue, 'events'), 'MAXLEN', 0);
       world.markEventsTrimmed(Date.now());
       await Promise.all(world.nodes.map((_, index) => world.startNode(index)));
       break;
@@ -43,9 +43,7 @@ export async function injectFault(world: World, fault: FaultName, rng: Rng, hook
       break;
     }
     case 'redis restart (persistence)':
-      await world.redis.stop();
-      await world.redis.start();
-      await world.redisReady();
+      await world.restartRedis();
       break;
     case 'redis restart (data lost)':
       const at = Date.now();

@@ -17,7 +17,7 @@ export interface Child {
 }
 
 /** Runs `file` (relative to this folder, or absolute) with tsx; resolves once a stdout line matches `ready`. */
-export async function startChild(file: string | URL, env: Record<string, string>, ready: RegExp, timeoutMs = 90_000): Promise<Child & { match: RegExpExecArray }> {
+export async function startChild(file: string | URL, env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 90_000): Promise<Child & { match: RegExpExecArray }> {
   const path = file instanceof URL ? file.pathname : new URL(file, import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', TSX, path], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -63,7 +63,11 @@ export async function startChild(file: string | URL, env: Record<string, string>
 }
 
 export interface ServerNodeEnv {
-  REDIS_URL: string;
+  /** One Redis: its URL. */
+  REDIS_URL?: string;
+  /** A Redis Cluster: `host:port,host:port`; BULL_PREFIX then names BullMQ's hash-tagged prefix. */
+  REDIS_CLUSTER_NODES?: string;
+  BULL_PREFIX?: string;
   QUEUES: string;
   KEY_PREFIX: string;
   NODE_ID: string;
@@ -75,7 +79,7 @@ export async function startServerNode(env: ServerNodeEnv, extraEnv: Record<strin
   return startChild('./serverNode.ts', { ...env, ...extraEnv }, /^ready (\d+)$/);
 }
 
-/** The hostile suite's crash worker, hanging every job it takes until it is SIGKILLed. */
-export async function startHangingWorker(redisUrl: string, queue: string): Promise<Child> {
-  return startChild(new URL('../hostile/crashWorker.ts', import.meta.url), { REDIS_URL: redisUrl, QUEUE: queue, HANG: '1' }, /^ready$/);
+/** The hostile suite's crash worker, hanging every job it takes until it is SIGKILLed; `redisEnv` from the world's backend. */
+export async function startHangingWorker(redisEnv: Record<string, string>, queue: string): Promise<Child> {
+  return startChild(new URL('../hostile/crashWorker.ts', import.meta.url), { ...redisEnv, QUEUE: queue, HANG: '1' }, /^ready$/);
 }

@@ -1,5 +1,6 @@
 /** The workload's BullMQ processor: does what each job's `data.plan` says, and reports what BullMQ said when it finished. */
 import { DelayedError, UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
+import type { BullConnection } from './backend.js';
 import type { FinishFact, Plan } from './model.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -13,7 +14,7 @@ export interface WorkerFacts {
 }
 
 /** Starts a worker of the workload on `queue`. */
-export function startWorkloadWorker(queue: string, redisUrl: string, facts: WorkerFacts, options: Partial<WorkerOptions> = {}): Worker {
+export function startWorkloadWorker(queue: string, bull: BullConnection, facts: WorkerFacts, options: Partial<WorkerOptions> = {}): Worker {
   let worker!: Worker;
   const processor = async (job: Job, token?: string) => {
     const data = (job.data ?? {}) as { tag?: string; plan?: Plan };
@@ -39,7 +40,7 @@ export function startWorkloadWorker(queue: string, redisUrl: string, facts: Work
     return { tag };
   };
   worker = new Worker(queue, processor, {
-    connection: { url: redisUrl, maxRetriesPerRequest: null },
+    ...bull,
     // Long enough that a busy, shared machine does not stall healthy jobs; short stall checks for the killed worker's.
     lockDuration: 15_000,
     stalledInterval: 2_000,

@@ -7,7 +7,7 @@ export function formatRun(result: RunResult, examplesPerGroup = 3): string {
     .map(([name, gap]) => `${name} ${gap.detected}/${gap.replayed}/${gap.resynced}`)
     .join(', ');
   lines.push(
-    `seed ${result.seed} (faults ${result.faults ? 'on' : 'off'}, ${result.nodes} node${result.nodes > 1 ? 's' : ''}): ${result.jobs} jobs, ${result.features.length} features, ` +
+    `seed ${result.seed} (faults ${result.faults ? 'on' : 'off'}, ${result.nodes} node${result.nodes > 1 ? 's' : ''}${result.cluster ? ', Redis Cluster' : ''}): ${result.jobs} jobs, ${result.features.length} features, ` +
       `${result.passed} passed, ${result.failed} failed, misrouted ${result.misrouted}, lost terminal ${result.lostTerminal}, unattributed ${result.unattributed}, ` +
       `${result.convergedAfterMs === undefined ? 'not converged' : `converged in ${(result.convergedAfterMs / 1000).toFixed(1)} s`}, ${(result.durationMs / 1000).toFixed(0)} s`,
   );

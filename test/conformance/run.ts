@@ -12,6 +12,8 @@
  *   npm run conformance -- --seeds 3 --jobs 40 --features drain --faults off   (replay one feature)
  *   npm run conformance -- --canary              runs with JOBCAST_CANARY=stale-route and
  *                                                passes only if the suite catches it (misrouted > 0)
+ *   npm run conformance -- --seeds 11 --jobs 400 --faults on --cluster
+ *                                                on a throwaway 3-master Redis Cluster (CONFORMANCE_CLUSTER=1)
  */
 import { formatRun, formatTotals } from './report.js';
 import { runCanary } from './canary.js';
@@ -41,6 +43,7 @@ const features = featureFilter ? ALL_FEATURES.filter((feature) => featureFilter.
 const nodesArg = arg('nodes');
 const nodes = nodesArg === '1' || nodesArg === '2' ? (Number(nodesArg) as 1 | 2) : undefined;
 const canary = process.argv.includes('--canary') || process.env.CONFORMANCE_CANARY === '1';
+const cluster = process.argv.includes('--cluster') || process.env.CONFORMANCE_CLUSTER === '1';
 const verbose = process.argv.includes('--verbose') || process.env.CONFORMANCE_VERBOSE === '1';
 const started = Date.now();
 const log = (line: string) => verbose && console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
@@ -56,7 +59,7 @@ process.on('unhandledRejection', (reason) => crashes.push(`unhandledRejection: $
 
 async function main(): Promise<number> {
   if (canary) {
-    const outcome = await runCanary({ seed: seeds[0]!, log });
+    const outcome = await runCanary({ seed: seeds[0]!, log, ...(cluster ? { cluster } : {}) });
     console.log(formatRun(outcome.result, 2));
     console.log(outcome.caught ? `canary caught: ${outcome.result.misrouted} misrouted statuses with JOBCAST_CANARY=stale-route` : 'canary NOT caught: the suite saw no misrouted status with JOBCAST_CANARY=stale-route');
     console.log(`${outcome.caught ? 1 : 0} passed, ${outcome.caught ? 0 : 1} failed`);
@@ -65,7 +68,7 @@ async function main(): Promise<number> {
   const results: RunResult[] = [];
   for (const seed of seeds) {
     for (const faults of faultModes) {
-      const result = await runSeed({ seed, jobs, faults, log, convergenceTimeoutMs: 120_000, ...(features ? { features } : {}), ...(nodes ? { nodes } : {}) });
+      const result = await runSeed({ seed, jobs, faults, log, convergenceTimeoutMs: 120_000, ...(cluster ? { cluster } : {}), ...(features ? { features } : {}), ...(nodes ? { nodes } : {}) });
       results.push(result);
       console.log(formatRun(result));
     }

@@ -1,8 +1,9 @@
 /**
  * The conformance suite's jobcast server node, run as its own process so a fault can SIGKILL
- * it. Configured by environment: REDIS_URL, QUEUES (comma-separated), KEY_PREFIX, NODE_ID,
- * PORT. Prints `ready <port>` once it accepts connections. JOBCAST_CANARY passes through to
- * the server untouched.
+ * it. Configured by environment: REDIS_URL (or REDIS_CLUSTER_NODES=host:port,… and
+ * BULL_PREFIX for a Redis Cluster), QUEUES (comma-separated), KEY_PREFIX, NODE_ID, PORT.
+ * Prints `ready <port>` once it accepts connections. JOBCAST_CANARY passes through to the
+ * server untouched.
  *
  * Every queue projects the workload's tag (`data.tag`, and the return value's `tag`) and the
  * failure reason (which names the tag too): that is how the suite tells which incarnation of a
@@ -11,6 +12,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { Cluster } from 'ioredis';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { createJobcastServer } from '../../server/index.js';
@@ -26,6 +28,9 @@ const tagOf = (value: unknown): string | undefined =>
   value && typeof value === 'object' && typeof (value as { tag?: unknown }).tag === 'string' ? (value as { tag: string }).tag : undefined;
 
 const queues = env('QUEUES').split(',');
+// A cluster client with ioredis's defaults: the server duplicates it with the options each of its connections needs.
+const clusterNodes = process.env.REDIS_CLUSTER_NODES?.split(',').filter(Boolean).map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) }));
+const redis = clusterNodes?.length ? new Cluster(clusterNodes) : env('REDIS_URL');
 // `tag` from the job's data; `resultTag` from the completed event's own return value, so a
 // completion names its incarnation even when the server pairs it with another one's data.
 const projection = {
@@ -43,7 +48,8 @@ const app = express();
 const httpServer = createServer(app);
 const server = await createJobcastServer<ConformanceUser>({
   httpServer,
-  redis: env('REDIS_URL'),
+  redis,
+  ...(process.env.BULL_PREFIX ? { bullPrefix: process.env.BULL_PREFIX } : {}),
   queues,
   keyPrefix: env('KEY_PREFIX'),
   nodeId: env('NODE_ID'),
@@ -64,5 +70,6 @@ httpServer.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
 });
 process.on('SIGTERM', async () => {
   await server.close();
+  if (typeof redis !== 'string') await redis.quit().catch(() => undefined);
   process.exit(0);
 });

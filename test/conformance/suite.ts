@@ -23,6 +23,8 @@ export interface RunOptions {
   nodes?: 1 | 2;
   /** JOBCAST_CANARY for the server nodes. */
   canary?: string;
+  /** On a throwaway 3-master Redis Cluster of the run's own (BullMQ prefix `{bull}`) instead of one Redis. @default false */
+  cluster?: boolean;
   /** How long the clients get to converge once BullMQ has settled. @default 120 s */
   convergenceTimeoutMs?: number;
   log?: (line: string) => void;
@@ -32,6 +34,8 @@ export interface RunResult {
   seed: number;
   faults: boolean;
   nodes: number;
+  /** The run was on a Redis Cluster. */
+  cluster: boolean;
   jobs: number;
   features: string[];
   faultsInjected: string[];
@@ -59,7 +63,8 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
   const rng = createRng(options.seed);
   const planRng = rng.fork('plan');
   const nodes = options.nodes ?? (planRng.chance(0.5) ? 2 : 1);
-  const world = new World({ seed: options.seed, nodes, canary: options.canary, log });
+  const cluster = options.cluster === true;
+  const world = new World({ seed: options.seed, nodes, canary: options.canary, cluster, log });
   openWorlds.add(world);
   const viewsAtWipe: ViewsAtWipe = new Map();
   const hooks = {
@@ -80,7 +85,7 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
       return true;
     });
     const rounds = planWorkload(planRng, { jobs: options.jobs, faults: options.faults, features: available });
-    log(`seed ${options.seed}: ${nodes} node(s), ${rounds.length} rounds, ${rounds.reduce((sum, round) => sum + round.invocations.length, 0)} feature runs, faults ${options.faults ? 'on' : 'off'}`);
+    log(`seed ${options.seed}: ${nodes} node(s)${cluster ? ' on a Redis Cluster' : ''}, ${rounds.length} rounds, ${rounds.reduce((sum, round) => sum + round.invocations.length, 0)} feature runs, faults ${options.faults ? 'on' : 'off'}`);
     for (const name of ['steady', 'flaky'] as const) world.client(name).start();
     await waitFor(() => world.client('steady').allActive() && world.client('flaky').allActive(), 'steady and flaky clients subscribed', 60_000);
 
@@ -136,7 +141,7 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
           world.admin.hgetall(`${base}:routes:${record.jobId}`),
           world.admin.sismember(`${base}:pending`, record.jobId),
           world.admin.hgetall(`${base}:job:${record.jobId}`),
-          world.admin.exists(`bull:${record.queue}:${record.jobId}`),
+          world.admin.exists(world.bullKey(record.queue, record.jobId)),
         ]);
         log(`dump ${record.queue}/${record.jobId} [${record.tag}] rooms ${record.rooms.join(',')}: routes ${JSON.stringify(routes)} pending ${pending} record ${JSON.stringify(ingested).slice(0, 400)} bullmq ${exists}`);
       }
@@ -150,6 +155,7 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
       seed: options.seed,
       faults: options.faults,
       nodes,
+      cluster,
       jobs,
       features: [...new Set([...world.records.values()].map((record) => record.feature))],
       faultsInjected,

@@ -1,15 +1,14 @@
 /**
- * One run's world: its own redis-server, jobcast server nodes as child processes, the BullMQ
- * queues, workers and flow producer of the workload, the enqueuer, the clients, and the
- * registry of every job incarnation the workload created.
+ * One run's world: its own Redis (one redis-server, or a Redis Cluster: backend.ts), jobcast
+ * server nodes as child processes, the BullMQ queues, workers and flow producer of the
+ * workload, the enqueuer, the clients, and the registry of every job incarnation the workload
+ * created.
  */
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { FlowProducer, Queue, type JobsOptions, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { freePort, startRedisServer, type RedisServerHandle } from '../../scripts/redisServer.js';
+import { freePort } from '../../scripts/redisServer.js';
 import { createEnqueuer } from '../../server/index.js';
 import { uniqueName, waitFor } from '../support/harness.js';
+import { startBackend, type RedisBackend } from './backend.js';
 import { ClientRecorder } from './clients.js';
 import type { AddVia, FinishFact, JobRecord, Plan, RemovedBy } from './model.js';
 import { startServerNode, type Child, type ServerNodeEnv } from './processes.js';
@@ -46,6 +45,8 @@ export interface WorldOptions {
   nodes: 1 | 2;
   /** JOBCAST_CANARY for the server nodes (e.g. 'stale-route'). */
   canary?: string | undefined;
+  /** Run on a 3-master Redis Cluster instead of one Redis. */
+  cluster?: boolean | undefined;
   log: (line: string) => void;
 }
 
@@ -54,8 +55,7 @@ export class World {
   readonly records = new Map<string, JobRecord>();
   readonly queues: QueueNames;
   readonly keyPrefix: string;
-  redis!: RedisServerHandle;
-  admin!: Redis;
+  backend!: RedisBackend;
   enqueuer!: Enqueuer;
   routeJob: RouteJob | undefined;
   routeScheduler: RouteScheduler | undefined;
@@ -81,18 +81,21 @@ export class World {
     this.keyPrefix = `jc-${id}`;
   }
 
-  get url(): string {
-    return this.redis.url;
+  get admin(): RedisBackend['admin'] {
+    return this.backend.admin;
   }
 
-  /** Starts Redis (append-only, so a restart can keep or lose the data as a fault chooses), nodes, queues and workers. */
+  /** Where BullMQ's keys of `queue` start: `bull:<queue>`, or `{bull}:<queue>` on a cluster. */
+  bullKey(queue: string, suffix: string): string {
+    return `${this.backend.bullPrefix}:${queue}:${suffix}`;
+  }
+
+  /** Starts Redis (a restart can keep or lose the data as a fault chooses), nodes, queues and workers. */
   async start(): Promise<void> {
-    this.redis = await startRedisServer({ appendonly: true });
-    this.admin = new Redis(this.redis.url, { maxRetriesPerRequest: null });
-    this.admin.on('error', () => undefined);
+    this.backend = await startBackend(this.options.cluster === true);
     for (let index = 0; index < this.options.nodes; index++) {
       const env: ServerNodeEnv = {
-        REDIS_URL: this.redis.url,
+        ...this.backend.childEnv(),
         QUEUES: Object.values(this.queues).join(','),
         KEY_PREFIX: this.keyPrefix,
         NODE_ID: `node-${index + 1}`,
@@ -101,23 +104,23 @@ export class World {
       this.nodes.push({ env, child: undefined });
     }
     await Promise.all(this.nodes.map((_, index) => this.startNode(index)));
-    this.enqueuer = createEnqueuer({ redis: this.redis.url, keyPrefix: this.keyPrefix });
+    this.enqueuer = createEnqueuer({ ...this.backend.enqueuer(), keyPrefix: this.keyPrefix });
     const candidate = (this.enqueuer as unknown as { routeJob?: RouteJob }).routeJob;
     this.routeJob = typeof candidate === 'function' ? candidate.bind(this.enqueuer) : undefined;
     if (!this.routeJob) this.journal.push('routeJob is not available from createEnqueuer: features that need it were skipped');
     const scheduler = (this.enqueuer as unknown as { routeScheduler?: RouteScheduler }).routeScheduler;
     this.routeScheduler = typeof scheduler === 'function' ? scheduler.bind(this.enqueuer) : undefined;
-    this.flow = new FlowProducer({ connection: { url: this.redis.url } });
+    this.flow = new FlowProducer(this.backend.bull());
     this.flow.on('error', () => undefined);
     const facts = { finished: (tag: string, fact: FinishFact, jobId?: string) => this.#finished(tag, fact, jobId) };
     const { main, side, limited, wipe } = this.queues;
     this.workers.push(
-      startWorkloadWorker(main, this.url, facts, { concurrency: 4 }),
-      startWorkloadWorker(main, this.url, facts, { concurrency: 2 }),
-      startWorkloadWorker(side, this.url, facts, { concurrency: 3 }),
-      startWorkloadWorker(limited, this.url, facts, { concurrency: 2, limiter: { max: 40, duration: 1_000 } }),
-      startWorkloadWorker(limited, this.url, facts, { concurrency: 2, limiter: { max: 40, duration: 1_000 } }),
-      startWorkloadWorker(wipe, this.url, facts, { concurrency: 2 }),
+      startWorkloadWorker(main, this.backend.bull(true), facts, { concurrency: 4 }),
+      startWorkloadWorker(main, this.backend.bull(true), facts, { concurrency: 2 }),
+      startWorkloadWorker(side, this.backend.bull(true), facts, { concurrency: 3 }),
+      startWorkloadWorker(limited, this.backend.bull(true), facts, { concurrency: 2, limiter: { max: 40, duration: 1_000 } }),
+      startWorkloadWorker(limited, this.backend.bull(true), facts, { concurrency: 2, limiter: { max: 40, duration: 1_000 } }),
+      startWorkloadWorker(wipe, this.backend.bull(true), facts, { concurrency: 2 }),
     );
     await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
   }
@@ -141,14 +144,14 @@ export class World {
   /** A stall-queue worker in this process, started once the hanging one is dead. */
   startStallWorker(): void {
     const facts = { finished: (tag: string, fact: FinishFact, jobId?: string) => this.#finished(tag, fact, jobId) };
-    this.workers.push(startWorkloadWorker(this.queues.stall, this.url, facts, { concurrency: 3 }));
+    this.workers.push(startWorkloadWorker(this.queues.stall, this.backend.bull(true), facts, { concurrency: 3 }));
   }
 
   queue(name: string): Queue {
     let queue = this.#queues.get(name);
     if (!queue) {
       // Every Queue rewrites the events stream's max length: the server's default, always.
-      queue = new Queue(name, { connection: { url: this.redis.url }, streams: { events: { maxLen: 10_000 } } });
+      queue = new Queue(name, { ...this.backend.bull(), streams: { events: { maxLen: 10_000 } } });
       queue.on('error', () => undefined);
       this.#queues.set(name, queue);
     }
@@ -304,21 +307,17 @@ export class World {
     }
   }
 
-  /** Waits until Redis answers again (after a restart fault). */
-  async redisReady(): Promise<void> {
-    await waitFor(() => this.admin.ping().then((pong) => pong === 'PONG', () => false), 'redis to answer', 60_000);
+  /** Redis (every master of a cluster) restarted with its data. */
+  async restartRedis(): Promise<void> {
+    await this.backend.restart();
   }
 
-  /** Redis restarted after losing its data: the append-only files are deleted before it starts again. */
+  /** Redis (every master of a cluster) restarted after losing its data. */
   async wipeRestart(at: number): Promise<void> {
-    await this.redis.kill();
-    rmSync(join(this.redis.dir, 'appendonlydir'), { recursive: true, force: true });
-    rmSync(join(this.redis.dir, 'appendonly.aof'), { force: true });
-    rmSync(join(this.redis.dir, 'dump.rdb'), { force: true });
-    this.lastWipeAt = at;
-    for (const record of this.records.values()) if (record.wipedAt === undefined) record.wipedAt = at;
-    await this.redis.start();
-    await this.redisReady();
+    await this.backend.wipeRestart(() => {
+      this.lastWipeAt = at;
+      for (const record of this.records.values()) if (record.wipedAt === undefined) record.wipedAt = at;
+    });
   }
 
   async close(): Promise<void> {
@@ -335,7 +334,6 @@ export class World {
     await quietly(() => this.flow?.close());
     await quietly(() => this.enqueuer?.close());
     await Promise.all(this.nodes.map((node) => quietly(() => node.child?.stop(5_000))));
-    await quietly(() => this.admin?.quit());
-    await quietly(() => this.redis?.dispose());
+    await quietly(() => this.backend?.close());
   }
 }

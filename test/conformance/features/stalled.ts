@@ -18,7 +18,7 @@ export const stalled: Feature = {
       return;
     }
     killedIn.add(world);
-    const doomed = await startHangingWorker(world.url, world.queues.stall);
+    const doomed = await startHangingWorker(world.backend.childEnv(), world.queues.stall);
     try {
       const records: Array<JobRecord | undefined> = [];
       await times(Math.max(2, size), 3, async () => records.push(await add()));
