@@ -125,7 +125,7 @@ export class RoomStore {
    * still holds the queue's lease (`leaseToken`). Rooms first: a room takes each stream event at
    * most once (ROOM_APPEND_SCRIPT), so a batch cut short anywhere is repaired by reading it
    * again, while a record written first would make that re-read skip a room that missed it. When
-   * any room call fails, no record is written. Calls of one kind are pipelined on one connection.
+   * any room call fails, no record is written. Record calls are pipelined on one connection.
    * `onRoomsWritten` gets the results as soon as the rooms are written (cursors final, records not
    * yet), so broadcasts need not wait for the records.
    */
@@ -133,13 +133,18 @@ export class RoomStore {
     const results: AppendResult[] = inputs.map(() => ({ cursors: [], record: 'written' }));
     for (const input of inputs) if (input.queue !== queue) throw new Error(`a batch of appends is for one queue (${queue}), not ${input.queue}`);
     let fenced = false;
-    const roomCalls = this.#roomCalls(inputs).map(async (entries) => {
-      const replies = await this.#appendRoomsCall(fenceOf(leaseToken), queue, inputs, entries);
-      entries.forEach((entry, index) => {
-        const [epoch, seq] = replies[index] ?? [];
-        if (epoch === -1) fenced = true;
-        else if (seq !== undefined) results[entry.write]!.cursors.push({ room: entry.room, epoch: String(epoch), seq: Number(seq) });
-      });
+    // A room's calls go one after the other, each once the one before landed: a room takes only
+    // events after the last it took, so a later call landing after an earlier one failed would
+    // make the re-read skip the failed one's events. Slots are independent: those go in parallel.
+    const roomCalls = this.#roomCallsBySlot(inputs).map(async (calls) => {
+      for (const entries of calls) {
+        const replies = await this.#appendRoomsCall(fenceOf(leaseToken), queue, inputs, entries);
+        entries.forEach((entry, index) => {
+          const [epoch, seq] = replies[index] ?? [];
+          if (epoch === -1) fenced = true;
+          else if (seq !== undefined) results[entry.write]!.cursors.push({ room: entry.room, epoch: String(epoch), seq: Number(seq) });
+        });
+      }
     });
     const roomFailure = (await Promise.allSettled(roomCalls)).find((outcome) => outcome.status === 'rejected');
     onRoomsWritten?.(results);
@@ -176,8 +181,8 @@ export class RoomStore {
     return Math.max(this.#options.historyTtlMs, this.#options.recordTtlMs);
   }
 
-  /** The writes' room entries, in write order, split into calls: one hash slot each, at most {@link WRITES_PER_CALL} entries. */
-  #roomCalls(inputs: AppendInput[]): RoomEntry[][] {
+  /** The writes' room entries, in write order, per hash slot, split into calls of at most {@link WRITES_PER_CALL} entries. */
+  #roomCallsBySlot(inputs: AppendInput[]): RoomEntry[][][] {
     const bySlot = new Map<number, RoomEntry[][]>();
     const slotOf = this.#options.slotOf;
     inputs.forEach((input, write) => {
@@ -190,7 +195,7 @@ export class RoomStore {
         bySlot.set(slot, calls);
       }
     });
-    return [...bySlot.values()].flat();
+    return [...bySlot.values()];
   }
 
   #appendRoomsCall(fence: string, queue: string, inputs: AppendInput[], entries: RoomEntry[]): Promise<unknown[][]> {

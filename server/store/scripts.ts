@@ -41,7 +41,6 @@ local function appendToRoom(r, eventId, jobKey, tail)
   if eventId ~= '' then
     local last = redis.call('HGET', meta, evField)
     if last and not isAfter(eventId, last) then return {} end
-    redis.call('HSET', meta, evField, eventId)
   end
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then
@@ -62,6 +61,8 @@ local function appendToRoom(r, eventId, jobKey, tail)
     redis.call('HDEL', jobs, unpack(evicted))
     redis.call('ZREMRANGEBYRANK', idx, 0, count - snapshotJobs - 1)
   end
+  -- Last: a script stopped by an error keeps what it wrote before, and the event must then be taken again.
+  if eventId ~= '' then redis.call('HSET', meta, evField, eventId) end
   return {epoch, seq}
 end
 

@@ -86,6 +86,23 @@ describe('RoomStore.append', () => {
     expect(await redis.hget(keys.job('q', 'j1'), 'status')).not.toContain('completed');
   });
 
+  it('sends no later call for a room after one failed, so reading the batch again loses none of its events', async () => {
+    const { store: s, keys } = await store();
+    const write = (index: number, room: string): AppendInput => ({ ...input(`200-${index}`, { ...body('active', 'active'), status: { ...body('active', 'active').status, jobId: `w${index}` } }, [room]), jobId: `w${index}` });
+    // 150 entries in two calls: the first fails on its first entry (a room whose history is not a sorted set).
+    const writes = [write(0, 'broken:1'), ...Array.from({ length: 149 }, (_, index) => write(index + 1, 'document:1'))];
+    await redis.set(keys.roomHistory('broken:1'), 'not a sorted set');
+    const failed = await s.appendBatch('token-a', 'q', writes);
+    expect(failed.every((outcome) => outcome.record === 'failed')).toBe(true);
+    expect((await s.cursorOf('document:1')).seq).toBe(0);
+    await redis.del(keys.roomHistory('broken:1'));
+    const retried = await s.appendBatch('token-a', 'q', writes);
+    expect(retried.every((outcome) => outcome.record === 'written')).toBe(true);
+    expect((await s.cursorOf('document:1')).seq).toBe(149);
+    // The failed call had begun on the broken room: its event is taken again, not skipped.
+    expect(await s.lastEventOf('broken:1', 'q', 'w0')).toMatchObject({ status: { jobId: 'w0' } });
+  });
+
   it('gives all four keys of a room their expiry, also when a subscriber created the room first', async () => {
     const { store: s, keys } = await store();
     await s.readRoom('document:1', undefined); // creates the room's cursor, with its expiry
