@@ -2,6 +2,9 @@ import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Namespace } from 'socket.io';
 
+/** socket.io-adapter's `MessageType.BROADCAST` (a dependency of the adapter, not of jobcast). */
+const BROADCAST = 3;
+
 /** Sharded pub/sub (SSUBSCRIBE, SPUBLISH) came with Redis 7.0. */
 const SHARDED_PUBSUB_SINCE = 7;
 
@@ -35,42 +38,66 @@ export async function assertShardedPubSub(client: Redis): Promise<void> {
  * ("dynamic" mode), so a node subscribes only to the rooms it has members in and a broadcast
  * to one room reaches only those nodes. `sub` must be an ioredis `Cluster` created with
  * `shardedSubscribers: true` when Redis is a cluster.
- *
+ */
+export function createJobcastAdapter(pub: Redis, sub: Redis, channelPrefix: string) {
+  const create = createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode: 'dynamic' });
+  // Socket.IO calls it with `new`: a function, not an arrow, and it returns the adapter.
+  return function jobcastAdapter(nsp: Namespace) {
+    const adapter = create(nsp) as ReturnType<typeof create> & ChannelChoice;
+    // The adapter's own naming (`dynamicChannel`, private): `${prefix}#${namespace}#${room}#`.
+    const channelOf = (room: string) => `${channelPrefix}#${nsp.name}#${room}#`;
+    publishOnRoomChannels(adapter, channelOf);
+    waitForSubscriptions(adapter, sub, channelOf);
+    return adapter;
+  };
+}
+
+/** The adapter's private choice of channel for an outgoing message. */
+interface ChannelChoice {
+  computeChannel(message: { type: number; data?: { requestId?: string; opts?: { rooms?: string[] } } }): string;
+}
+
+/**
+ * The adapter takes any 20-character room for a socket id and broadcasts to it on the channel
+ * every node hears; `jobcast:` and a 12-character room (`document:123`) is such a name. A
+ * socket id never holds a colon, so a room that does gets its own channel, as any other.
+ */
+function publishOnRoomChannels(adapter: ChannelChoice, channelOf: (room: string) => string): void {
+  const computeChannel = adapter.computeChannel.bind(adapter);
+  adapter.computeChannel = (message) => {
+    const rooms = message.data?.opts?.rooms;
+    const room = message.type === BROADCAST && message.data?.requestId === undefined && rooms?.length === 1 ? rooms[0] : undefined;
+    return room?.length === 20 && room.includes(':') ? channelOf(room) : computeChannel(message);
+  };
+}
+
+/**
  * The adapter subscribes to a room's channel when the room's first local member joins, and
  * does not wait for Redis to confirm. A subscribe joins the room, then reads the room's
  * snapshot: a status stored after that read but published before the subscription took hold
  * would reach nobody on this node. So a join that creates a room here resolves once Redis
  * has confirmed the room's channel (at most `SUBSCRIBE_WAIT_MS`).
  */
-export function createJobcastAdapter(pub: Redis, sub: Redis, channelPrefix: string) {
-  const create = createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode: 'dynamic' });
-  // Socket.IO calls it with `new`: a function, not an arrow, and it returns the adapter.
-  return function jobcastAdapter(nsp: Namespace) {
-    const adapter = create(nsp);
-    // The adapter's own naming (`dynamicChannel`, private): `${prefix}#${namespace}#${room}#`.
-    const channelOf = (room: string) => `${channelPrefix}#${nsp.name}#${room}#`;
-    const addAll = adapter.addAll.bind(adapter);
-    let created: string[] | undefined;
-    const onCreate = (room: string) => created?.push(room);
-    adapter.on('create-room', onCreate);
-    adapter.addAll = (id, rooms) => {
-      // A join made while another is in progress (a room that follows another's members) is waited for by the outer one.
-      if (created) return addAll(id, rooms);
-      created = [];
-      let channels: string[];
-      try {
-        addAll(id, rooms);
-      } finally {
-        // Socket-id rooms have no channel of their own in this mode.
-        channels = created.filter((room) => !adapter.sids.has(room)).map(channelOf);
-        created = undefined;
-      }
-      if (channels.length === 0) return;
-      // SSUBSCRIBE again: Redis answers on the connection (and, on a cluster, the shard
-      // subscriber) that carries the adapter's own SSUBSCRIBE, after it.
-      return confirmed(Promise.all(channels.map((channel) => sub.ssubscribe(channel))));
-    };
-    return adapter;
+function waitForSubscriptions(adapter: Namespace['adapter'], sub: Redis, channelOf: (room: string) => string): void {
+  const addAll = adapter.addAll.bind(adapter);
+  let created: string[] | undefined;
+  adapter.on('create-room', (room: string) => created?.push(room));
+  adapter.addAll = (id, rooms) => {
+    // A join made while another is in progress (a room that follows another's members) is waited for by the outer one.
+    if (created) return addAll(id, rooms);
+    created = [];
+    let channels: string[];
+    try {
+      void addAll(id, rooms);
+    } finally {
+      // Socket-id rooms have no channel of their own in this mode.
+      channels = created.filter((room) => !adapter.sids.has(room)).map(channelOf);
+      created = undefined;
+    }
+    if (channels.length === 0) return;
+    // SSUBSCRIBE again: Redis answers on the connection (and, on a cluster, the shard
+    // subscriber) that carries the adapter's own SSUBSCRIBE, after it.
+    return confirmed(Promise.all(channels.map((channel) => sub.ssubscribe(channel))));
   };
 }
 

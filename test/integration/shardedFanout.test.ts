@@ -38,8 +38,9 @@ describe('status fan-out between nodes (sharded pub/sub)', () => {
     const second = await startStack({ queues: [queue], nodeId: 'node-b', keyPrefix: first.keyPrefix, canDebug });
     cleanups.push(() => second.close());
 
-    // Not 20 characters once prefixed ("jobcast:…"): the adapter takes such names for socket ids and uses its common channel.
-    const room = 'document:fanout-7';
+    // 20 characters once prefixed ("jobcast:document:207"), as long as a socket id: the case the
+    // adapter would send on the channel every node hears.
+    const room = 'document:207';
     const common = `${first.keyPrefix}:socket.io#/#`;
     const roomChannel = `${common}jobcast:${room}#`;
     const debugChannel = `${common}jobcast-internal:debug:jobcast:${room}#`;
