@@ -1,6 +1,7 @@
 /**
  * `npx tsx test/bench/nodes.ts`: the nodes phase of `npm run bench` alone (1, 2 and 4 nodes on
- * one Redis and on a 3-master Redis Cluster), shorter with BENCH_QUICK=1. Prints the tables.
+ * one Redis and on a 3-master Redis Cluster), shorter with BENCH_QUICK=1; BENCH_NODES_REDIS=one or
+ * =cluster measures one of the two. Prints the tables.
  * With BENCH_WRITE=1 it also puts its figures into bench-results.json (keeping the other
  * phases' figures) and writes BENCHMARKS.md again from it.
  */

@@ -8,7 +8,7 @@
  * BullMQ's and the enqueuer's (the same whatever the number of nodes).
  */
 import type { ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Redis, type Cluster } from 'ioredis';
 import { startRedisCluster } from '../../scripts/redisCluster.js';
 import { startRedisServer } from '../../scripts/redisServer.js';
@@ -36,12 +36,21 @@ export interface NodesRun {
   duplicates: number;
   /** Redis calls and CPU per ingested event, every Redis process and every client of them together. */
   redis: ReturnType<typeof redisWorkPerJob>;
+  /**
+   * Redis's work with everything started and no job (lease renewals, worker watch, blocked
+   * reads, cluster gossip…), per second: it grows with the number of nodes, not with events.
+   */
+  idle: { callsPerSecond: number; cpuMsPerSecond: number };
+  /** Redis calls and CPU per ingested event once the idle work of the window is taken out. */
+  perEvent: { calls: number; cpuMicros: number };
   /** PUBLISH and SPUBLISH calls per ingested event: how statuses reach the other nodes. */
   publishes: number;
   /** CPU time of all the nodes together per ingested event. */
   nodesCpuMicrosPerEvent: number;
   /** Share of the machine's cores busy over the window (everything on the machine, not only the bench). */
   machineBusy: number;
+  /** The machine's 1-minute load average at the end of the window: above the core count, processes waited for a core. */
+  loadAverage: number;
   /** From the first add to the last `completed` delivered (or the worker's last job, with no node). */
   windowMs: number;
 }
@@ -60,6 +69,8 @@ export interface NodesResults {
   rate: number;
   clients: number;
   durationMs: number;
+  /** How long Redis's idle work is measured before each run's load. */
+  idleMs: number;
   /** The machine's cores, which every process of the phase shares. */
   cores: number;
   shapes: RedisShapeResult[];
@@ -157,7 +168,7 @@ async function stopAll(children: ChildProcess[]): Promise<void> {
   );
 }
 
-async function measureRun(args: { shape: RedisShape; nodes: number; rate: number; clients: number; durationMs: number; warmUpMs: number; log: (line: string) => void }): Promise<NodesRun> {
+async function measureRun(args: { shape: RedisShape; nodes: number; rate: number; clients: number; durationMs: number; warmUpMs: number; idleMs: number; log: (line: string) => void }): Promise<NodesRun> {
   const { shape, nodes: nodeCount, rate } = args;
   const queue = `bench-nodes-${shape.bullPrefix === 'bull' ? 'one' : 'cluster'}-${nodeCount}-${Date.now()}`;
   const keyPrefix = `jc-${queue}`;
@@ -177,6 +188,9 @@ async function measureRun(args: { shape: RedisShape; nodes: number; rate: number
     const worker = spawnBenchChild('./workerProcess.ts', { ...env, CONCURRENCY: '100', WORK_MS: '20' });
     others.push(worker);
     await waitForLine(worker, /ready/, 60_000);
+    const idleBefore = await readRedisCountersOf(shape.statsClients);
+    await sleep(args.idleMs);
+    const idle = redisWorkPerJob(idleBefore, await readRedisCountersOf(shape.statsClients), args.idleMs / 1_000);
     const add = (n: number, room: string) => enqueuer.enqueue(queue, 'bench', { n }, { rooms: [room] });
     const roomOf = (n: number) => `bench:${n % rooms}`;
     const warmUpJobs = Math.round((rate * args.warmUpMs) / 1_000);
@@ -210,6 +224,8 @@ async function measureRun(args: { shape: RedisShape; nodes: number; rate: number
     const nodeCpuMs = (await Promise.all(nodes.map((node) => ask<{ cpuMs: number }>(node.child, 'stats')))).reduce((sum, stats) => sum + stats.cpuMs, 0);
     const delivered = (await statuses()) - statusesBefore;
 
+    const events = Math.max(1, ingestedEvents);
+    const redis = redisWorkPerJob(redisBefore, redisAfter, events);
     const run: NodesRun = {
       nodes: nodeCount,
       clients: subscribed,
@@ -221,18 +237,25 @@ async function measureRun(args: { shape: RedisShape; nodes: number; rate: number
       p99: percentile(measured.latencies, 99),
       lost: nodeCount > 0 ? jobs - measured.latencies.length : 0,
       duplicates: measured.duplicates,
-      redis: redisWorkPerJob(redisBefore, redisAfter, Math.max(1, ingestedEvents)),
-      publishes: ['publish', 'spublish'].reduce((sum, command) => sum + (redisAfter.calls.get(command) ?? 0) - (redisBefore.calls.get(command) ?? 0), 0) / Math.max(1, ingestedEvents),
-      nodesCpuMicrosPerEvent: (nodeCpuMs * 1_000) / Math.max(1, ingestedEvents),
+      redis,
+      idle: { callsPerSecond: idle.calls, cpuMsPerSecond: idle.cpuMicros / 1_000 },
+      perEvent: {
+        calls: redis.calls - (idle.calls * windowMs) / 1_000 / events,
+        cpuMicros: redis.cpuMicros - (idle.cpuMicros * windowMs) / 1_000 / events,
+      },
+      publishes: ['publish', 'spublish'].reduce((sum, command) => sum + (redisAfter.calls.get(command) ?? 0) - (redisBefore.calls.get(command) ?? 0), 0) / events,
+      nodesCpuMicrosPerEvent: (nodeCpuMs * 1_000) / events,
+      loadAverage: loadavg()[0]!,
       machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
       windowMs,
     };
     const f = (value: number, digits = 1) => (Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
     args.log(
       `nodes ${shape.label}, ${nodeCount} node(s): ${jobs} jobs (${f(run.addedPerSecond, 0)}/s), ${ingestedEvents} events ingested, ${subscribed} clients, ` +
-        `Redis ${f(run.redis.calls, 2)} calls (${f(run.publishes, 2)} publishes) and ${f(run.redis.cpuMicros)} µs CPU per event, nodes ${f(run.nodesCpuMicrosPerEvent)} µs CPU per event, ` +
+        `Redis ${f(run.redis.calls, 2)} calls (${f(run.publishes, 2)} publishes) and ${f(run.redis.cpuMicros)} µs CPU per event ` +
+        `(idle work out: ${f(run.perEvent.calls, 2)} calls, ${f(run.perEvent.cpuMicros)} µs; idle ${f(run.idle.callsPerSecond, 0)} calls/s, ${f(run.idle.cpuMsPerSecond, 1)} ms CPU/s), nodes ${f(run.nodesCpuMicrosPerEvent)} µs CPU per event, ` +
         `${f(run.deliveredPerSecond, 0)} statuses/s delivered, p50 ${f(run.p50, 2)} ms, p99 ${f(run.p99, 2)} ms, lost ${run.lost}, dup ${run.duplicates}, ` +
-        `machine ${f(run.machineBusy * 100, 0)} % busy, top ${JSON.stringify(run.redis.top)}`,
+        `machine ${f(run.machineBusy * 100, 0)} % busy (load average ${f(run.loadAverage)}), top ${JSON.stringify(run.redis.top)}`,
     );
     return run;
   } finally {
@@ -247,17 +270,21 @@ export async function measureNodesPhase(args: { quick: boolean; log: (line: stri
   const clients = Number(process.env.BENCH_NODES_CLIENTS ?? (args.quick ? 200 : 1_000));
   const durationMs = args.quick ? 3_000 : 8_000;
   const warmUpMs = args.quick ? 500 : 2_000;
-  const results: NodesResults = { date: new Date().toISOString(), quick: args.quick, rate, clients, durationMs, cores: cpus().length, shapes: [] };
-  for (const [label, start, processes] of [
-    ['one Redis', oneRedis, 1],
-    ['Redis Cluster, 3 masters', threeMasters, 3],
+  const idleMs = args.quick ? 2_000 : 3_000;
+  const results: NodesResults = { date: new Date().toISOString(), quick: args.quick, rate, clients, durationMs, idleMs, cores: cpus().length, shapes: [] };
+  // BENCH_NODES_REDIS=one or =cluster measures one shape only.
+  const only = process.env.BENCH_NODES_REDIS;
+  for (const [label, start, processes, name] of [
+    ['one Redis', oneRedis, 1, 'one'],
+    ['Redis Cluster, 3 masters', threeMasters, 3, 'cluster'],
   ] as const) {
+    if (only && only !== name) continue;
     const result: RedisShapeResult = { label, redisProcesses: processes, runs: [] };
     results.shapes.push(result);
     let shape: RedisShape | undefined;
     try {
       shape = await start();
-      for (const nodes of [0, ...NODE_COUNTS]) result.runs.push(await measureRun({ shape, nodes, rate, clients, durationMs, warmUpMs, log: args.log }));
+      for (const nodes of [0, ...NODE_COUNTS]) result.runs.push(await measureRun({ shape, nodes, rate, clients, durationMs, warmUpMs, idleMs, log: args.log }));
     } catch (error) {
       result.notRun = error instanceof Error ? error.message : String(error);
       args.log(`nodes ${label}: not run: ${result.notRun}`);
