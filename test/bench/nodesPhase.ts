@@ -76,7 +76,8 @@ export interface NodesResults {
   shapes: RedisShapeResult[];
 }
 
-const NODE_COUNTS = [1, 2, 4];
+/** No node first (BullMQ's and the enqueuer's share), one node again last: how far two runs of the same count differ. */
+const NODE_COUNTS = [0, 1, 2, 4, 1];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One Redis or a cluster, as the phase needs it: children's env, INFO readers, a client for the stream and the enqueuer. */
@@ -284,7 +285,7 @@ export async function measureNodesPhase(args: { quick: boolean; log: (line: stri
     let shape: RedisShape | undefined;
     try {
       shape = await start();
-      for (const nodes of [0, ...NODE_COUNTS]) result.runs.push(await measureRun({ shape, nodes, rate, clients, durationMs, warmUpMs, idleMs, log: args.log }));
+      for (const nodes of NODE_COUNTS) result.runs.push(await measureRun({ shape, nodes, rate, clients, durationMs, warmUpMs, idleMs, log: args.log }));
     } catch (error) {
       result.notRun = error instanceof Error ? error.message : String(error);
       args.log(`nodes ${label}: not run: ${result.notRun}`);

@@ -2,13 +2,19 @@ import type { NodesResults, NodesRun, RedisShapeResult } from './nodesPhase.js';
 
 /** NaN comes back from bench-results.json as null. */
 const fmt = (value: number | null | undefined, digits = 1) => (value === undefined || value === null || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
+/** Column titles: "no node", "1 node", "2 nodes", and "1 node, again" for a repeated count. */
+const runTitle = (runs: NodesRun[], index: number) => {
+  const { nodes } = runs[index]!;
+  const title = nodes === 0 ? 'no node' : `${nodes} node${nodes > 1 ? 's' : ''}`;
+  return runs.slice(0, index).some((run) => run.nodes === nodes) ? `${title}, again` : title;
+};
 const change = (value: number, base: number) => (base > 0 ? `${value >= base ? '+' : ''}${(((value - base) / base) * 100).toFixed(1)} %` : 'n/a');
 
 /** Header and rows of one Redis shape's table: one column per run (no node, then 1, 2, 4 nodes). */
 export function shapeRows(shape: RedisShapeResult): { header: string[]; rows: string[][] } {
   const runs = shape.runs;
   const baseline = runs.find((run) => run.nodes === 0);
-  const header = ['figure', ...runs.map((run) => (run.nodes === 0 ? 'no node' : `${run.nodes} node${run.nodes > 1 ? 's' : ''}`))];
+  const header = ['figure', ...runs.map((_, index) => runTitle(runs, index))];
   const rows: string[][] = [];
   const row = (label: string, pick: (run: NodesRun) => string, withBaseline = true) => rows.push([label, ...runs.map((run) => (run.nodes === 0 && !withBaseline ? '–' : pick(run)))]);
   row('Redis calls per ingested event', (run) => fmt(run.redis.calls, 2));
@@ -31,21 +37,22 @@ export function shapeRows(shape: RedisShapeResult): { header: string[]; rows: st
   return { header, rows };
 }
 
-/** "4 nodes against 1: calls +2.1 %, CPU +7.0 %", for the total and the nodes' share, judged against the 10 % goal. */
+/** "4 nodes against 1 node: calls +2.1 %, CPU +7.0 % (within 10 %); …" for each run after the first with one node. */
 export function flatness(shape: RedisShapeResult): string[] {
   const one = shape.runs.find((run) => run.nodes === 1);
   const baseline = shape.runs.find((run) => run.nodes === 0);
   if (!one) return [];
   return shape.runs
-    .filter((run) => run.nodes > 1)
-    .map((run) => {
+    .map((run, index) => ({ run, title: runTitle(shape.runs, index) }))
+    .filter(({ run }) => run.nodes > 0 && run !== one)
+    .map(({ run, title }) => {
       const within = (a: number, b: number, c: number, d: number) => (Math.abs(a - b) <= b * 0.1 && Math.abs(c - d) <= d * 0.1 ? 'within' : 'not within');
       const total = `calls ${change(run.redis.calls, one.redis.calls)}, CPU ${change(run.redis.cpuMicros, one.redis.cpuMicros)} (${within(run.redis.calls, one.redis.calls, run.redis.cpuMicros, one.redis.cpuMicros)} 10 %)`;
       const events = `calls ${change(run.perEvent.calls, one.perEvent.calls)}, CPU ${change(run.perEvent.cpuMicros, one.perEvent.cpuMicros)} (${within(run.perEvent.calls, one.perEvent.calls, run.perEvent.cpuMicros, one.perEvent.cpuMicros)} 10 %)`;
       // The nodes' share of Redis CPU is a difference of two noisy timings, sometimes near zero: a percentage of it says nothing.
       const share = baseline ? `; the nodes' share of the calls ${change(run.perEvent.calls - baseline.perEvent.calls, one.perEvent.calls - baseline.perEvent.calls)}` : '';
       const idle = `; Redis's idle work ${change(run.idle.callsPerSecond, one.idle.callsPerSecond)} calls/s, ${change(run.idle.cpuMsPerSecond, one.idle.cpuMsPerSecond)} CPU/s`;
-      return `${run.nodes} nodes against 1: ${total}; idle work taken out: ${events}${share}${idle}`;
+      return `${title} against 1 node${run.nodes === 1 ? ' (how far two runs of the same count differ)' : ''}: ${total}; idle work taken out: ${events}${share}${idle}`;
     });
 }
 
@@ -71,7 +78,7 @@ export function nodesSection(results: NodesResults | undefined): string {
     const notRun = shape.notRun ? `\nNot run${shape.runs.length > 0 ? ' to the end' : ''}: ${shape.notRun}\n` : '';
     if (shape.runs.length === 0) return `${title}\n${notRun}`;
     const { header, rows } = shapeRows(shape);
-    const top = shape.runs.map((run) => `- ${run.nodes === 0 ? 'no node' : `${run.nodes} node(s)`}: ${Object.entries(run.redis.top).map(([command, calls]) => `${command} ${calls}`).join(', ')}`).join('\n');
+    const top = shape.runs.map((run, index) => `- ${runTitle(shape.runs, index)}: ${Object.entries(run.redis.top).map(([command, calls]) => `${command} ${calls}`).join(', ')}`).join('\n');
     const goal = flatness(shape).map((sentence) => `- ${sentence}`).join('\n');
     return `${title}
 ${notRun}
@@ -92,7 +99,7 @@ ${top}
   const redisCounts = results.shapes.map((shape) => shape.redisProcesses);
   return `## Several nodes${results.quick ? ' (a quick run)' : ''}
 
-jobcast with 1, 2 and 4 nodes (measured ${results.date.slice(0, 16).replace('T', ' ')} UTC): jobs added with jobcast's
+jobcast with 1, 2 and 4 nodes, then 1 node again to show how far two runs of the same count differ (measured ${results.date.slice(0, 16).replace('T', ' ')} UTC): jobs added with jobcast's
 \`enqueue\` at ${results.rate} jobs/s for ${results.durationMs / 1_000} s (after a warm-up), finished by one real BullMQ worker
 (concurrency 100, 20 ms per job); ${results.clients} subscribed clients, each alone in its room, spread evenly over the nodes
 (one client process per node). An ingested event is one entry of BullMQ's events stream (added, waiting, active,
