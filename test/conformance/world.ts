@@ -307,12 +307,12 @@ export class World {
     }
   }
 
-  /** Redis (every master of a cluster) restarted with its data. */
+  /** Redis restarted with its data (on a cluster: one master after another). */
   async restartRedis(): Promise<void> {
     await this.backend.restart();
   }
 
-  /** Redis (every master of a cluster) restarted after losing its data. */
+  /** Redis restarted after losing its data (on a cluster: every master flushed). */
   async wipeRestart(at: number): Promise<void> {
     await this.backend.wipeRestart(() => {
       this.lastWipeAt = at;
