@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isTerminalStatus, type JobStatus, type ReconcileReason, type StatusEvent } from '../../shared/index.js';
 import type { Logger } from '../options.js';
-import type { AppendInput, EventBody, RoomStore } from '../store/roomStore.js';
+import type { AppendInput, AppendResult, EventBody, RoomStore } from '../store/roomStore.js';
 import type { Keys } from '../store/keys.js';
 import { buildStatus } from './buildStatus.js';
 import { readBatchContext, type BatchContext } from './batchContext.js';
@@ -97,8 +97,9 @@ export class Ingestor {
       if (jobId === undefined) continue;
       writes.push(...(await this.#ingestEvent(event, jobId, context)));
     }
-    await this.#write(writes);
-    if (!(await this.#options.store.advanceCursor(this.#leaseToken(), this.#options.queue.name, lastId))) {
+    // The stored stream position moves with the batch's last record write, or on its own when nothing was written.
+    if (writes.length > 0) await this.#write(writes, lastId);
+    else if (!(await this.#options.store.advanceCursor(this.#leaseToken(), this.#options.queue.name, lastId))) {
       throw new LeaseLostError(this.#options.queue.name);
     }
   }
@@ -295,15 +296,15 @@ export class Ingestor {
    * batch reads what Redis really holds (a write that did land is then a duplicate, and a
    * subscriber that missed its broadcast sees a gap and replays it).
    */
-  async #write(writes: AppendInput[]): Promise<void> {
+  async #write(writes: AppendInput[], advanceTo?: string): Promise<void> {
     if (writes.length === 0) return;
     const queue = this.#options.queue.name;
-    const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes, (landed) =>
+    const onRoomsWritten = (landed: readonly AppendResult[]) =>
       landed.forEach((outcome, index) => {
         const { body } = writes[index]!;
         if (body) for (const cursor of outcome.cursors) this.#options.broadcast({ ...body, ...cursor });
-      }),
-    );
+      });
+    const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes, advanceTo === undefined ? { onRoomsWritten } : { onRoomsWritten, advanceTo });
     const failed = outcomes.find((outcome) => outcome.record === 'failed');
     const leaseLost = outcomes.some((outcome) => outcome.record === 'lease-lost');
     if (!failed && !leaseLost) return;

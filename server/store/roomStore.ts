@@ -89,8 +89,8 @@ let epochCounter = 0;
 /** A room's keys are given their expiry again once it is this much short: 1 % of it, at most a minute. */
 const expirySlackMs = (ttlMs: number) => Math.min(60_000, Math.floor(ttlMs / 100));
 
-/** Writes (or room entries) per script call: a batch's writes in a few calls, none holding Redis long. */
-const WRITES_PER_CALL = 100;
+/** Room entries, or job records, per script call: a batch (200 events by default) in one call of each kind, none holding Redis long. */
+const PER_CALL = 500;
 
 /** One status bound for one room, in a room-append call. */
 interface RoomEntry {
@@ -122,20 +122,25 @@ export class RoomStore {
 
   /**
    * Appends the writes' statuses to their rooms, then stores the jobs' records if this node
-   * still holds the queue's lease (`leaseToken`). Rooms first: a room takes each stream event at
+   * still holds the queue's lease (`leaseToken`), and moves the queue's stored stream position to
+   * `options.advanceTo` with the last record call. Rooms first: a room takes each stream event at
    * most once (ROOM_APPEND_SCRIPT), so a batch cut short anywhere is repaired by reading it
-   * again, while a record written first would make that re-read skip a room that missed it. When
-   * any room call fails, no record is written. Record calls are pipelined on one connection.
-   * `onRoomsWritten` gets the results as soon as the rooms are written (cursors final, records not
-   * yet), so broadcasts need not wait for the records.
+   * again, while a record written first would make that re-read skip a room that missed it.
+   * Each kind of call goes one after the other, each once the one before it landed: a room takes
+   * only events after the last it took, and the stored position must not pass a record that was
+   * not written, so nothing may land after a call that failed. (Rooms of different hash slots
+   * are independent: those go in parallel.) `options.onRoomsWritten` gets the results as soon
+   * as the rooms are written (cursors final, records not yet), so broadcasts need not wait.
    */
-  async appendBatch(leaseToken: string, queue: string, inputs: AppendInput[], onRoomsWritten?: (results: readonly AppendResult[]) => void): Promise<AppendResult[]> {
+  async appendBatch(
+    leaseToken: string,
+    queue: string,
+    inputs: AppendInput[],
+    options: { onRoomsWritten?: (results: readonly AppendResult[]) => void; advanceTo?: string } = {},
+  ): Promise<AppendResult[]> {
     const results: AppendResult[] = inputs.map(() => ({ cursors: [], record: 'written' }));
     for (const input of inputs) if (input.queue !== queue) throw new Error(`a batch of appends is for one queue (${queue}), not ${input.queue}`);
     let fenced = false;
-    // A room's calls go one after the other, each once the one before landed: a room takes only
-    // events after the last it took, so a later call landing after an earlier one failed would
-    // make the re-read skip the failed one's events. Slots are independent: those go in parallel.
     const roomCalls = this.#roomCallsBySlot(inputs).map(async (calls) => {
       for (const entries of calls) {
         const replies = await this.#appendRoomsCall(fenceOf(leaseToken), queue, inputs, entries);
@@ -147,27 +152,21 @@ export class RoomStore {
       }
     });
     const roomFailure = (await Promise.allSettled(roomCalls)).find((outcome) => outcome.status === 'rejected');
-    onRoomsWritten?.(results);
+    options.onRoomsWritten?.(results);
     if (roomFailure) return results.map((result) => ({ ...result, record: 'failed', error: roomFailure.reason }));
     // A room saw a later lease's writes: another node ingests the queue now.
     if (fenced) return results.map((result) => ({ ...result, record: 'lease-lost' }));
-    const recordCalls: Array<Promise<unknown>> = [];
-    for (let start = 0; start < inputs.length; start += WRITES_PER_CALL) {
-      const end = Math.min(inputs.length, start + WRITES_PER_CALL);
-      recordCalls.push(
-        this.#recordCall(leaseToken, queue, inputs.slice(start, end)).then(
-          (reply) => {
-            for (let write = start; write < end; write++) {
-              results[write]!.record = reply === -1 ? 'lease-lost' : (reply as number[])[write - start] === 1 ? 'duplicate' : 'written';
-            }
-          },
-          (error: unknown) => {
-            for (let write = start; write < end; write++) Object.assign(results[write]!, { record: 'failed', error });
-          },
-        ),
-      );
+    for (let start = 0; start < inputs.length; start += PER_CALL) {
+      const end = Math.min(inputs.length, start + PER_CALL);
+      let reply: number | number[];
+      try {
+        reply = await this.#recordCall(leaseToken, queue, inputs.slice(start, end), end === inputs.length ? options.advanceTo : undefined);
+      } catch (error) {
+        return results.map((result, write) => (write < start ? result : { ...result, record: 'failed', error }));
+      }
+      if (reply === -1) return results.map((result, write) => (write < start ? result : { ...result, record: 'lease-lost' }));
+      for (let write = start; write < end; write++) if ((reply as number[])[write - start] === 1) results[write]!.record = 'duplicate';
     }
-    await Promise.all(recordCalls);
     return results;
   }
 
@@ -181,7 +180,7 @@ export class RoomStore {
     return Math.max(this.#options.historyTtlMs, this.#options.recordTtlMs);
   }
 
-  /** The writes' room entries, in write order, per hash slot, split into calls of at most {@link WRITES_PER_CALL} entries. */
+  /** The writes' room entries, in write order, per hash slot, split into calls of at most {@link PER_CALL} entries. */
   #roomCallsBySlot(inputs: AppendInput[]): RoomEntry[][][] {
     const bySlot = new Map<number, RoomEntry[][]>();
     const slotOf = this.#options.slotOf;
@@ -190,7 +189,7 @@ export class RoomStore {
       for (const room of input.route.rooms) {
         const slot = slotOf ? slotOf(this.#keys.roomMeta(room)) : 0;
         const calls = bySlot.get(slot) ?? [];
-        if (calls.length === 0 || calls[calls.length - 1]!.length >= WRITES_PER_CALL) calls.push([]);
+        if (calls.length === 0 || calls[calls.length - 1]!.length >= PER_CALL) calls.push([]);
         calls[calls.length - 1]!.push({ write, room });
         bySlot.set(slot, calls);
       }
@@ -227,7 +226,7 @@ export class RoomStore {
     );
   }
 
-  #recordCall(leaseToken: string, queue: string, inputs: AppendInput[]): Promise<number | number[]> {
+  #recordCall(leaseToken: string, queue: string, inputs: AppendInput[], advanceTo: string | undefined): Promise<number | number[]> {
     const keys = this.#keys;
     const writeKeys: string[] = [];
     const writeArgs: Array<string | number> = [];
@@ -247,7 +246,18 @@ export class RoomStore {
         ...input.consumedRoutes,
       );
     }
-    return this.#redis.jobcastRecord(3 + writeKeys.length, keys.queueLease(queue), keys.queueOpenJobs(queue), keys.queuePendingRoutes(queue), ...writeKeys, leaseToken, this.#ttlMs(), ...writeArgs);
+    return this.#redis.jobcastRecord(
+      4 + writeKeys.length,
+      keys.queueLease(queue),
+      keys.queueOpenJobs(queue),
+      keys.queuePendingRoutes(queue),
+      keys.queueCursor(queue),
+      ...writeKeys,
+      leaseToken,
+      this.#ttlMs(),
+      advanceTo ?? '',
+      ...writeArgs,
+    );
   }
 
   /** Moves the queue's stored stream position; false when this node no longer holds the lease. */

@@ -103,8 +103,9 @@ return replies
  * Stores jobs' records for one ingest batch, in order, atomically, if this node still holds the
  * queue's lease: the record's `ev` says which stream event it reflects, so a re-read batch (after
  * a restart or a takeover) writes nothing twice. Runs after the batch's ROOM_APPEND_SCRIPT calls.
- * KEYS: 1 lease, 2 queueOpenJobs, 3 queuePendingRoutes, then per write: job record, routeVersions.
- * ARGV: 1 lease token, 2 ttl ms, then per write: stream event id ('' for a reconciliation),
+ * KEYS: 1 lease, 2 queueOpenJobs, 3 queuePendingRoutes, 4 queueCursor, then per write: job record, routeVersions.
+ * ARGV: 1 lease token, 2 ttl ms, 3 the batch's last stream id, to store as the queue's position
+ *       ('' = leave it: not the batch's last call), then per write: stream event id ('' for a reconciliation),
  *       incarnation, route JSON ('' = unrouted), status JSON ('' = none), open ('1' = a status
  *       not terminal in at least one room), job id, n consumed route versions, those versions.
  * Returns -1 when this node no longer holds the queue's lease (another node ingests now:
@@ -112,12 +113,12 @@ return replies
  * or a later one (nothing written), else 0.
  *
  * Only the lease holder writes, in stream order. The queue's stored stream position is moved once
- * per batch (ADVANCE_CURSOR_SCRIPT): a node that dies mid-batch leaves it before the batch.
+ * per batch, by its last call: a node that dies mid-batch leaves it before the batch.
  */
 export const RECORD_SCRIPT = `${STREAM_ID_AFTER}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local openJobs, pendingRoutes, ttl = KEYS[2], KEYS[3], tonumber(ARGV[2])
-local replies, a, k = {}, 3, 4
+local replies, a, k = {}, 4, 5
 while a <= #ARGV do
   local record, versions = KEYS[k], KEYS[k + 1]
   local eventId, status, jobId, consumed = ARGV[a], ARGV[a + 3], ARGV[a + 5], tonumber(ARGV[a + 6])
@@ -143,11 +144,15 @@ while a <= #ARGV do
   a = a + 7 + consumed
   k = k + 2
 end
+if ARGV[3] ~= '' then
+  local cursor = redis.call('GET', KEYS[4])
+  if not cursor or isAfter(ARGV[3], cursor) then redis.call('SET', KEYS[4], ARGV[3]) end
+end
 return replies
 `;
 
 /**
- * Moves a queue's stored stream position (events that changed no job, read by the lease holder).
+ * Moves a queue's stored stream position, for a batch that wrote nothing (RECORD_SCRIPT moves it otherwise).
  * KEYS: lease, queueCursor. ARGV: token, event id. Returns -1 without the lease.
  */
 export const ADVANCE_CURSOR_SCRIPT = `${STREAM_ID_AFTER}

@@ -66,39 +66,44 @@ describe('RoomStore.append', () => {
   ])('applies a batch of writes in order, across calls, each with its own outcome (%s)', async (_, slotOf) => {
     const { store: s, keys } = await store(slotOf);
     const other = (eventId: string, b: EventBody, jobId: string, rooms: string[]): AppendInput => ({ ...input(eventId, { ...b, status: { ...b.status, jobId } }, rooms), jobId });
-    // 250 writes: three script calls. Job j1 twice (the second a duplicate of the first), then 247 jobs in two rooms.
+    // 1,250 writes: three script calls of each kind. Job j1 twice (the second a duplicate of the first), then 1,248 jobs in two rooms.
     const writes = [
       input('100-1', body('active', 'active'), ['document:1', 'user:7']),
       input('100-1', body('active', 'active'), ['document:1', 'user:7']),
-      ...Array.from({ length: 248 }, (_, index) => other(`100-${index + 2}`, body('active', 'active'), `k${index}`, index % 2 ? ['document:1'] : ['user:7'])),
+      ...Array.from({ length: 1_248 }, (_, index) => other(`100-${index + 2}`, body('active', 'active'), `k${index}`, index % 2 ? ['document:1'] : ['user:7'])),
     ];
-    const outcomes = await s.appendBatch('token-a', 'q', writes);
-    expect(outcomes).toHaveLength(250);
+    const outcomes = await s.appendBatch('token-a', 'q', writes, { advanceTo: '100-1249' });
+    expect(outcomes).toHaveLength(1_250);
     expect(outcomes[0]).toMatchObject({ record: 'written', cursors: [{ room: 'document:1', seq: 1 }, { room: 'user:7', seq: 1 }] });
     expect(outcomes[1]).toEqual({ record: 'duplicate', cursors: [] });
     const seqs = (room: string) => outcomes.flatMap((outcome) => outcome.cursors.filter((cursor) => cursor.room === room).map((cursor) => cursor.seq));
-    expect(seqs('document:1')).toEqual(Array.from({ length: 125 }, (_, index) => index + 1));
-    expect(seqs('user:7')).toEqual(Array.from({ length: 125 }, (_, index) => index + 1));
-    expect((await s.cursorOf('document:1')).seq).toBe(125);
-    expect(await redis.scard(keys.queueOpenJobs('q'))).toBe(249);
+    expect(seqs('document:1')).toEqual(Array.from({ length: 625 }, (_, index) => index + 1));
+    expect(seqs('user:7')).toEqual(Array.from({ length: 625 }, (_, index) => index + 1));
+    expect((await s.cursorOf('document:1')).seq).toBe(625);
+    expect(await redis.scard(keys.queueOpenJobs('q'))).toBe(1_249);
+    // The last record call moved the queue's stored stream position.
+    expect(await redis.get(keys.queueCursor('q'))).toBe('100-1249');
     await redis.set(keys.queueLease('q'), 'token-b');
-    expect(await s.appendBatch('token-a', 'q', [input('100-900', body('completed', 'completed'))])).toMatchObject([{ record: 'lease-lost' }]);
+    expect(await s.appendBatch('token-a', 'q', [input('100-1300', body('completed', 'completed'))], { advanceTo: '100-1300' })).toMatchObject([{ record: 'lease-lost' }]);
     expect(await redis.hget(keys.job('q', 'j1'), 'status')).not.toContain('completed');
+    expect(await redis.get(keys.queueCursor('q'))).toBe('100-1249');
   });
 
   it('sends no later call for a room after one failed, so reading the batch again loses none of its events', async () => {
     const { store: s, keys } = await store();
     const write = (index: number, room: string): AppendInput => ({ ...input(`200-${index}`, { ...body('active', 'active'), status: { ...body('active', 'active').status, jobId: `w${index}` } }, [room]), jobId: `w${index}` });
-    // 150 entries in two calls: the first fails on its first entry (a room whose history is not a sorted set).
-    const writes = [write(0, 'broken:1'), ...Array.from({ length: 149 }, (_, index) => write(index + 1, 'document:1'))];
+    // 600 entries in two calls: the first fails on its first entry (a room whose history is not a sorted set).
+    const writes = [write(0, 'broken:1'), ...Array.from({ length: 599 }, (_, index) => write(index + 1, 'document:1'))];
     await redis.set(keys.roomHistory('broken:1'), 'not a sorted set');
-    const failed = await s.appendBatch('token-a', 'q', writes);
+    const failed = await s.appendBatch('token-a', 'q', writes, { advanceTo: '200-599' });
     expect(failed.every((outcome) => outcome.record === 'failed')).toBe(true);
     expect((await s.cursorOf('document:1')).seq).toBe(0);
+    expect(await redis.get(keys.queueCursor('q'))).toBeNull();
     await redis.del(keys.roomHistory('broken:1'));
-    const retried = await s.appendBatch('token-a', 'q', writes);
+    const retried = await s.appendBatch('token-a', 'q', writes, { advanceTo: '200-599' });
     expect(retried.every((outcome) => outcome.record === 'written')).toBe(true);
-    expect((await s.cursorOf('document:1')).seq).toBe(149);
+    expect((await s.cursorOf('document:1')).seq).toBe(599);
+    expect(await redis.get(keys.queueCursor('q'))).toBe('200-599');
     // The failed call had begun on the broken room: its event is taken again, not skipped.
     expect(await s.lastEventOf('broken:1', 'q', 'w0')).toMatchObject({ status: { jobId: 'w0' } });
   });
