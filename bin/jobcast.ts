@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { formatFindings, runDoctor } from '../server/cli/doctor.js';
+import { CLUSTER_NODE, formatFindings, runDoctor } from '../server/cli/doctor.js';
 import { describeJob } from '../server/cli/jobTimeline.js';
 import { tailRoom } from '../server/cli/tail.js';
 
@@ -71,6 +71,10 @@ async function main(): Promise<number> {
   if (command === 'job' && args[0] && args[1]) {
     const redis = openRedis();
     try {
+      if (/^cluster_enabled:1\s*$/m.test(await redis.info('cluster'))) {
+        console.error(`jobcast: ${CLUSTER_NODE}`);
+        return 1;
+      }
       const { text, found } = await describeJob({ redis, queue: args[0], jobId: args[1], ...(values['key-prefix'] ? { keyPrefix: values['key-prefix'] } : {}) });
       console.log(text);
       return found ? 0 : 5;

@@ -1,6 +1,9 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
+/** Why the command line stops at a Redis Cluster node. */
+export const CLUSTER_NODE = 'this Redis is a node of a Redis Cluster: the command line reads one Redis and does not read a cluster yet';
+
 /** One line of the doctor's report. */
 export interface Finding {
   level: 'ok' | 'warn' | 'fail';
@@ -32,6 +35,10 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
     const info = await redis.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
     findings.push({ level: 'ok', subject: 'redis', message: `reachable, version ${version}` });
+    if (/^cluster_enabled:1\s*$/m.test(await redis.info('cluster'))) {
+      findings.push({ level: 'fail', subject: 'redis', message: `${CLUSTER_NODE} (the server, enqueue and worker helpers do)` });
+      return findings;
+    }
   } catch (error) {
     findings.push({ level: 'fail', subject: 'redis', message: `unreachable: ${(error as Error).message}` });
     return findings;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { startRedisServer } from '../../scripts/redisServer.js';
 import { openQueue, startStack, startWorker, uniqueName, waitFor } from '../support/stack.js';
 
 const TSX = createRequire(import.meta.url).resolve('tsx');
@@ -71,6 +72,17 @@ describe('jobcast CLI', () => {
     expect(await doctor.exited).toBe(1);
     expect(doctor.output()).toContain('ok    redis: reachable');
     expect(doctor.output()).toContain(`FAIL  queue ${queue}: no worker listens on this queue (1 waiting)`);
+  });
+
+  it('doctor and job say so and fail when pointed at a Redis Cluster node', async () => {
+    const node = await startRedisServer({ clusterEnabled: true });
+    cleanups.push(() => node.dispose());
+    const doctor = jobcast(['doctor', '--redis', node.url]);
+    expect(await doctor.exited).toBe(1);
+    expect(doctor.output()).toContain('FAIL  redis: this Redis is a node of a Redis Cluster');
+    const job = jobcast(['job', 'summaries', '1', '--redis', node.url]);
+    expect(await job.exited).toBe(1);
+    expect(job.output()).toContain('does not read a cluster yet');
   });
 
   it('job prints one job with its rooms and timeline, failure text included', async () => {
