@@ -137,6 +137,7 @@ export function applySubscribeAck(
       }
     }
     if (state.epoch !== undefined && state.epoch !== ack.epoch) carryOver(state.epoch, ack.epoch, state.jobs, jobs);
+    else keepCarriedOver(state.jobs, jobs);
     base = { epoch: ack.epoch, seq: ack.seq, jobs, pending: [], serverSeq: ack.seq };
   } else {
     if (state.epoch !== ack.epoch) return { state, applied: [], outcome: 'incomplete' };
@@ -163,6 +164,14 @@ function carryOver(fromEpoch: string, toEpoch: string, before: Readonly<Record<s
     const carriedOver = { fromEpoch: job.carriedOver?.fromEpoch ?? fromEpoch, toEpoch, at, lastState: job.carriedOver?.lastState ?? job.state };
     after[key] = isTerminalStatus(job) ? { ...job, carriedOver } : { ...job, state: 'unknown', updatedAt: at, carriedOver };
   }
+}
+
+/**
+ * A snapshot of the same epoch never holds a job carried over from a lost one (the server lost
+ * it with its data): the job stays as the page last knew it, until the room has it again.
+ */
+function keepCarriedOver(before: Readonly<Record<string, RoomJob>>, after: Record<string, RoomJob>): void {
+  for (const [key, job] of Object.entries(before)) if (job.carriedOver && !(key in after)) after[key] = job;
 }
 
 /**

@@ -241,6 +241,18 @@ describe('roomState after an epoch change', () => {
     const after = applySubscribeAck(before(), { ok: true, room: ROOM, epoch: 'old', seq: 9, mode: 'snapshot', events: [], jobs: [] }).state;
     expect(after.jobs).toEqual({});
   });
+
+  it('keeps jobs carried over from a lost epoch through a later snapshot of the new one, which cannot hold them', () => {
+    const carried = applySubscribeAck(before(), { ok: true, room: ROOM, epoch: 'new', seq: 1, mode: 'snapshot', events: [], jobs: [event(1, status('again', 'active', { incarnation: 'i2' }), 'new')] }).state;
+    // The cursor fell behind the history (or ahead of a room restored from an older save): a snapshot of the same epoch.
+    const later = applySubscribeAck(carried, {
+      ok: true, room: ROOM, epoch: 'new', seq: 7, mode: 'snapshot', events: [], resync: 'history-exceeded',
+      jobs: [event(7, status('again', 'completed', { incarnation: 'i2' }), 'new')],
+    }).state;
+    expect(later.jobs['q/done']).toMatchObject({ state: 'completed', carriedOver: { fromEpoch: 'old', toEpoch: 'new' } });
+    expect(later.jobs['q/running']).toMatchObject({ state: 'unknown', carriedOver: { lastState: 'active' } });
+    expect(later.jobs['q/again']).toEqual(status('again', 'completed', { incarnation: 'i2' }));
+  });
 });
 
 describe('roomState and the server cursor from a heartbeat', () => {
