@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { isTerminalStatus, type LifecycleEvent, type ReconcileReason, type ResyncReason, type StatusEvent, type JobStatus } from '../../shared/index.js';
 import type { Route } from '../ingest/routing.js';
 import { type Keys, jobKeyOf } from './keys.js';
-import { ADVANCE_CURSOR_SCRIPT, READ_RANGE_SCRIPT, READ_ROOM_SCRIPT, RECORD_SCRIPT, ROOM_APPEND_SCRIPT } from './scripts.js';
+import { ADVANCE_CURSOR_SCRIPT, READ_RANGE_SCRIPT, READ_ROOM_SCRIPT, RECORD_SCRIPT, ROOM_APPEND_SCRIPT, ROOMS_THEN_RECORDS_SCRIPT } from './scripts.js';
 
 /** The part of a StatusEvent that is the same in every room of a job. */
 export interface EventBody {
@@ -74,6 +74,7 @@ export interface RoomStoreOptions {
 type ScriptedRedis = Redis & {
   jobcastAppendRooms(...args: Array<string | number>): Promise<unknown[][]>;
   jobcastRecord(...args: Array<string | number>): Promise<number | number[]>;
+  jobcastRoomsThenRecords(...args: Array<string | number>): Promise<[unknown[][], number | number[]]>;
   jobcastAdvanceCursor(lease: string, cursor: string, token: string, eventId: string): Promise<number>;
   jobcastReadRoom(...args: Array<string | number>): Promise<unknown[]>;
   jobcastReadRange(...args: Array<string | number>): Promise<unknown[]>;
@@ -98,6 +99,25 @@ interface RoomEntry {
   room: string;
 }
 
+/** A script call's keys and arguments. */
+interface ScriptArgs {
+  keys: string[];
+  args: Array<string | number>;
+}
+
+/** Where an append stopped: the first write not done, and why (nothing when every write was done). */
+type AppendFailure = { failedFrom?: undefined } | { failedFrom: number; record: 'lease-lost' | 'failed'; error?: unknown };
+
+/** The room entries of writes start..end-1, in write order: one per room of each routed status. */
+function roomEntries(inputs: AppendInput[], start: number, end: number): RoomEntry[] {
+  const entries: RoomEntry[] = [];
+  for (let write = start; write < end; write++) {
+    const input = inputs[write]!;
+    if (input.route && input.body) for (const room of input.route.rooms) entries.push({ write, room });
+  }
+  return entries;
+}
+
 const newEpoch = () => `${EPOCH_PREFIX}${(epochCounter++).toString(36)}`;
 
 /**
@@ -112,6 +132,7 @@ export class RoomStore {
   constructor(redis: Redis, keys: Keys, options: RoomStoreOptions) {
     redis.defineCommand('jobcastAppendRooms', { lua: ROOM_APPEND_SCRIPT });
     redis.defineCommand('jobcastRecord', { lua: RECORD_SCRIPT });
+    redis.defineCommand('jobcastRoomsThenRecords', { lua: ROOMS_THEN_RECORDS_SCRIPT });
     redis.defineCommand('jobcastAdvanceCursor', { lua: ADVANCE_CURSOR_SCRIPT, numberOfKeys: 2 });
     redis.defineCommand('jobcastReadRoom', { lua: READ_ROOM_SCRIPT, numberOfKeys: 4 });
     redis.defineCommand('jobcastReadRange', { lua: READ_RANGE_SCRIPT, numberOfKeys: 2 });
@@ -123,14 +144,16 @@ export class RoomStore {
   /**
    * Appends the writes' statuses to their rooms, then stores the jobs' records if this node
    * still holds the queue's lease (`leaseToken`), and moves the queue's stored stream position to
-   * `options.advanceTo` with the last record call. Rooms first: a room takes each stream event at
-   * most once (ROOM_APPEND_SCRIPT), so a batch cut short anywhere is repaired by reading it
+   * `options.advanceTo` with the last record write. Rooms first: a room takes each stream event
+   * at most once (ROOM_APPEND_SCRIPT), so a batch cut short anywhere is repaired by reading it
    * again, while a record written first would make that re-read skip a room that missed it.
-   * Each kind of call goes one after the other, each once the one before it landed: a room takes
-   * only events after the last it took, and the stored position must not pass a record that was
-   * not written, so nothing may land after a call that failed. (Rooms of different hash slots
-   * are independent: those go in parallel.) `options.onRoomsWritten` gets the results as soon
-   * as the rooms are written (cursors final, records not yet), so broadcasts need not wait.
+   * Calls go one after the other, each once the one before it landed: a room takes only events
+   * after the last it took, and the stored position must not pass a record that was not written,
+   * so nothing may land after a call that failed. On one Redis, each call writes a chunk of writes'
+   * rooms and then their records (ROOMS_THEN_RECORDS_SCRIPT: one round trip); on a cluster, the
+   * rooms go per hash slot (slots in parallel), then the records. `options.onRoomsWritten` gets
+   * the results once the rooms are written (cursors final), so broadcasts need not wait for the
+   * records on a cluster.
    */
   async appendBatch(
     leaseToken: string,
@@ -138,36 +161,96 @@ export class RoomStore {
     inputs: AppendInput[],
     options: { onRoomsWritten?: (results: readonly AppendResult[]) => void; advanceTo?: string } = {},
   ): Promise<AppendResult[]> {
-    const results: AppendResult[] = inputs.map(() => ({ cursors: [], record: 'written' }));
     for (const input of inputs) if (input.queue !== queue) throw new Error(`a batch of appends is for one queue (${queue}), not ${input.queue}`);
+    const results: AppendResult[] = inputs.map(() => ({ cursors: [], record: 'written' }));
+    const outcome = this.#options.slotOf ? await this.#appendAcrossSlots(leaseToken, queue, inputs, results, options) : await this.#appendOnOneRedis(leaseToken, queue, inputs, results, options);
+    if (outcome.failedFrom === undefined) return results;
+    const { failedFrom, record, error } = outcome;
+    return results.map((result, write) => (write < failedFrom ? result : error === undefined ? { ...result, record } : { ...result, record, error }));
+  }
+
+  /** One Redis: chunks of writes, each one call that appends their rooms and then writes their records. */
+  async #appendOnOneRedis(leaseToken: string, queue: string, inputs: AppendInput[], results: AppendResult[], options: { onRoomsWritten?: (results: readonly AppendResult[]) => void; advanceTo?: string }): Promise<AppendFailure> {
+    try {
+      for (let start = 0; start < inputs.length; start += PER_CALL) {
+        const end = Math.min(inputs.length, start + PER_CALL);
+        const entries = roomEntries(inputs, start, end);
+        const rooms = this.#roomArgs(fenceOf(leaseToken), queue, inputs, entries);
+        const records = this.#recordArgs(leaseToken, queue, inputs.slice(start, end), end === inputs.length ? options.advanceTo : undefined);
+        let reply: [unknown[][], number | number[]];
+        try {
+          reply = await this.#redis.jobcastRoomsThenRecords(
+            rooms.keys.length + records.keys.length,
+            ...rooms.keys,
+            ...records.keys,
+            rooms.keys.length,
+            rooms.args.length,
+            ...rooms.args,
+            ...records.args,
+          );
+        } catch (error) {
+          return { failedFrom: start, record: 'failed', error };
+        }
+        const fenced = this.#takeCursors(entries, reply[0], results);
+        const recordReply = reply[1];
+        if (fenced || recordReply === -1) return { failedFrom: start, record: 'lease-lost' };
+        for (let write = start; write < end; write++) if ((recordReply as number[])[write - start] === 1) results[write]!.record = 'duplicate';
+      }
+      return {};
+    } finally {
+      options.onRoomsWritten?.(results);
+    }
+  }
+
+  /**
+   * A cluster: every slot's room calls (slots in parallel), then the record calls. Rooms live in
+   * other slots than the lease, so the lease is read first: a batch read before the queue's
+   * master lost its data (and the lease with it) then writes nothing to the new, empty rooms,
+   * which know no fence number to refuse it with. (Only a loss between this read and the room
+   * calls, well under a millisecond, gets past it.)
+   */
+  async #appendAcrossSlots(leaseToken: string, queue: string, inputs: AppendInput[], results: AppendResult[], options: { onRoomsWritten?: (results: readonly AppendResult[]) => void; advanceTo?: string }): Promise<AppendFailure> {
+    try {
+      if ((await this.#redis.get(this.#keys.queueLease(queue))) !== leaseToken) return { failedFrom: 0, record: 'lease-lost' };
+    } catch (error) {
+      return { failedFrom: 0, record: 'failed', error };
+    }
     let fenced = false;
     const roomCalls = this.#roomCallsBySlot(inputs).map(async (calls) => {
       for (const entries of calls) {
-        const replies = await this.#appendRoomsCall(fenceOf(leaseToken), queue, inputs, entries);
-        entries.forEach((entry, index) => {
-          const [epoch, seq] = replies[index] ?? [];
-          if (epoch === -1) fenced = true;
-          else if (seq !== undefined) results[entry.write]!.cursors.push({ room: entry.room, epoch: String(epoch), seq: Number(seq) });
-        });
+        const rooms = this.#roomArgs(fenceOf(leaseToken), queue, inputs, entries);
+        if (this.#takeCursors(entries, await this.#redis.jobcastAppendRooms(rooms.keys.length, ...rooms.keys, ...rooms.args), results)) fenced = true;
       }
     });
     const roomFailure = (await Promise.allSettled(roomCalls)).find((outcome) => outcome.status === 'rejected');
     options.onRoomsWritten?.(results);
-    if (roomFailure) return results.map((result) => ({ ...result, record: 'failed', error: roomFailure.reason }));
+    if (roomFailure) return { failedFrom: 0, record: 'failed', error: roomFailure.reason };
     // A room saw a later lease's writes: another node ingests the queue now.
-    if (fenced) return results.map((result) => ({ ...result, record: 'lease-lost' }));
+    if (fenced) return { failedFrom: 0, record: 'lease-lost' };
     for (let start = 0; start < inputs.length; start += PER_CALL) {
       const end = Math.min(inputs.length, start + PER_CALL);
+      const records = this.#recordArgs(leaseToken, queue, inputs.slice(start, end), end === inputs.length ? options.advanceTo : undefined);
       let reply: number | number[];
       try {
-        reply = await this.#recordCall(leaseToken, queue, inputs.slice(start, end), end === inputs.length ? options.advanceTo : undefined);
+        reply = await this.#redis.jobcastRecord(records.keys.length, ...records.keys, ...records.args);
       } catch (error) {
-        return results.map((result, write) => (write < start ? result : { ...result, record: 'failed', error }));
+        return { failedFrom: start, record: 'failed', error };
       }
-      if (reply === -1) return results.map((result, write) => (write < start ? result : { ...result, record: 'lease-lost' }));
+      if (reply === -1) return { failedFrom: start, record: 'lease-lost' };
       for (let write = start; write < end; write++) if ((reply as number[])[write - start] === 1) results[write]!.record = 'duplicate';
     }
-    return results;
+    return {};
+  }
+
+  /** Adds a room call's cursors to the results; true when a room refused this node's lease (fenced). */
+  #takeCursors(entries: RoomEntry[], replies: unknown[][], results: AppendResult[]): boolean {
+    let fenced = false;
+    entries.forEach((entry, index) => {
+      const [epoch, seq] = replies[index] ?? [];
+      if (epoch === -1) fenced = true;
+      else if (seq !== undefined) results[entry.write]!.cursors.push({ room: entry.room, epoch: String(epoch), seq: Number(seq) });
+    });
+    return fenced;
   }
 
   /** One job's write: {@link appendBatch} of one. */
@@ -183,21 +266,18 @@ export class RoomStore {
   /** The writes' room entries, in write order, per hash slot, split into calls of at most {@link PER_CALL} entries. */
   #roomCallsBySlot(inputs: AppendInput[]): RoomEntry[][][] {
     const bySlot = new Map<number, RoomEntry[][]>();
-    const slotOf = this.#options.slotOf;
-    inputs.forEach((input, write) => {
-      if (!input.route || !input.body) return;
-      for (const room of input.route.rooms) {
-        const slot = slotOf ? slotOf(this.#keys.roomMeta(room)) : 0;
-        const calls = bySlot.get(slot) ?? [];
-        if (calls.length === 0 || calls[calls.length - 1]!.length >= PER_CALL) calls.push([]);
-        calls[calls.length - 1]!.push({ write, room });
-        bySlot.set(slot, calls);
-      }
-    });
+    for (const entry of roomEntries(inputs, 0, inputs.length)) {
+      const slot = this.#options.slotOf!(this.#keys.roomMeta(entry.room));
+      const calls = bySlot.get(slot) ?? [];
+      if (calls.length === 0 || calls[calls.length - 1]!.length >= PER_CALL) calls.push([]);
+      calls[calls.length - 1]!.push(entry);
+      bySlot.set(slot, calls);
+    }
     return [...bySlot.values()];
   }
 
-  #appendRoomsCall(fence: string, queue: string, inputs: AppendInput[], entries: RoomEntry[]): Promise<unknown[][]> {
+  /** ROOM_APPEND_SCRIPT's keys and arguments for `entries`. */
+  #roomArgs(fence: string, queue: string, inputs: AppendInput[], entries: RoomEntry[]): ScriptArgs {
     const keys = this.#keys;
     const roomNumbers = new Map<string, number>();
     for (const { room } of entries) if (!roomNumbers.has(room)) roomNumbers.set(room, roomNumbers.size + 1);
@@ -210,23 +290,14 @@ export class RoomStore {
       return [roomNumbers.get(room)!, input.eventId ?? '', jobKeyOf({ queue, jobId: input.jobId }), body];
     });
     const ttl = this.#ttlMs();
-    return this.#redis.jobcastAppendRooms(
-      roomKeys.length,
-      ...roomKeys,
-      ttl,
-      this.#options.historySize,
-      this.#options.snapshotJobs,
-      newEpoch(),
-      expirySlackMs(ttl),
-      queue,
-      fence,
-      roomNumbers.size,
-      ...roomNumbers.keys(),
-      ...entryArgs,
-    );
+    return {
+      keys: roomKeys,
+      args: [ttl, this.#options.historySize, this.#options.snapshotJobs, newEpoch(), expirySlackMs(ttl), queue, fence, roomNumbers.size, ...roomNumbers.keys(), ...entryArgs],
+    };
   }
 
-  #recordCall(leaseToken: string, queue: string, inputs: AppendInput[], advanceTo: string | undefined): Promise<number | number[]> {
+  /** RECORD_SCRIPT's keys and arguments for `inputs`. */
+  #recordArgs(leaseToken: string, queue: string, inputs: AppendInput[], advanceTo: string | undefined): ScriptArgs {
     const keys = this.#keys;
     const writeKeys: string[] = [];
     const writeArgs: Array<string | number> = [];
@@ -246,18 +317,10 @@ export class RoomStore {
         ...input.consumedRoutes,
       );
     }
-    return this.#redis.jobcastRecord(
-      4 + writeKeys.length,
-      keys.queueLease(queue),
-      keys.queueOpenJobs(queue),
-      keys.queuePendingRoutes(queue),
-      keys.queueCursor(queue),
-      ...writeKeys,
-      leaseToken,
-      this.#ttlMs(),
-      advanceTo ?? '',
-      ...writeArgs,
-    );
+    return {
+      keys: [keys.queueLease(queue), keys.queueOpenJobs(queue), keys.queuePendingRoutes(queue), keys.queueCursor(queue), ...writeKeys],
+      args: [leaseToken, this.#ttlMs(), advanceTo ?? '', ...writeArgs],
+    };
   }
 
   /** Moves the queue's stored stream position; false when this node no longer holds the lease. */

@@ -32,7 +32,7 @@ end
  * Returns one reply per entry: {epoch, seq} when appended, {} when the room already took the
  * event, {-1} when a later lease wrote to the room (this node lost its lease: nothing written).
  */
-export const ROOM_APPEND_SCRIPT = `${STREAM_ID_AFTER}
+const ROOM_APPEND_BODY = `
 local ttl, historySize, snapshotJobs, epochCandidate, slack = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local evField, fenceField, fence, rooms = 'ev:' .. ARGV[6], 'fence:' .. ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 
@@ -98,6 +98,7 @@ end
 for r in pairs(appended) do renewExpiry(r) end
 return replies
 `;
+export const ROOM_APPEND_SCRIPT = `${STREAM_ID_AFTER}${ROOM_APPEND_BODY}`;
 
 /**
  * Stores jobs' records for one ingest batch, in order, atomically, if this node still holds the
@@ -115,7 +116,7 @@ return replies
  * Only the lease holder writes, in stream order. The queue's stored stream position is moved once
  * per batch, by its last call: a node that dies mid-batch leaves it before the batch.
  */
-export const RECORD_SCRIPT = `${STREAM_ID_AFTER}
+const RECORD_BODY = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local openJobs, pendingRoutes, ttl = KEYS[2], KEYS[3], tonumber(ARGV[2])
 local replies, a, k = {}, 4, 5
@@ -149,6 +150,29 @@ if ARGV[3] ~= '' then
   if not cursor or isAfter(ARGV[3], cursor) then redis.call('SET', KEYS[4], ARGV[3]) end
 end
 return replies
+`;
+export const RECORD_SCRIPT = `${STREAM_ID_AFTER}${RECORD_BODY}`;
+
+/**
+ * One Redis (every key in one slot): the lease check, then ROOM_APPEND_SCRIPT, then RECORD_SCRIPT,
+ * in one call and one round trip. Checking the lease before the rooms means a batch read before
+ * Redis lost its data (and the lease with it) writes nothing, not even to the new, empty rooms.
+ * KEYS: the room part's keys, then the record part's (lease first). ARGV: 1 number of room keys,
+ * 2 number of room arguments, then the room part's ARGV, then the record part's (token first).
+ * Returns {the room part's reply, the record part's reply}; {{}, -1} without the lease.
+ */
+export const ROOMS_THEN_RECORDS_SCRIPT = `${STREAM_ID_AFTER}
+local function appendRooms(KEYS, ARGV)${ROOM_APPEND_BODY}end
+local function writeRecords(KEYS, ARGV)${RECORD_BODY}end
+local roomKeys, roomArgs = tonumber(ARGV[1]), tonumber(ARGV[2])
+local function slice(list, from, to)
+  local out = {}
+  for i = from, to do out[#out + 1] = list[i] end
+  return out
+end
+if redis.call('GET', KEYS[roomKeys + 1]) ~= ARGV[3 + roomArgs] then return {{}, -1} end
+local rooms = appendRooms(slice(KEYS, 1, roomKeys), slice(ARGV, 3, 2 + roomArgs))
+return {rooms, writeRecords(slice(KEYS, roomKeys + 1, #KEYS), slice(ARGV, 3 + roomArgs, #ARGV))}
 `;
 
 /**

@@ -120,16 +120,35 @@ describe('RoomStore.append', () => {
     for (const ttl of ttls) expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
-  it('appends an event to a room once when its job record was not written (a node stopped between the two)', async () => {
-    const { store: s, keys } = await store();
-    // The rooms are written first: with the lease gone, the record is not.
-    await redis.set(keys.queueLease('q'), 'token-b');
-    expect(await s.append('token-a', input('100-1', body('active', 'active'), ['document:1', 'user:7']))).toMatchObject({ record: 'lease-lost', cursors: [{ seq: 1 }, { seq: 1 }] });
-    expect(await redis.hget(keys.job('q', 'j1'), 'ev')).toBeNull();
-    // The next holder reads the same event again: the rooms skip it, the record takes it.
-    expect(await s.append('token-b', input('100-1', body('active', 'active'), ['document:1', 'user:7']))).toEqual({ record: 'written', cursors: [] });
+  it.each([
+    ['one Redis', undefined],
+    ['a cluster', (key: string) => (key.includes('{user:') ? 1 : 0)],
+  ])('appends an event to a room once when its job record was not written (%s)', async (_, slotOf) => {
+    const { store: s, keys } = await store(slotOf);
+    // The record's key is broken: the rooms are written, the record write fails.
+    await redis.set(keys.job('q', 'j1'), 'not a hash');
+    const failed = await s.append('token-a', input('100-1', body('active', 'active'), ['document:1', 'user:7']));
+    expect(failed.record).toBe('failed');
+    if (slotOf) expect(failed.cursors).toMatchObject([{ seq: 1 }, { seq: 1 }]);
+    await redis.del(keys.job('q', 'j1'));
+    if (!slotOf) {
+      // One Redis: rooms and record go in one script, which an error stops after the rooms it wrote; the event is taken again.
+      expect((await s.cursorOf('document:1')).seq).toBe(1);
+    }
+    // The batch is read again: the rooms skip the event, the record takes it.
+    expect(await s.append('token-a', input('100-1', body('active', 'active'), ['document:1', 'user:7']))).toEqual({ record: 'written', cursors: [] });
     expect(await redis.hget(keys.job('q', 'j1'), 'ev')).toBe('100-1');
-    expect(await s.append('token-b', input('100-2', body('completed', 'completed'), ['document:1', 'user:7']))).toMatchObject({ cursors: [{ seq: 2 }, { seq: 2 }] });
+    expect(await s.append('token-a', input('100-2', body('completed', 'completed'), ['document:1', 'user:7']))).toMatchObject({ cursors: [{ seq: 2 }, { seq: 2 }] });
+  });
+
+  it.each([
+    ['one Redis', undefined],
+    ['a cluster', (key: string) => (key.includes('{user:') ? 1 : 0)],
+  ])('writes nothing, not even to new empty rooms, once the lease is gone with lost data (%s)', async (_, slotOf) => {
+    const { store: s, keys } = await store(slotOf);
+    await redis.del(keys.queueLease('q')); // Redis lost its data while a batch was in flight
+    expect(await s.append('token-a', input('100-1', body('active', 'active'), ['document:1', 'user:7']))).toEqual({ record: 'lease-lost', cursors: [] });
+    expect(await redis.exists(keys.roomMeta('document:1'), keys.roomMeta('user:7'))).toBe(0);
   });
 
   it('refuses a node whose lease was taken over once the next holder wrote to the room (fencing)', async () => {
