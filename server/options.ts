@@ -36,9 +36,10 @@ export interface JobcastServerOptions<User, Patterns extends string = string> {
   io?: JobcastIo<User>;
   /**
    * Redis connection: a `redis://` URL, ioredis options naming an address, or an ioredis `Redis`
-   * from any copy of ioredis (recognised by its methods; jobcast duplicates it and never closes yours).
-   * Anything else is refused at start-up: jobcast never falls back to 127.0.0.1:6379. Redis Cluster
-   * (a `Cluster` client, or a cluster node's address) is refused too: not supported yet.
+   * or `Cluster` from any copy of ioredis (recognised by its methods; jobcast duplicates it and never
+   * closes yours). Anything else is refused at start-up: jobcast never falls back to 127.0.0.1:6379.
+   * On a Redis Cluster pass a `Cluster` (a single node's address is refused) and a hash-tagged
+   * `bullPrefix` such as `'{bull}'`.
    */
   redis: RedisSource;
   /** The BullMQ queues whose jobs are reported. */
