@@ -14,6 +14,7 @@ import { afterEach, inject } from 'vitest';
 import { createEnqueuer } from '../../server/index.js';
 import { Observer } from '../hostile/observer.js';
 import { formatClusterNodes } from './clusterNodes.js';
+import { readyPort } from '../support/processes.js';
 
 const TSX = createRequire(import.meta.url).resolve('tsx');
 const NODE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'clusterNode.ts');
@@ -73,20 +74,7 @@ export async function startClusterNode(options: { queues: string[]; keyPrefix: s
     await exited;
   };
   cleanups.push(kill);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${options.nodeId} did not start within 60 s: ${log}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /ready (\d+)/.exec(chunk.toString());
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${options.nodeId} exited with ${code} at start-up: ${log}`));
-    });
-  });
+  const port = await readyPort(child, options.nodeId, () => log);
   const node: ClusterServerNode = { nodeId: options.nodeId, port, url: `http://127.0.0.1:${port}`, child, kill, logTail: () => log.split('\n').slice(-15).join('\n') };
   nodes.add(node);
   return node;

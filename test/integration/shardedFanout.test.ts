@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { EVENTS, RoomDebugReportSchema, type StatusEvent, type WorkerProgress } from '../../shared/index.js';
 import { shardedPubSubProblem } from '../../server/shardedAdapter.js';
-import { connectRaw, connected, request, startStack, startWorker, uniqueName, waitFor, type TestStack } from '../support/stack.js';
+import { startStack, startWorker, uniqueName, waitFor, watchRoom } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -10,16 +10,6 @@ afterEach(async () => {
 });
 
 const worker = { host: 'fanout-host.internal', pid: 3131, version: '1.0.0' };
-
-async function watcher(stack: TestStack, token: string, room: string) {
-  const socket = connectRaw(stack.url, token);
-  cleanups.push(() => socket.close());
-  const events: StatusEvent[] = [];
-  socket.on(EVENTS.status, (event: StatusEvent) => events.push(event));
-  await connected(socket);
-  expect(await request(socket, EVENTS.subscribe, { room })).toMatchObject({ ok: true });
-  return { socket, events };
-}
 
 /** A plain connection of the test's own, to ask Redis who listens where and to listen in. */
 function openRedis() {
@@ -49,8 +39,8 @@ describe('status fan-out between nodes (sharded pub/sub)', () => {
     expect(await listeners(roomChannel)).toBe(0);
     expect(await listeners(debugChannel)).toBe(0);
 
-    const alice = await watcher(second, 'user:alice', room);
-    const dev = await watcher(second, 'user:dev', room);
+    const alice = await watchRoom(second.url, 'user:alice', room);
+    const dev = await watchRoom(second.url, 'user:dev', room);
     // A subscribe is answered once Redis confirmed the node's subscription: node-b alone listens.
     expect(await listeners(roomChannel)).toBe(1);
     expect(await listeners(debugChannel)).toBe(1);

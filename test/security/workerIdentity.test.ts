@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Socket } from 'socket.io-client';
-import { EVENTS, type JobStatus, type StatusEvent, type WorkerProgress } from '../../shared/index.js';
+import { EVENTS, type JobStatus, type WorkerProgress } from '../../shared/index.js';
 import { createWorkerIdentityFilter } from '../../server/security/workerIdentity.js';
-import { connectRaw, connected, request, startStack, startWorker, uniqueName, waitFor, type TestStack } from '../support/stack.js';
+import { connectRaw, connected, request, startStack, startWorker, uniqueName, waitFor, watchRoom, type TestStack } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -16,16 +15,6 @@ const revealsWorker = (received: unknown) => {
   const text = JSON.stringify(received);
   return text.includes(worker.host) || text.includes('"pid"') || text.includes(`pid ${worker.pid}`);
 };
-
-async function watcher(stack: TestStack, token: string, room: string) {
-  const socket: Socket = connectRaw(stack.url, token);
-  cleanups.push(() => socket.close());
-  const events: StatusEvent[] = [];
-  socket.on(EVENTS.status, (event: StatusEvent) => events.push(event));
-  await connected(socket);
-  expect(await request(socket, EVENTS.subscribe, { room })).toMatchObject({ ok: true });
-  return { socket, events };
-}
 
 /** Runs one job whose worker reports its identity (as the worker helpers do), and waits for its end. */
 async function runJob(stack: TestStack, queue: string, room: string) {
@@ -42,8 +31,8 @@ describe("the worker's host and pid", () => {
     const queue = uniqueName('identity');
     const stack = await startStack({ queues: [queue], expectedWorkerVersion: '2.0.0', canDebug: (user) => user.id === 'dev' });
     cleanups.push(() => stack.close());
-    const alice = await watcher(stack, 'user:alice', 'document:1');
-    const dev = await watcher(stack, 'user:dev', 'document:1');
+    const alice = await watchRoom(stack.url, 'user:alice', 'document:1');
+    const dev = await watchRoom(stack.url, 'user:dev', 'document:1');
     await runJob(stack, queue, 'document:1');
     await waitFor(() => alice.events.some((e) => e.event === 'completed') && dev.events.some((e) => e.event === 'completed'), 'both see the end');
 
@@ -87,7 +76,7 @@ describe("the worker's host and pid", () => {
     const queue = uniqueName('identity');
     const stack = await startStack({ queues: [queue], exposeWorkerIdentity: true });
     cleanups.push(() => stack.close());
-    const alice = await watcher(stack, 'user:alice', 'document:1');
+    const alice = await watchRoom(stack.url, 'user:alice', 'document:1');
     await runJob(stack, queue, 'document:1');
     await waitFor(() => alice.events.some((e) => e.event === 'completed'), 'the end');
     expect(alice.events.find((e) => e.event === 'progress')!.status.worker).toEqual(worker);

@@ -9,6 +9,27 @@ const TSX = require.resolve('tsx');
 // Paths from node:path: under jsdom the global URL is jsdom's, which resolves a file: base to http://localhost.
 const here = (file: string) => join(dirname(fileURLToPath(import.meta.url)), file);
 
+/**
+ * The port a server-node child prints as `ready <port>`, within 60 s; rejects with what it
+ * logged (`output()`) when it exits or stays silent.
+ */
+export function readyPort(child: ChildProcess, what: string, output: () => string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 60 s: ${output()}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const match = /ready (\d+)/.exec(chunk.toString());
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code} at start-up: ${output()}`));
+    });
+  });
+}
+
 export interface ServerProcess {
   port: number;
   nodeId: string;
@@ -26,20 +47,7 @@ export async function startServerProcess(env: { REDIS_URL: string; QUEUES: strin
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server node did not start: ${stderr}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /ready (\d+)/.exec(chunk.toString());
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server node exited with ${code}: ${stderr}`));
-    });
-  });
+  const port = await readyPort(child, 'server node', () => stderr);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = async (name: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(name);

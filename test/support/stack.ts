@@ -1,5 +1,7 @@
 import type { Processor } from 'bullmq';
-import { afterEach, inject } from 'vitest';
+import { afterEach, expect, inject } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { EVENTS, type StatusEvent } from '../../shared/index.js';
 import { createJobcastClient, type JobcastClient, type JobcastClientOptions } from '../../client/index.js';
 import type { JobcastServerOptions } from '../../server/index.js';
 import * as harness from './harness.js';
@@ -21,9 +23,12 @@ export const startWorker = <T = unknown, R = unknown>(queue: string, processor: 
 export const openQueue = (name: string, redisUrl?: string) => harness.openQueue(name, redisUrl ?? inject('redisUrl'));
 
 const openClients = new Set<JobcastClient>();
+const openSockets = new Set<Socket>();
 afterEach(() => {
   for (const client of openClients) client.close();
   openClients.clear();
+  for (const socket of openSockets) socket.close();
+  openSockets.clear();
 });
 
 /** A jobcast client with quick reconnects over WebSocket, closed after the test. */
@@ -45,4 +50,15 @@ export async function metric(stack: TestStack, sample: string): Promise<number |
   const text = await (await fetch(`${stack.url}/jobcast/metrics`)).text();
   const line = text.split('\n').find((row) => row.startsWith(`${sample} `));
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
+/** A raw socket subscribed to `room` on the stack at `url`, collecting the statuses it is sent; closed after the test. */
+export async function watchRoom(url: string, token: string, room: string): Promise<{ socket: Socket; events: StatusEvent[] }> {
+  const socket = harness.connectRaw(url, token);
+  openSockets.add(socket);
+  const events: StatusEvent[] = [];
+  socket.on(EVENTS.status, (event: StatusEvent) => events.push(event));
+  await harness.connected(socket);
+  expect(await harness.request(socket, EVENTS.subscribe, { room })).toMatchObject({ ok: true });
+  return { socket, events };
 }
