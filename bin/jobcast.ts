@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { CLUSTER_NODE, formatFindings, runDoctor } from '../server/cli/doctor.js';
 import { describeJob } from '../server/cli/jobTimeline.js';
 import { tailRoom } from '../server/cli/tail.js';
+import { isClusterNode } from '../server/redisConnection.js';
 
 const USAGE = `usage:
   jobcast tail <room> [--url URL] [--token TOKEN]        print a room's events as they happen
@@ -71,7 +72,7 @@ async function main(): Promise<number> {
   if (command === 'job' && args[0] && args[1]) {
     const redis = openRedis();
     try {
-      if (/^cluster_enabled:1\s*$/m.test(await redis.info('cluster'))) {
+      if (await isClusterNode(redis)) {
         console.error(`jobcast: ${CLUSTER_NODE}`);
         return 1;
       }

@@ -144,6 +144,11 @@ export async function reachRedis(client: Redis, source: RedisSource | Redis, tim
 /** True for an ioredis `Cluster` (of any ioredis copy). */
 export const isClusterClient = (client: unknown): boolean => isRedisClient(client) && (client as { isCluster?: unknown }).isCluster === true;
 
+/** True when the Redis `client` talks to runs in cluster mode (`cluster_enabled:1`); false when it cannot tell. */
+export async function isClusterNode(client: Pick<Redis, 'info'>): Promise<boolean> {
+  return /^cluster_enabled:1\s*$/m.test(await client.info('cluster').catch(() => ''));
+}
+
 /**
  * Rejects when `client` is a plain connection to a Redis Cluster node (`cluster_enabled:1`): a
  * URL or options that name one node would fail on every key another node owns. An ioredis
@@ -151,8 +156,7 @@ export const isClusterClient = (client: unknown): boolean => isRedisClient(clien
  */
 export async function refuseSingleNodeOfCluster(client: Redis, who: string): Promise<void> {
   if (isClusterClient(client)) return;
-  const info = await client.info('cluster').catch(() => '');
-  if (/^cluster_enabled:1\s*$/m.test(info)) {
+  if (await isClusterNode(client)) {
     throw new Error(
       `jobcast: ${who} was given the address of one Redis Cluster node; pass an ioredis Cluster instead (redis: new Cluster([{ host, port }, …])), with a hash-tagged BullMQ prefix such as bullPrefix: '{bull}'`,
     );

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { isClusterNode } from '../redisConnection.js';
 
 /** Why the command line stops at a Redis Cluster node. */
 export const CLUSTER_NODE = 'this Redis is a node of a Redis Cluster: the command line reads one Redis and does not read a cluster yet';
@@ -35,7 +36,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
     const info = await redis.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
     findings.push({ level: 'ok', subject: 'redis', message: `reachable, version ${version}` });
-    if (/^cluster_enabled:1\s*$/m.test(await redis.info('cluster'))) {
+    if (await isClusterNode(redis)) {
       findings.push({ level: 'fail', subject: 'redis', message: `${CLUSTER_NODE} (the server, enqueue and worker helpers do)` });
       return findings;
     }
