@@ -4,7 +4,7 @@ import type { Keys } from '../store/keys.js';
 import { readJobFacts, toJobFacts, type JobFacts } from './jobFacts.js';
 import { parseJobRecord, type JobRecord } from './jobRecord.js';
 import { parseRoute, schedulerIdOf, type Route } from './routing.js';
-import { startsIncarnation, subjectOf, toStreamEvent, type StreamEvent } from './streamEvent.js';
+import { compareStreamIds, startsIncarnation, subjectOf, toStreamEvent, type StreamEvent } from './streamEvent.js';
 
 /**
  * Everything a batch needs from Redis, read in one MULTI (one round trip, one instant):
@@ -27,6 +27,14 @@ export interface BatchContext {
   isLastRead(jobId: string, event: StreamEvent): boolean;
   /** The job's next event in the batch or the tail. */
   nextEventOf(jobId: string, event: StreamEvent): StreamEvent | undefined;
+  /**
+   * The stream's entries after the batch, up to a batch of them, as they were when the records
+   * were read: the next batch to ingest (XRANGE after the batch's last id returns what XREAD
+   * from it would). Empty when nothing followed, or for a reconciliation's read.
+   */
+  tail: StreamEvent[];
+  /** True when the stream's oldest entry was after the batch's last id at that instant: entries may have been trimmed away unread between the batch and its tail. */
+  trimmedAfterBatch: boolean;
 }
 
 export async function readBatchContext(args: {
@@ -65,18 +73,22 @@ export async function readBatchContext(args: {
     readJobFacts(multi, queue.toKey(jobId), args.projection !== undefined);
     reads.push({ jobId, kind: 'facts' });
   }
-  if (args.lastId) multi.xrange(queue.keys.events!, `(${args.lastId}`, '+', 'COUNT', args.batchSize);
+  if (args.lastId) {
+    multi.xrange(queue.keys.events!, `(${args.lastId}`, '+', 'COUNT', args.batchSize);
+    multi.xrange(queue.keys.events!, '-', '+', 'COUNT', 1);
+  }
   const replies = ((await multi.exec()) ?? []).map(([error, value]) => {
     if (error) throw error;
     return value;
   });
 
-  const context: BatchContext & { tail: StreamEvent[]; tailComplete: boolean } = {
+  const context: BatchContext & { tailComplete: boolean } = {
     records: new Map(),
     versions: new Map(),
     schedulerRoutes: new Map(),
     facts: new Map(),
     tail: [],
+    trimmedAfterBatch: false,
     tailComplete: args.lastId !== undefined,
     isSameIncarnation: (jobId, event) => context.tailComplete && !laterEvents(jobId, event).some(startsIncarnation),
     isLastRead: (jobId, event) => context.tailComplete && laterEvents(jobId, event).length === 0,
@@ -96,6 +108,8 @@ export async function readBatchContext(args: {
     context.tail = tail;
     // A full tail may not reach the present: then no record can be proven current.
     context.tailComplete = tail.length < args.batchSize;
+    const oldestId = (replies[reads.length + 1] as Array<[string, string[]]>)[0]?.[0];
+    context.trimmedAfterBatch = oldestId === undefined || compareStreamIds(oldestId, args.lastId) > 0;
   }
 
   const all = [...args.events, ...context.tail];

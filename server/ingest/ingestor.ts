@@ -40,6 +40,19 @@ export interface IngestorOptions {
   canary?: string | undefined;
 }
 
+/** The stream's entries after an ingested batch, read with its records. */
+export interface ReadAhead {
+  events: StreamEvent[];
+  /** Entries between the batch and `events` may have been trimmed away unread. */
+  trimmedBefore: boolean;
+}
+
+/** A batch's context read ahead, and the last stream id of the batch it is for. */
+interface ReadAheadContext {
+  lastId: string;
+  context: Promise<BatchContext>;
+}
+
 /** Thrown when a write found that another node holds the queue's lease now. */
 export class LeaseLostError extends Error {
   constructor(queue: string) {
@@ -69,6 +82,8 @@ export class Ingestor {
   #workerView: WorkerView | undefined;
   /** The stream position after which events were trimmed away unread: a record older than it may be of a job that is gone. */
   #holeAfter: string | undefined;
+  /** The next batch's context, read right behind the last batch's writes: valid until anything else is written. */
+  #readAhead: ReadAheadContext | undefined;
 
   constructor(options: IngestorOptions) {
     this.#options = options;
@@ -77,6 +92,7 @@ export class Ingestor {
   /** Starts a lease term: what was cached under an earlier one may be stale. */
   begin(leaseToken: string): void {
     this.#token = leaseToken;
+    this.#readAhead = undefined;
     this.#records.clear();
   }
 
@@ -85,23 +101,46 @@ export class Ingestor {
     this.#holeAfter = position;
   }
 
-  /** Ingests a batch of stream events, then moves the queue's stored position past it. */
-  async ingestBatch(events: StreamEvent[]): Promise<void> {
+  /**
+   * Ingests a batch of stream events, then moves the queue's stored position past it. Returns
+   * what the stream held after the batch when its records were read: the next batch to ingest,
+   * so a node behind reads each batch once, not once more with XREAD. On one Redis, that next
+   * batch's records are read right behind this batch's writes, on the same connection (so
+   * Redis runs the read after the writes), while their reply is awaited.
+   */
+  async ingestBatch(events: StreamEvent[]): Promise<ReadAhead> {
     const lastId = events[events.length - 1]?.id;
-    if (!lastId) return;
+    const readAhead = this.#readAhead;
+    this.#readAhead = undefined;
+    if (!lastId) return { events: [], trimmedBefore: false };
     const kept = coalesceProgress(events);
-    const context = await readBatchContext({ ...this.#options, events: kept, lastId, cached: this.#records });
+    const context = await (readAhead?.lastId === lastId ? readAhead.context : this.#readContext(kept, lastId));
     const writes: AppendInput[] = [];
     for (const event of kept) {
       const jobId = subjectOf(event);
       if (jobId === undefined) continue;
       writes.push(...(await this.#ingestEvent(event, jobId, context)));
     }
+    const next = context.tail;
+    let nextRead: ReadAheadContext | undefined;
+    const readNext = () => {
+      const nextLastId = next[next.length - 1]?.id;
+      if (nextLastId) nextRead = { lastId: nextLastId, context: this.#readContext(coalesceProgress(next), nextLastId) };
+    };
     // The stored stream position moves with the batch's last record write, or on its own when nothing was written.
-    if (writes.length > 0) await this.#write(writes, lastId);
+    if (writes.length > 0) await this.#write(writes, { advanceTo: lastId, afterLastCall: readNext });
     else if (!(await this.#options.store.advanceCursor(this.#leaseToken(), this.#options.queue.name, lastId))) {
       throw new LeaseLostError(this.#options.queue.name);
     }
+    this.#readAhead = nextRead;
+    return { events: next, trimmedBefore: context.trimmedAfterBatch };
+  }
+
+  /** Reads a batch's context; a failed read ahead is never awaited, so its rejection is marked handled. */
+  #readContext(events: StreamEvent[], lastId: string): Promise<BatchContext> {
+    const read = readBatchContext({ ...this.#options, events, lastId, cached: this.#records });
+    read.catch(() => undefined);
+    return read;
   }
 
   /**
@@ -117,6 +156,7 @@ export class Ingestor {
     position: string | undefined;
     read: (jobIds: string[]) => Promise<ReconcileRead>;
   }): Promise<boolean> {
+    this.#readAhead = undefined; // read before these writes
     const { unread, jobs } = await args.read(args.jobIds);
     if (unread === undefined) return false; // too far behind: read the stream first
     // A job with an event not ingested yet is left to that event; the others' read is their latest truth.
@@ -188,6 +228,7 @@ export class Ingestor {
    * within a check, not when BullMQ's stalled check gets to it.
    */
   async applyWorkerView(view: WorkerView, jobIds: string[]): Promise<void> {
+    this.#readAhead = undefined; // read before these writes
     this.#workerView = view;
     const records = await this.#loadRecords(jobIds);
     const writes: AppendInput[] = [];
@@ -296,7 +337,7 @@ export class Ingestor {
    * batch reads what Redis really holds (a write that did land is then a duplicate, and a
    * subscriber that missed its broadcast sees a gap and replays it).
    */
-  async #write(writes: AppendInput[], advanceTo?: string): Promise<void> {
+  async #write(writes: AppendInput[], batch: { advanceTo: string; afterLastCall: () => void } | undefined = undefined): Promise<void> {
     if (writes.length === 0) return;
     const queue = this.#options.queue.name;
     const onRoomsWritten = (landed: readonly AppendResult[]) =>
@@ -304,7 +345,7 @@ export class Ingestor {
         const { body } = writes[index]!;
         if (body) for (const cursor of outcome.cursors) this.#options.broadcast({ ...body, ...cursor });
       });
-    const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes, advanceTo === undefined ? { onRoomsWritten } : { onRoomsWritten, advanceTo });
+    const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes, { onRoomsWritten, ...batch });
     const failed = outcomes.find((outcome) => outcome.record === 'failed');
     const leaseLost = outcomes.some((outcome) => outcome.record === 'lease-lost');
     if (!failed && !leaseLost) return;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../options.js';
-import { LeaseLostError, type Ingestor } from './ingestor.js';
+import { LeaseLostError, type Ingestor, type ReadAhead } from './ingestor.js';
 import type { QueueLease } from './queueLease.js';
 import type { Reconciler } from './reconciler.js';
 import { compareStreamIds, toStreamEvent } from './streamEvent.js';
@@ -147,31 +147,38 @@ export class QueueIngest {
     let position = from;
     let failures = 0;
     let lagging = false;
+    /** The entries after `position`, read with the last batch's records: the next batch, with no XREAD. */
+    let ahead: ReadAhead = { events: [], trimmedBefore: false };
     while (this.#role === 'ingesting' && lease.token === token) {
       try {
-        // Behind by a full batch: the stream may have been trimmed past us meanwhile.
-        if (lagging && (await this.#trimmedPast(position))) this.#markTrimmed(position);
-        const reply = (await blocking.xread('COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', streamKey, position)) as
-          | Array<[string, Array<[string, string[]]>]>
-          | null;
-        if (failures > 0) {
-          failures = 0;
-          // We were cut off from Redis: whatever happened meanwhile may be trimmed or lost.
-          if (await this.#trimmedPast(position)) this.#markTrimmed(position);
-          else reconciler.markGap('redis-reconnected');
+        let events = ahead.events;
+        ahead = { events: [], trimmedBefore: false };
+        if (events.length === 0) {
+          // Behind by a full batch: the stream may have been trimmed past us meanwhile.
+          if (lagging && (await this.#trimmedPast(position))) this.#markTrimmed(position);
+          const reply = (await blocking.xread('COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', streamKey, position)) as
+            | Array<[string, Array<[string, string[]]>]>
+            | null;
+          if (failures > 0) {
+            failures = 0;
+            // We were cut off from Redis: whatever happened meanwhile may be trimmed or lost.
+            if (await this.#trimmedPast(position)) this.#markTrimmed(position);
+            else reconciler.markGap('redis-reconnected');
+          }
+          events = (reply?.[0]?.[1] ?? []).map(([id, flat]) => toStreamEvent(id, flat));
         }
-        const entries = reply?.[0]?.[1] ?? [];
-        lagging = entries.length >= batchSize;
-        if (entries.length > 0) {
-          const events = entries.map(([id, flat]) => toStreamEvent(id, flat));
-          await ingestor.ingestBatch(events);
+        lagging = events.length >= batchSize;
+        if (events.length > 0) {
+          ahead = await ingestor.ingestBatch(events);
           position = events[events.length - 1]!.id;
           this.#health.lastEventId = position;
           this.#health.lastReadAt = Date.now();
           this.#health.eventsRead += events.length;
+          if (ahead.events.length > 0 && ahead.trimmedBefore) this.#markTrimmed(position);
         }
         if (!lagging) await reconciler.whenCaughtUp(position);
       } catch (error) {
+        ahead = { events: [], trimmedBefore: false }; // read again from `position`
         if (error instanceof LeaseLostError) {
           logger.warn({ queue }, 'another node took over ingesting this queue');
           break;

@@ -99,6 +99,12 @@ interface RoomEntry {
   room: string;
 }
 
+interface AppendOptions {
+  onRoomsWritten?: (results: readonly AppendResult[]) => void;
+  advanceTo?: string;
+  afterLastCall?: () => void;
+}
+
 /** A script call's keys and arguments. */
 interface ScriptArgs {
   keys: string[];
@@ -153,13 +159,15 @@ export class RoomStore {
    * rooms and then their records (ROOMS_THEN_RECORDS_SCRIPT: one round trip); on a cluster, the
    * rooms go per hash slot (slots in parallel), then the records. `options.onRoomsWritten` gets
    * the results once the rooms are written (cursors final), so broadcasts need not wait for the
-   * records on a cluster.
+   * records on a cluster. On one Redis, `options.afterLastCall` is called once the last call is
+   * sent, before its reply: a command sent then on the same connection runs after every write of
+   * the batch, because Redis runs one connection's commands in the order they were sent.
    */
   async appendBatch(
     leaseToken: string,
     queue: string,
     inputs: AppendInput[],
-    options: { onRoomsWritten?: (results: readonly AppendResult[]) => void; advanceTo?: string } = {},
+    options: AppendOptions = {},
   ): Promise<AppendResult[]> {
     for (const input of inputs) if (input.queue !== queue) throw new Error(`a batch of appends is for one queue (${queue}), not ${input.queue}`);
     const results: AppendResult[] = inputs.map(() => ({ cursors: [], record: 'written' }));
@@ -170,7 +178,7 @@ export class RoomStore {
   }
 
   /** One Redis: chunks of writes, each one call that appends their rooms and then writes their records. */
-  async #appendOnOneRedis(leaseToken: string, queue: string, inputs: AppendInput[], results: AppendResult[], options: { onRoomsWritten?: (results: readonly AppendResult[]) => void; advanceTo?: string }): Promise<AppendFailure> {
+  async #appendOnOneRedis(leaseToken: string, queue: string, inputs: AppendInput[], results: AppendResult[], options: AppendOptions): Promise<AppendFailure> {
     try {
       for (let start = 0; start < inputs.length; start += PER_CALL) {
         const end = Math.min(inputs.length, start + PER_CALL);
@@ -179,7 +187,7 @@ export class RoomStore {
         const records = this.#recordArgs(leaseToken, queue, inputs.slice(start, end), end === inputs.length ? options.advanceTo : undefined);
         let reply: [unknown[][], number | number[]];
         try {
-          reply = await this.#redis.jobcastRoomsThenRecords(
+          const call = this.#redis.jobcastRoomsThenRecords(
             rooms.keys.length + records.keys.length,
             ...rooms.keys,
             ...records.keys,
@@ -188,6 +196,8 @@ export class RoomStore {
             ...rooms.args,
             ...records.args,
           );
+          if (end === inputs.length) options.afterLastCall?.();
+          reply = await call;
         } catch (error) {
           return { failedFrom: start, record: 'failed', error };
         }
@@ -209,7 +219,7 @@ export class RoomStore {
    * which know no fence number to refuse it with. (Only a loss between this read and the room
    * calls, well under a millisecond, gets past it.)
    */
-  async #appendAcrossSlots(leaseToken: string, queue: string, inputs: AppendInput[], results: AppendResult[], options: { onRoomsWritten?: (results: readonly AppendResult[]) => void; advanceTo?: string }): Promise<AppendFailure> {
+  async #appendAcrossSlots(leaseToken: string, queue: string, inputs: AppendInput[], results: AppendResult[], options: AppendOptions): Promise<AppendFailure> {
     try {
       if ((await this.#redis.get(this.#keys.queueLease(queue))) !== leaseToken) return { failedFrom: 0, record: 'lease-lost' };
     } catch (error) {

@@ -2,7 +2,7 @@
  * `tsx test/bench/profile.ts`: the 10,000-client real-worker phase once more, against jobcast
  * only, with `--cpu-prof` on the server node, then where its CPU went while idle (every client
  * subscribed, no job) and under load. Env as `npm run bench` (BENCH_QUICK=1: 2,000 clients,
- * 3 s); PROFILE_MODE=raw|events profiles a relay instead; PROFILE_DIR keeps the profile.
+ * 3 s; PROFILE_RATE and PROFILE_CLIENTS pick another shape); PROFILE_MODE=raw|events profiles a relay instead; PROFILE_DIR keeps the profile.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,10 @@ const percent = (share: number) => `${(share * 100).toFixed(1).padStart(5)} %`;
 
 try {
   const windows = {} as Record<'idle' | 'load', [number, number]>;
-  const shape = quick ? { label: '500/s × 2000 clients', rate: 500, clients: 2_000, durationMs: 3_000 } : { label: '500/s × 10000 clients', rate: 500, clients: 10_000, durationMs: 10_000 };
+  const rate = Number(process.env.PROFILE_RATE ?? 500);
+  const clients = Number(process.env.PROFILE_CLIENTS ?? (quick ? 2_000 : 10_000));
+  const durationMs = quick ? 3_000 : 10_000;
+  const shape = { label: `${rate}/s × ${clients} clients`, rate, clients, durationMs };
   await measureWorkerShape({ mode, shape, redisUrl, redis, warmUpMs: quick ? 500 : 2_000, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`], windows, log });
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no profile written in ${dir}`);
