@@ -103,10 +103,10 @@ export class Ingestor {
 
   /**
    * Ingests a batch of stream events, then moves the queue's stored position past it. Returns
-   * what the stream held after the batch when its records were read: the next batch to ingest,
-   * so a node behind reads each batch once, not once more with XREAD. On one Redis, that next
-   * batch's records are read right behind this batch's writes, on the same connection (so
-   * Redis runs the read after the writes), while their reply is awaited.
+   * what the stream held after the batch when its records were read: after a full batch, the
+   * next batch to ingest, so a node behind reads each batch once, not once more with XREAD. On
+   * one Redis, that next batch's records are then read right behind this batch's writes, on the
+   * same connection (so Redis runs the read after the writes), while their reply is awaited.
    */
   async ingestBatch(events: StreamEvent[]): Promise<ReadAhead> {
     const lastId = events[events.length - 1]?.id;
@@ -123,9 +123,10 @@ export class Ingestor {
     }
     const next = context.tail;
     let nextRead: ReadAheadContext | undefined;
+    // Only a full batch's tail is ingested next (QueueIngest): after a shorter one, the reconciler runs first.
     const readNext = () => {
       const nextLastId = next[next.length - 1]?.id;
-      if (nextLastId) nextRead = { lastId: nextLastId, context: this.#readContext(coalesceProgress(next), nextLastId) };
+      if (nextLastId && events.length >= this.#options.batchSize) nextRead = { lastId: nextLastId, context: this.#readContext(coalesceProgress(next), nextLastId) };
     };
     // The stored stream position moves with the batch's last record write, or on its own when nothing was written.
     if (writes.length > 0) await this.#write(writes, { advanceTo: lastId, afterLastCall: readNext });

@@ -174,9 +174,15 @@ export class QueueIngest {
           this.#health.lastEventId = position;
           this.#health.lastReadAt = Date.now();
           this.#health.eventsRead += events.length;
-          if (ahead.events.length > 0 && ahead.trimmedBefore) this.#markTrimmed(position);
+          // Behind by a full batch: the stream may have been trimmed past us meanwhile.
+          if (lagging && ahead.events.length > 0 && ahead.trimmedBefore) this.#markTrimmed(position);
         }
-        if (!lagging) await reconciler.whenCaughtUp(position);
+        if (!lagging) {
+          // Caught up: the reconciler may write now. A reconciled state must never overtake an
+          // event, so only what is read after it is ingested after it: the next batch is read again.
+          ahead = { events: [], trimmedBefore: false };
+          await reconciler.whenCaughtUp(position);
+        }
       } catch (error) {
         ahead = { events: [], trimmedBefore: false }; // read again from `position`
         if (error instanceof LeaseLostError) {
