@@ -173,7 +173,7 @@ async function startJobcastServer<User>(
   // One node ingests each queue (the lease holder) and broadcasts each status to its room: the
   // adapter hands it to this node's sockets and to the nodes that have members in the room,
   // so every subscriber gets each event once; each node counts the deliveries it makes.
-  const broadcast = createStatusFanout({ io, filter: workerIdentity?.filter, stats: debugStats, metrics });
+  const broadcast = createStatusFanout({ io, filter: workerIdentity?.filter, stats: debugStats, metrics, socketsAllLocal: ownsIo && adapterConnections.length === 0 && options.socket?.adapter === undefined });
 
   const pipelines = queues.map((queue) => {
     const workerWatch = new WorkerWatch(redis, queue, knobs.bullPrefix);

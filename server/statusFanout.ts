@@ -19,6 +19,11 @@ export interface StatusFanoutDeps {
   filter: WorkerIdentityFilter | undefined;
   stats: DebugStats;
   metrics: Pick<JobcastMetrics, 'broadcast' | 'delivered'>;
+  /**
+   * True when every socket is on this node: jobcast made the Socket.IO server and gave it no
+   * adapter, so it has socket.io's in-memory one and a room with no member here has none at all.
+   */
+  socketsAllLocal: boolean;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface StatusFanoutDeps {
  * the room (with the sharded adapter, only those nodes hear it). Returns the broadcast
  * function; counts broadcasts here and deliveries on whichever node makes them.
  */
-export function createStatusFanout({ io, filter, stats, metrics }: StatusFanoutDeps): (event: StatusEvent) => void {
+export function createStatusFanout({ io, filter, stats, metrics, socketsAllLocal }: StatusFanoutDeps): (event: StatusEvent) => void {
   if (filter) followDebugSockets(io.of('/').adapter);
   countDeliveries(io, stats, metrics);
   return (event) => {
@@ -38,9 +43,14 @@ export function createStatusFanout({ io, filter, stats, metrics }: StatusFanoutD
       io.to(target).emit(EVENTS.status, event);
       return;
     }
+    const debugSockets = debugSocketsIn(target);
+    // No debug socket in the room, anywhere: one broadcast (each one encodes the status again).
+    if (socketsAllLocal && !io.of('/').adapter.rooms.has(debugSockets)) {
+      io.to(target).emit(EVENTS.status, filter.event(event));
+      return;
+    }
     // Two broadcasts for every status, even one with no identity to take out: each socket then
     // gets all of a room's statuses on one channel, in the order they were published.
-    const debugSockets = debugSocketsIn(target);
     io.to(target).except(debugSockets).emit(EVENTS.status, filter.event(event));
     io.to(debugSockets).emit(EVENTS.status, event);
   };

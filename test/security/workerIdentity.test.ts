@@ -72,6 +72,27 @@ describe("the worker's host and pid", () => {
     expect(revealsWorker(report)).toBe(true);
   });
 
+  it('stay out of a room without a debug user, and reach one who joins it later', async () => {
+    const queue = uniqueName('identity');
+    const stack = await startStack({ queues: [queue], canDebug: (user) => user.id === 'dev' });
+    cleanups.push(() => stack.close());
+    const alice = await watchRoom(stack.url, 'user:alice', 'document:2');
+    await runJob(stack, queue, 'document:2');
+    await waitFor(() => alice.events.some((e) => e.event === 'completed'), 'the first job ends');
+    expect(alice.events.some((e) => e.event === 'progress')).toBe(true);
+    expect(revealsWorker(alice.events)).toBe(false);
+
+    const dev = await watchRoom(stack.url, 'user:dev', 'document:2');
+    const seen = alice.events.length;
+    await runJob(stack, queue, 'document:2');
+    await waitFor(() => alice.events.filter((e) => e.event === 'completed').length === 2 && dev.events.some((e) => e.event === 'completed'), 'the second job ends');
+    expect(dev.events.find((e) => e.event === 'progress')!.status.worker).toEqual(worker);
+    expect(revealsWorker(alice.events)).toBe(false);
+    // Both get the room's statuses from then on, in order, with no gap.
+    expect(dev.events.map((e) => e.seq)).toEqual(alice.events.slice(seen).map((e) => e.seq));
+    expect(alice.events.map((e) => e.seq)).toEqual(alice.events.map((_, index) => index + alice.events[0]!.seq));
+  });
+
   it('reach every subscriber with exposeWorkerIdentity', async () => {
     const queue = uniqueName('identity');
     const stack = await startStack({ queues: [queue], exposeWorkerIdentity: true });
