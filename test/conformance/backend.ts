@@ -182,17 +182,9 @@ class ClusterBackend implements RedisBackend {
     await answering(this.admin);
   }
 
-  /**
-   * Every master's writes are paused first, so nothing changes anywhere while the loss is dated;
-   * then each master is unpaused and flushed in one pipelined write, which Redis runs before any
-   * command the pause held back: a write that lands after the loss was sent after it.
-   */
   async wipeRestart(onLoss: () => void): Promise<void> {
-    await withMasters(this.#cluster, async (masters) => {
-      for (const node of masters) await node.call('CLIENT', 'PAUSE', '30000', 'WRITE');
-      onLoss();
-      await Promise.all(masters.map((node) => node.pipeline().call('CLIENT', 'UNPAUSE').flushall().exec()));
-    });
+    onLoss();
+    await eachMaster(this.#cluster, (node) => node.flushall());
     await answering(this.admin);
   }
 
@@ -202,16 +194,13 @@ class ClusterBackend implements RedisBackend {
   }
 }
 
-/** Runs `work` with a plain connection to every master (a Cluster client cannot address one node by itself). */
-async function withMasters<T>(cluster: RedisClusterHandle, work: (nodes: Redis[]) => Promise<T>): Promise<T> {
+/** Runs `work` on a plain connection to each master (a Cluster client cannot address one node by itself). */
+async function eachMaster<T>(cluster: RedisClusterHandle, work: (node: Redis) => Promise<T>): Promise<T[]> {
   const nodes = cluster.nodes.map((node) => new Redis({ ...node, maxRetriesPerRequest: 1 }));
   for (const node of nodes) node.on('error', () => undefined);
   try {
-    return await work(nodes);
+    return await Promise.all(nodes.map(work));
   } finally {
     for (const node of nodes) node.disconnect();
   }
 }
-
-/** Runs `work` on each master, at once. */
-const eachMaster = <T>(cluster: RedisClusterHandle, work: (node: Redis) => Promise<T>): Promise<T[]> => withMasters(cluster, (nodes) => Promise.all(nodes.map(work)));
