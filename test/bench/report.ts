@@ -58,6 +58,18 @@ function streamRows(results: Results): Array<[string, string, string, string]> {
   return rows;
 }
 
+/** The machine's CPU time so far (all cores, in ticks), and the part the hypervisor gave to others (steal): Linux only. */
+function cpuTicks(): { total: number; steal: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { total: fields.slice(0, 8).reduce((sum, value) => sum + value, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+/** Taken when the bench starts (run.ts imports this module first thing). */
+const TICKS_AT_START = cpuTicks();
+
 /** Prints the tables and writes BENCHMARKS.md (with the machine) and bench-results.json (raw figures). */
 export async function writeReport(results: Results, redisUrl: string, redis: Redis): Promise<void> {
   const rows = streamRows(results);
@@ -75,7 +87,7 @@ export async function writeReport(results: Results, redisUrl: string, redis: Red
   }
 
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, Redis ${redisVersion}, load average ${loadavg().map((load) => load.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end`;
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, Redis ${redisVersion}, load average ${loadavg().map((load) => load.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end${stolenDuringRun()}`;
   const date = new Date().toISOString();
   writeFileSync('BENCHMARKS.md', renderMarkdown(results, machine, date));
   writeFileSync('bench-results.json', `${JSON.stringify({ machine, date, redisUrl: redisUrl.replace(/\/\/.*@/, '//'), results }, null, 2)}\n`);
@@ -83,6 +95,14 @@ export async function writeReport(results: Results, redisUrl: string, redis: Red
 }
 
 /** BENCHMARKS.md: the tables, the targets, then test/bench/NOTES.md (the hand-written reading). */
+/** ", N % of the cores' time taken by the host" when the machine is a virtual machine that reports it. */
+function stolenDuringRun(): string {
+  const end = cpuTicks();
+  if (!TICKS_AT_START || !end || end.total <= TICKS_AT_START.total) return '';
+  const share = (end.steal - TICKS_AT_START.steal) / (end.total - TICKS_AT_START.total);
+  return `, ${(share * 100).toFixed(0)} % of the cores' time taken by the host for other machines (steal) during the run`;
+}
+
 export function renderMarkdown(results: Results, machine: string, date: string): string {
   const rows = streamRows(results);
   const targets = [
@@ -106,8 +126,10 @@ history, snapshot on) and through relays written inside the bench: the raw relay
 \`QueueEvents\` \`completed\` → \`Job.fromId\` → \`io.to(room).emit\`, no auth, no cursor) and, with
 real workers, the events relay (the same for every job event). Ratios are the figures to quote;
 absolute times vary from machine to machine. A load average above the core count means other
-work shared the machine during the run: then even ratios of latencies are noisy, and the costs
-per job (CPU, Redis, GC) are the figures to compare.
+work shared the machine during the run, and steal above a few percent means the host of a virtual
+machine gave it less CPU than its cores: then even ratios of latencies are noisy (the relays run
+one after the other, each under whatever the host left it), and the costs per job (CPU, Redis,
+GC) are the figures to compare.
 
 ${workerSection(results.workers)}
 ${nodesSection(results.nodes)}
