@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { NodesResults } from './nodesPhase.js';
+import { cpuTicks, stolenShare } from './hostSteal.js';
 import { nodesSection } from './nodesReport.js';
 import type { LatencyFigures } from './phases.js';
 import type { Mode } from './relay.js';
@@ -58,15 +59,6 @@ function streamRows(results: Results): Array<[string, string, string, string]> {
   return rows;
 }
 
-/** The machine's CPU time so far (all cores, in ticks), and the part the hypervisor gave to others (steal): Linux only. */
-function cpuTicks(): { total: number; steal: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { total: fields.slice(0, 8).reduce((sum, value) => sum + value, 0), steal: fields[7] ?? 0 };
-  } catch {
-    return undefined;
-  }
-}
 /** Taken when the bench starts (run.ts imports this module first thing). */
 const TICKS_AT_START = cpuTicks();
 
@@ -97,10 +89,8 @@ export async function writeReport(results: Results, redisUrl: string, redis: Red
 /** BENCHMARKS.md: the tables, the targets, then test/bench/NOTES.md (the hand-written reading). */
 /** ", N % of the cores' time taken by the host" when the machine is a virtual machine that reports it. */
 function stolenDuringRun(): string {
-  const end = cpuTicks();
-  if (!TICKS_AT_START || !end || end.total <= TICKS_AT_START.total) return '';
-  const share = (end.steal - TICKS_AT_START.steal) / (end.total - TICKS_AT_START.total);
-  return `, ${(share * 100).toFixed(0)} % of the cores' time taken by the host for other machines (steal) during the run`;
+  const share = stolenShare(TICKS_AT_START, cpuTicks());
+  return share === undefined ? '' : `, ${(share * 100).toFixed(0)} % of the cores' time taken by the host for other machines (steal) during the run`;
 }
 
 export function renderMarkdown(results: Results, machine: string, date: string): string {

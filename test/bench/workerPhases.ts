@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { percentile } from './load.js';
 import { createProducer, produceJobs } from './produceJobs.js';
 import { readRedisCounters, redisWorkPerJob } from './redisStats.js';
+import { cpuTicks, stolenShare } from './hostSteal.js';
 import { ask, spawnBenchChild, startRelay, waitForLine, type Mode, type RelayStats } from './relay.js';
 
 export interface Shape {
@@ -42,6 +43,8 @@ export interface WorkerFigures {
   redis: ReturnType<typeof redisWorkPerJob>;
   /** jobcast only: the part of the latency after the server built the status (append, emit, transport; ms clock). */
   afterIngest: { p50: number; p99: number };
+  /** The share of the cores' time the host took for other machines over the load window (a virtual machine's steal); absent where unknown. */
+  stolenShare?: number | undefined;
   /** p50 latency of the jobs added in each second of the window: a backlog shows as a trend. */
   p50BySecond: number[];
   /** The worker's share of the latency: from its processor returning to BullMQ having recorded the completion. */
@@ -104,6 +107,7 @@ export async function measureWorkerShape(args: {
     await ask(worker, `measure-from ${warmUpJobs}`);
     await relay.stats();
     const loadFrom = monotonicMicros();
+    const ticksFrom = cpuTicks();
     const redisBefore = await readRedisCounters(redis);
     const produced = await produceJobs({ add: producer.add, roomOf, firstN: warmUpJobs, ratePerSecond: shape.rate, durationMs: shape.durationMs });
     const jobs = produced.added;
@@ -138,6 +142,7 @@ export async function measureWorkerShape(args: {
       redis: redisWorkPerJob(redisBefore, redisAfter, jobs),
       afterIngest: { p50: percentile(measured.afterIngest, 50), p99: percentile(measured.afterIngest, 99) },
       p50BySecond: bySecond(measured.byJob, shape.rate),
+      stolenShare: stolenShare(ticksFrom, cpuTicks()),
       workerRecord: { p50: workerReport.recordP50 ?? NaN, p99: workerReport.recordP99 ?? NaN },
     };
     const f = (value: number | null) => (value ?? NaN).toFixed(2);
@@ -149,6 +154,7 @@ export async function measureWorkerShape(args: {
         `${figures.rssPerClientKb.toFixed(1)} KB/client, ${figures.cpuMicrosPerEvent.toFixed(0)} µs CPU/event, ` +
         `loop delay p99 ${f(figures.load.loopDelay.p99)} max ${f(figures.load.loopDelay.max)} (idle max ${f(figures.idle.loopDelayMax)}), ` +
         `GC ${figures.load.gc.count}× ${f(figures.load.gc.totalMs)} ms (max ${f(figures.load.gc.maxMs)}), Redis ${figures.redis.calls.toFixed(1)} calls/job, ` +
+        `${figures.stolenShare === undefined ? '' : `host steal ${(figures.stolenShare * 100).toFixed(0)} %, `}` +
         `p50 by second [${figures.p50BySecond.map((value) => value.toFixed(1)).join(' ')}]` +
         `${Object.keys(measured.events).length > 0 ? `, statuses received (warm-up included) ${JSON.stringify(measured.events)}` : ''}`,
     );

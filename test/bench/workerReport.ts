@@ -35,6 +35,7 @@ export function workerRows(results: WorkerResults): string[][] {
     row('server CPU while idle (all subscribed)', (f) => f.idle.cpuMsPerSecond, ' ms/s', 1);
     row('Redis calls per job (all processes)', (f) => f.redis.calls, '', 1);
     row('Redis CPU per job (all processes)', (f) => f.redis.cpuMicros, ' µs', 0);
+    row("cores' time taken by the host (steal) under load", (f) => (f.stolenShare === undefined ? NaN : f.stolenShare * 100), ' %', 0);
   }
   return rows;
 }
