@@ -7,7 +7,7 @@ import type { Keys } from '../store/keys.js';
 import { buildStatus } from './buildStatus.js';
 import { readBatchContext, type BatchContext } from './batchContext.js';
 import { bindAtStart, bindLate, isOtherIncarnation, otherRoutes, type JobRecord } from './jobRecord.js';
-import { adoptPending, reconciledStatus, type JobRead, type ReconcileRead } from './reconciledStatus.js';
+import { adoptPending, lostStatus, reconciledStatus, type JobRead, type ReconcileRead } from './reconciledStatus.js';
 import type { Projection } from './projection.js';
 import { coalesceProgress } from './coalesce.js';
 import { dropExpiredPending, schedulerIdOf } from './routing.js';
@@ -103,12 +103,13 @@ export class Ingestor {
 
   /**
    * Ingests a batch of stream events, then moves the queue's stored position past it. Returns
-   * what the stream held after the batch when its records were read: after a full batch, the
-   * next batch to ingest, so a node behind reads each batch once, not once more with XREAD. On
-   * one Redis, that next batch's records are then read right behind this batch's writes, on the
-   * same connection (so Redis runs the read after the writes), while their reply is awaited.
+   * what the stream held after the batch when its records were read: the next batch to ingest
+   * when the caller takes it (`readNext`), so a node behind reads each batch once, not once more
+   * with XREAD. Then, on one Redis, that next batch's records are read right behind this batch's
+   * writes, on the same connection (so Redis runs the read after the writes), while their reply
+   * is awaited.
    */
-  async ingestBatch(events: StreamEvent[]): Promise<ReadAhead> {
+  async ingestBatch(events: StreamEvent[], { readNext }: { readNext: boolean }): Promise<ReadAhead> {
     const lastId = events[events.length - 1]?.id;
     const readAhead = this.#readAhead;
     this.#readAhead = undefined;
@@ -123,13 +124,12 @@ export class Ingestor {
     }
     const next = context.tail;
     let nextRead: ReadAheadContext | undefined;
-    // Only a full batch's tail is ingested next (QueueIngest): after a shorter one, the reconciler runs first.
-    const readNext = () => {
+    const sendNextRead = () => {
       const nextLastId = next[next.length - 1]?.id;
-      if (nextLastId && events.length >= this.#options.batchSize) nextRead = { lastId: nextLastId, context: this.#readContext(coalesceProgress(next), nextLastId) };
+      if (nextLastId && readNext) nextRead = { lastId: nextLastId, context: this.#readContext(coalesceProgress(next), nextLastId) };
     };
     // The stored stream position moves with the batch's last record write, or on its own when nothing was written.
-    if (writes.length > 0) await this.#write(writes, { advanceTo: lastId, afterLastCall: readNext });
+    if (writes.length > 0) await this.#write(writes, { advanceTo: lastId, afterLastCall: sendNextRead });
     else if (!(await this.#options.store.advanceCursor(this.#leaseToken(), this.#options.queue.name, lastId))) {
       throw new LeaseLostError(this.#options.queue.name);
     }
@@ -338,7 +338,7 @@ export class Ingestor {
    * batch reads what Redis really holds (a write that did land is then a duplicate, and a
    * subscriber that missed its broadcast sees a gap and replays it).
    */
-  async #write(writes: AppendInput[], batch: { advanceTo: string; afterLastCall: () => void } | undefined = undefined): Promise<void> {
+  async #write(writes: AppendInput[], batch?: { advanceTo: string; afterLastCall: () => void }): Promise<void> {
     if (writes.length === 0) return;
     const queue = this.#options.queue.name;
     const onRoomsWritten = (landed: readonly AppendResult[]) =>
@@ -387,15 +387,6 @@ export class Ingestor {
     this.#records.set(jobId, record);
     if (this.#records.size > CACHED_RECORDS) this.#records.delete(this.#records.keys().next().value as string);
   }
-}
-
-/** The write that shows an incarnation lost in its rooms, when they last saw it unfinished. */
-function lostStatus(record: JobRecord, queue: string, jobId: string): AppendInput | undefined {
-  if (!record.route || !record.status || isTerminalStatus(record.status)) return undefined;
-  const status: JobStatus = { ...record.status, state: 'unknown', updatedAt: Date.now() };
-  delete status.willRetry;
-  const body: EventBody = { event: 'reconciled', status, at: Date.now(), reason: 'vanished' };
-  return { queue, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes: [] };
 }
 
 const pick = (versions: Record<string, string>, at: string[]): Record<string, string> => Object.fromEntries(at.flatMap((key) => (versions[key] === undefined ? [] : [[key, versions[key]!]])));

@@ -169,20 +169,19 @@ export class QueueIngest {
         }
         lagging = events.length >= batchSize;
         if (events.length > 0) {
-          ahead = await ingestor.ingestBatch(events);
+          // After a full batch, the next one is what this batch's read found after it. After a
+          // shorter one the reconciler runs, and a reconciled state must never overtake an event:
+          // only what is read after it is ingested after it, so the next batch is read again.
+          const found = await ingestor.ingestBatch(events, { readNext: lagging });
           position = events[events.length - 1]!.id;
           this.#health.lastEventId = position;
           this.#health.lastReadAt = Date.now();
           this.#health.eventsRead += events.length;
+          if (lagging) ahead = found;
           // Behind by a full batch: the stream may have been trimmed past us meanwhile.
-          if (lagging && ahead.events.length > 0 && ahead.trimmedBefore) this.#markTrimmed(position);
+          if (ahead.events.length > 0 && ahead.trimmedBefore) this.#markTrimmed(position);
         }
-        if (!lagging) {
-          // Caught up: the reconciler may write now. A reconciled state must never overtake an
-          // event, so only what is read after it is ingested after it: the next batch is read again.
-          ahead = { events: [], trimmedBefore: false };
-          await reconciler.whenCaughtUp(position);
-        }
+        if (!lagging) await reconciler.whenCaughtUp(position);
       } catch (error) {
         ahead = { events: [], trimmedBefore: false }; // read again from `position`
         if (error instanceof LeaseLostError) {

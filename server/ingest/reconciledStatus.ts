@@ -3,7 +3,8 @@
  * job's real state, `unknown` for a job gone without a terminal event, and the adoption of a
  * routed job whose `added` event was trimmed away unread.
  */
-import type { JobStatus } from '../../shared/index.js';
+import { isTerminalStatus, type JobStatus } from '../../shared/index.js';
+import type { AppendInput, EventBody } from '../store/roomStore.js';
 import { buildStatus } from './buildStatus.js';
 import type { JobFacts } from './jobFacts.js';
 import { bindLate, isOtherIncarnation, type JobRecord } from './jobRecord.js';
@@ -118,4 +119,13 @@ function syntheticEvent(state: string | undefined, facts: JobFacts, jobId: strin
     default:
       return undefined;
   }
+}
+
+/** The write that shows an incarnation lost in its rooms, when they last saw it unfinished. */
+export function lostStatus(record: JobRecord, queue: string, jobId: string): AppendInput | undefined {
+  if (!record.route || !record.status || isTerminalStatus(record.status)) return undefined;
+  const status: JobStatus = { ...record.status, state: 'unknown', updatedAt: Date.now() };
+  delete status.willRetry;
+  const body: EventBody = { event: 'reconciled', status, at: Date.now(), reason: 'vanished' };
+  return { queue, jobId, eventId: undefined, incarnation: record.incarnation, route: record.route, body, consumedRoutes: [] };
 }

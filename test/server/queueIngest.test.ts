@@ -19,10 +19,11 @@ afterEach(async () => {
 const notInStream = (): StreamEvent => ({ id: '9999999999999-0', name: 'active', fields: { event: 'active', jobId: 'from-the-tail' } });
 
 /**
- * A queue's read loop on a real Redis, with an ingestor that records each batch and answers
- * `tailAfter(batch)` as the stream's entries after it, and a reconciler that records when it ran.
+ * A queue's read loop on a real Redis, started on a stream holding jobs a and b, with an ingestor
+ * that records each batch and answers, after the batch that starts with a, an entry that is not
+ * in the stream as the entries after it; and a reconciler that records when it ran.
  */
-async function readLoop(batchSize: number, tailAfter: (batch: StreamEvent[]) => StreamEvent[]) {
+async function startReadLoop(batchSize: number) {
   const name = uniqueName('qi');
   const redis = new Redis(inject('redisUrl'));
   const blocking = new Redis(inject('redisUrl'));
@@ -33,7 +34,7 @@ async function readLoop(batchSize: number, tailAfter: (batch: StreamEvent[]) => 
     markHole: () => undefined,
     ingestBatch: async (events: StreamEvent[]): Promise<ReadAhead> => {
       steps.push(`batch ${events.map((event) => event.fields.jobId).join(',')}`);
-      return { events: tailAfter(events), trimmedBefore: false };
+      return { events: events[0]?.fields.jobId === 'a' ? [notInStream()] : [], trimmedBefore: false };
     },
   } as unknown as Ingestor;
   const reconciler = {
@@ -49,24 +50,21 @@ async function readLoop(batchSize: number, tailAfter: (batch: StreamEvent[]) => 
     redis.disconnect();
   });
   const add = (jobId: string) => redis.xadd(streamKey, '*', 'event', 'waiting', 'jobId', jobId);
-  return { reader, add, steps };
+  await add('a');
+  await add('b');
+  await reader.start();
+  return { add, steps };
 }
 
 describe('QueueIngest', () => {
   it("takes a full batch's tail as the next batch, without reading the stream again", async () => {
-    const loop = await readLoop(2, (batch) => (batch[0]?.fields.jobId === 'a' ? [notInStream()] : []));
-    await loop.add('a');
-    await loop.add('b');
-    await loop.reader.start();
+    const loop = await startReadLoop(2);
     await waitFor(() => loop.steps.includes('batch from-the-tail'), 'the tail ingested');
     expect(loop.steps.slice(0, 2)).toEqual(['batch a,b', 'batch from-the-tail']);
   });
 
   it('reads the stream again after a batch that was not full: the reconciler runs first, and nothing read before it follows it', async () => {
-    const loop = await readLoop(10, (batch) => (batch[0]?.fields.jobId === 'a' ? [notInStream()] : []));
-    await loop.add('a');
-    await loop.add('b');
-    await loop.reader.start();
+    const loop = await startReadLoop(10);
     await waitFor(() => loop.steps.includes('caught up'), 'the reconciler to run');
     await loop.add('c');
     await waitFor(() => loop.steps.includes('batch c'), 'the next entry read');
