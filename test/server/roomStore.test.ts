@@ -40,6 +40,26 @@ describe('RoomStore.append', () => {
     expect((await s.readRoom('document:1', undefined)).events.map((event) => event.status.state)).toEqual(['completed']);
   });
 
+  it('keeps the last historySize events of a room for replay and the snapshotJobs jobs updated last', async () => {
+    const { store: s } = await store(); // historySize 100, snapshotJobs 10
+    // 230 statuses of 13 jobs, in turn: every job is updated again after it left the snapshot, and while in it.
+    const jobOf = (index: number) => `h${index % 13}`;
+    const writes = Array.from({ length: 230 }, (_, index): AppendInput => {
+      const b = body('active', 'active');
+      return { ...input(`300-${index}`, { ...b, status: { ...b.status, jobId: jobOf(index), progress: { percent: index } } }), jobId: jobOf(index) };
+    });
+    for (let start = 0; start < writes.length; start += 23) await s.appendBatch('token-a', 'q', writes.slice(start, start + 23), { advanceTo: `300-${start + 22}` });
+    const { epoch, seq } = await s.cursorOf('document:1');
+    expect(seq).toBe(230);
+    const replay = await s.readRoom('document:1', { epoch: epoch!, seq: 130 });
+    expect(replay).toMatchObject({ mode: 'replay', resync: undefined });
+    expect(replay.events.map((event) => event.seq)).toEqual(Array.from({ length: 100 }, (_, index) => 131 + index));
+    expect(await s.readRoom('document:1', { epoch: epoch!, seq: 129 })).toMatchObject({ mode: 'snapshot', resync: 'history-exceeded' });
+    const snapshot = await s.readRoom('document:1', undefined);
+    const latest = new Map(Array.from({ length: 10 }, (_, index) => [jobOf(229 - index), 229 - index]));
+    expect(new Map(snapshot.events.map((event) => [event.status.jobId, event.status.progress?.percent]))).toEqual(latest);
+  });
+
   it('stores each room exactly the event body it was given, with its room and cursor', async () => {
     const { store: s } = await store();
     const reconciled: EventBody = { ...body('reconciled', 'unknown'), reason: 'vanished', status: { ...body('reconciled', 'unknown').status, name: 'quote " and \\ ünïcode', progress: { percent: 5 } } };
