@@ -38,11 +38,9 @@ local evField, fenceField, fence, rooms = 'ev:' .. ARGV[6], 'fence:' .. ARGV[6],
 
 local function appendToRoom(r, eventId, jobKey, tail)
   local meta, hist, jobs, idx = KEYS[r * 4 - 3], KEYS[r * 4 - 2], KEYS[r * 4 - 1], KEYS[r * 4]
-  if eventId ~= '' then
-    local last = redis.call('HGET', meta, evField)
-    if last and not isAfter(eventId, last) then return {} end
-  end
-  local epoch = redis.call('HGET', meta, 'epoch')
+  local read = redis.call('HMGET', meta, evField, 'epoch')
+  local last, epoch = read[1], read[2]
+  if eventId ~= '' and last and not isAfter(eventId, last) then return {} end
   if not epoch then
     epoch = epochCandidate
     redis.call('HSET', meta, 'epoch', epoch)
@@ -51,11 +49,12 @@ local function appendToRoom(r, eventId, jobKey, tail)
   local member = '{"room":"' .. ARGV[8 + r] .. '","epoch":"' .. epoch .. '","seq":' .. seq .. ',' .. tail
   if historySize > 0 then
     redis.call('ZADD', hist, seq, member)
-    redis.call('ZREMRANGEBYRANK', hist, 0, -(historySize + 1))
+    -- The history keeps the last historySize cursors: seq - historySize and older go.
+    if seq > historySize then redis.call('ZREMRANGEBYSCORE', hist, '-inf', seq - historySize) end
   end
   redis.call('HSET', jobs, jobKey, member)
-  redis.call('ZADD', idx, seq, jobKey)
-  local count = redis.call('ZCARD', idx)
+  -- The snapshot can only outgrow its bound when a job new to it was added.
+  local count = redis.call('ZADD', idx, seq, jobKey) == 1 and redis.call('ZCARD', idx) or 0
   if count > snapshotJobs then
     local evicted = redis.call('ZRANGE', idx, 0, count - snapshotJobs - 1)
     redis.call('HDEL', jobs, unpack(evicted))
