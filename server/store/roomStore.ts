@@ -105,6 +105,13 @@ interface AppendOptions {
   afterLastCall?: () => void;
 }
 
+/** One appendBatch call's writes, with each status encoded once ('' for a write without one). */
+interface Batch {
+  queue: string;
+  inputs: AppendInput[];
+  statusJson: string[];
+}
+
 /** A script call's keys and arguments. */
 interface ScriptArgs {
   keys: string[];
@@ -171,20 +178,23 @@ export class RoomStore {
   ): Promise<AppendResult[]> {
     for (const input of inputs) if (input.queue !== queue) throw new Error(`a batch of appends is for one queue (${queue}), not ${input.queue}`);
     const results: AppendResult[] = inputs.map(() => ({ cursors: [], record: 'written' }));
-    const outcome = this.#options.slotOf ? await this.#appendAcrossSlots(leaseToken, queue, inputs, results, options) : await this.#appendOnOneRedis(leaseToken, queue, inputs, results, options);
+    // Each status is encoded once, for its rooms and its job's record alike.
+    const batch: Batch = { queue, inputs, statusJson: inputs.map((input) => (input.body ? JSON.stringify(input.body.status) : '')) };
+    const outcome = this.#options.slotOf ? await this.#appendAcrossSlots(leaseToken, batch, results, options) : await this.#appendOnOneRedis(leaseToken, batch, results, options);
     if (outcome.failedFrom === undefined) return results;
     const { failedFrom, record, error } = outcome;
     return results.map((result, write) => (write < failedFrom ? result : error === undefined ? { ...result, record } : { ...result, record, error }));
   }
 
   /** One Redis: chunks of writes, each one call that appends their rooms and then writes their records. */
-  async #appendOnOneRedis(leaseToken: string, queue: string, inputs: AppendInput[], results: AppendResult[], options: AppendOptions): Promise<AppendFailure> {
+  async #appendOnOneRedis(leaseToken: string, batch: Batch, results: AppendResult[], options: AppendOptions): Promise<AppendFailure> {
+    const { inputs } = batch;
     try {
       for (let start = 0; start < inputs.length; start += PER_CALL) {
         const end = Math.min(inputs.length, start + PER_CALL);
         const entries = roomEntries(inputs, start, end);
-        const rooms = this.#roomArgs(fenceOf(leaseToken), queue, inputs, entries);
-        const records = this.#recordArgs(leaseToken, queue, inputs.slice(start, end), end === inputs.length ? options.advanceTo : undefined);
+        const rooms = this.#roomArgs(fenceOf(leaseToken), batch, entries);
+        const records = this.#recordArgs(leaseToken, batch, start, end, end === inputs.length ? options.advanceTo : undefined);
         let reply: [unknown[][], number | number[]];
         try {
           const call = this.#redis.jobcastRoomsThenRecords(
@@ -219,7 +229,8 @@ export class RoomStore {
    * which know no fence number to refuse it with. (Only a loss between this read and the room
    * calls, well under a millisecond, gets past it.)
    */
-  async #appendAcrossSlots(leaseToken: string, queue: string, inputs: AppendInput[], results: AppendResult[], options: AppendOptions): Promise<AppendFailure> {
+  async #appendAcrossSlots(leaseToken: string, batch: Batch, results: AppendResult[], options: AppendOptions): Promise<AppendFailure> {
+    const { queue, inputs } = batch;
     try {
       if ((await this.#redis.get(this.#keys.queueLease(queue))) !== leaseToken) return { failedFrom: 0, record: 'lease-lost' };
     } catch (error) {
@@ -228,7 +239,7 @@ export class RoomStore {
     let fenced = false;
     const roomCalls = this.#roomCallsBySlot(inputs).map(async (calls) => {
       for (const entries of calls) {
-        const rooms = this.#roomArgs(fenceOf(leaseToken), queue, inputs, entries);
+        const rooms = this.#roomArgs(fenceOf(leaseToken), batch, entries);
         if (this.#takeCursors(entries, await this.#redis.jobcastAppendRooms(rooms.keys.length, ...rooms.keys, ...rooms.args), results)) fenced = true;
       }
     });
@@ -239,7 +250,7 @@ export class RoomStore {
     if (fenced) return { failedFrom: 0, record: 'lease-lost' };
     for (let start = 0; start < inputs.length; start += PER_CALL) {
       const end = Math.min(inputs.length, start + PER_CALL);
-      const records = this.#recordArgs(leaseToken, queue, inputs.slice(start, end), end === inputs.length ? options.advanceTo : undefined);
+      const records = this.#recordArgs(leaseToken, batch, start, end, end === inputs.length ? options.advanceTo : undefined);
       let reply: number | number[];
       try {
         reply = await this.#redis.jobcastRecord(records.keys.length, ...records.keys, ...records.args);
@@ -287,50 +298,36 @@ export class RoomStore {
   }
 
   /** ROOM_APPEND_SCRIPT's keys and arguments for `entries`. */
-  #roomArgs(fence: string, queue: string, inputs: AppendInput[], entries: RoomEntry[]): ScriptArgs {
+  #roomArgs(fence: string, { queue, inputs, statusJson }: Batch, entries: RoomEntry[]): ScriptArgs {
     const keys = this.#keys;
     const roomNumbers = new Map<string, number>();
     for (const { room } of entries) if (!roomNumbers.has(room)) roomNumbers.set(room, roomNumbers.size + 1);
-    const roomKeys = [...roomNumbers.keys()].flatMap((room) => [keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room)]);
-    const bodies = new Map<number, string>();
-    const entryArgs = entries.flatMap(({ write, room }) => {
-      const input = inputs[write]!;
-      let body = bodies.get(write);
-      if (body === undefined) bodies.set(write, (body = bodyJson(input.body!, JSON.stringify(input.body!.status))));
-      return [roomNumbers.get(room)!, input.eventId ?? '', jobKeyOf({ queue, jobId: input.jobId }), body];
-    });
+    const roomKeys: string[] = [];
+    for (const room of roomNumbers.keys()) roomKeys.push(keys.roomMeta(room), keys.roomHistory(room), keys.roomJobs(room), keys.roomJobIndex(room));
     const ttl = this.#ttlMs();
-    return {
-      keys: roomKeys,
-      args: [ttl, this.#options.historySize, this.#options.snapshotJobs, newEpoch(), expirySlackMs(ttl), queue, fence, roomNumbers.size, ...roomNumbers.keys(), ...entryArgs],
-    };
+    const args: Array<string | number> = [ttl, this.#options.historySize, this.#options.snapshotJobs, newEpoch(), expirySlackMs(ttl), queue, fence, roomNumbers.size, ...roomNumbers.keys()];
+    let bodyOf = { write: -1, json: '' }; // a write's entries come one after the other: its body is built once
+    for (const { write, room } of entries) {
+      const input = inputs[write]!;
+      if (bodyOf.write !== write) bodyOf = { write, json: bodyJson(input.body!, statusJson[write]!) };
+      args.push(roomNumbers.get(room)!, input.eventId ?? '', jobKeyOf({ queue, jobId: input.jobId }), bodyOf.json);
+    }
+    return { keys: roomKeys, args };
   }
 
-  /** RECORD_SCRIPT's keys and arguments for `inputs`. */
-  #recordArgs(leaseToken: string, queue: string, inputs: AppendInput[], advanceTo: string | undefined): ScriptArgs {
+  /** RECORD_SCRIPT's keys and arguments for writes start..end-1. */
+  #recordArgs(leaseToken: string, { queue, inputs, statusJson }: Batch, start: number, end: number, advanceTo: string | undefined): ScriptArgs {
     const keys = this.#keys;
-    const writeKeys: string[] = [];
-    const writeArgs: Array<string | number> = [];
-    for (const input of inputs) {
-      const { jobId, route, body } = input;
+    const writeKeys = [keys.queueLease(queue), keys.queueOpenJobs(queue), keys.queuePendingRoutes(queue), keys.queueCursor(queue)];
+    const writeArgs: Array<string | number> = [leaseToken, this.#ttlMs(), advanceTo ?? ''];
+    for (let write = start; write < end; write++) {
+      const { jobId, route, body, consumedRoutes } = inputs[write]!;
       writeKeys.push(keys.job(queue, jobId), keys.routeVersions(queue, jobId));
       // Open: its rooms show it unfinished, so the reconciler keeps checking it against BullMQ.
       const open = body !== undefined && !isTerminalStatus(body.status) && (route?.rooms.length ?? 0) > 0;
-      writeArgs.push(
-        input.eventId ?? '',
-        input.incarnation,
-        route ? JSON.stringify(route) : '',
-        body ? JSON.stringify(body.status) : '',
-        open ? '1' : '0',
-        jobId,
-        input.consumedRoutes.length,
-        ...input.consumedRoutes,
-      );
+      writeArgs.push(inputs[write]!.eventId ?? '', inputs[write]!.incarnation, route ? JSON.stringify(route) : '', statusJson[write]!, open ? '1' : '0', jobId, consumedRoutes.length, ...consumedRoutes);
     }
-    return {
-      keys: [keys.queueLease(queue), keys.queueOpenJobs(queue), keys.queuePendingRoutes(queue), keys.queueCursor(queue), ...writeKeys],
-      args: [leaseToken, this.#ttlMs(), advanceTo ?? '', ...writeArgs],
-    };
+    return { keys: writeKeys, args: writeArgs };
   }
 
   /** Moves the queue's stored stream position; false when this node no longer holds the lease. */
