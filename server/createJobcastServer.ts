@@ -195,6 +195,7 @@ async function startJobcastServer<User>(
       },
       expectedWorkerVersion: options.expectedWorkerVersion,
       onIngested: (name, lifecycle, status, lagMs) => metrics.ingested(name, lifecycle, status, lagMs),
+      onBatchTimed: (name, phases) => metrics.ingestBatch(name, phases),
       canary: process.env.JOBCAST_CANARY,
     });
     const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: SWEEP_INTERVAL_MS, readWorkers, logger });

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobStatus, LifecycleEvent } from '../shared/index.js';
+import type { IngestPhases } from './ingest/ingestor.js';
 
 /**
  * Prometheus metrics of one jobcast server (its own registry, so several servers in one
@@ -15,6 +16,7 @@ export class JobcastMetrics {
   readonly #broadcasts: Counter;
   readonly #deliveries: Counter;
   readonly #ingestLag: Histogram;
+  readonly #ingestBusy: Counter;
   readonly #jobEvents: Counter;
   readonly #stepDuration: Histogram;
   readonly #slowConsumers: Counter;
@@ -51,6 +53,12 @@ export class JobcastMetrics {
       name: 'jobcast_ingest_lag_seconds',
       help: 'From BullMQ writing the event to jobcast ingesting it (a `waiting` that repeats `added` is ingested, not emitted)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.#ingestBusy = new Counter({
+      name: 'jobcast_ingest_busy_seconds_total',
+      help: 'Time this node spent ingesting, by queue and phase: read (waiting for a batch\'s records), build (its statuses), write (waiting for its Redis scripts), broadcast (handing its statuses to Socket.IO)',
+      labelNames: ['queue', 'phase'],
       registers,
     });
     this.#jobEvents = new Counter({
@@ -114,6 +122,11 @@ export class JobcastMetrics {
 
   slowConsumer(): void {
     this.#slowConsumers.inc();
+  }
+
+  /** One ingest batch's time, per phase (ms). */
+  ingestBatch(queue: string, phases: IngestPhases): void {
+    for (const [phase, ms] of Object.entries(phases)) this.#ingestBusy.inc({ queue, phase }, ms / 1_000);
   }
 
   /** One event ingested first by this node: counts it, its lag, and a finished step's duration. */

@@ -30,6 +30,8 @@ export interface IngestorOptions {
   expectedWorkerVersion?: string | undefined;
   /** Told about each event ingested, with its lag from BullMQ. */
   onIngested?: (queue: string, lifecycle: StatusEvent['event'], status: JobStatus, lagMs: number | undefined) => void;
+  /** Told, after each batch, how long each part of it took (jobcast_ingest_busy_seconds_total). */
+  onBatchTimed?: (queue: string, phases: IngestPhases) => void;
   /** Told once per incarnation whose rooms are unknown, for the debug views and the log. */
   onUnrouted?: (queue: string, jobId: string, event: string) => void;
   /** Reads the queue's workers (a CLIENT LIST and the active jobs' locks). */
@@ -45,6 +47,17 @@ export interface ReadAhead {
   events: StreamEvent[];
   /** Entries between the batch and `events` may have been trimmed away unread. */
   trimmedBefore: boolean;
+}
+
+/**
+ * Where one batch's time went, in ms: waiting for its records (`read`), building its statuses
+ * (`build`), waiting for its writes (`write`), handing its statuses to Socket.IO (`broadcast`).
+ */
+export interface IngestPhases {
+  read: number;
+  build: number;
+  write: number;
+  broadcast: number;
 }
 
 /** A batch's context read ahead, and the last stream id of the batch it is for. */
@@ -114,14 +127,17 @@ export class Ingestor {
     const readAhead = this.#readAhead;
     this.#readAhead = undefined;
     if (!lastId) return { events: [], trimmedBefore: false };
+    const startedAt = performance.now();
     const kept = coalesceProgress(events);
     const context = await (readAhead?.lastId === lastId ? readAhead.context : this.#readContext(kept, lastId));
+    const readAt = performance.now();
     const writes: AppendInput[] = [];
     for (const event of kept) {
       const jobId = subjectOf(event);
       if (jobId === undefined) continue;
       writes.push(...(await this.#ingestEvent(event, jobId, context)));
     }
+    const builtAt = performance.now();
     const next = context.tail;
     let nextRead: ReadAheadContext | undefined;
     const sendNextRead = () => {
@@ -129,11 +145,14 @@ export class Ingestor {
       if (nextLastId && readNext) nextRead = { lastId: nextLastId, context: this.#readContext(coalesceProgress(next), nextLastId) };
     };
     // The stored stream position moves with the batch's last record write, or on its own when nothing was written.
-    if (writes.length > 0) await this.#write(writes, { advanceTo: lastId, afterLastCall: sendNextRead });
+    let broadcast = 0;
+    if (writes.length > 0) broadcast = await this.#write(writes, { advanceTo: lastId, afterLastCall: sendNextRead });
     else if (!(await this.#options.store.advanceCursor(this.#leaseToken(), this.#options.queue.name, lastId))) {
       throw new LeaseLostError(this.#options.queue.name);
     }
     this.#readAhead = nextRead;
+    const write = performance.now() - builtAt - broadcast;
+    this.#options.onBatchTimed?.(this.#options.queue.name, { read: readAt - startedAt, build: builtAt - readAt, write, broadcast });
     return { events: next, trimmedBefore: context.trimmedAfterBatch };
   }
 
@@ -336,20 +355,24 @@ export class Ingestor {
    * Sends the writes (rooms, then records, in a few script calls), and broadcasts each status
    * appended to a room, in order, once the rooms are written. If any failed, the cache of the jobs involved is dropped so the retried
    * batch reads what Redis really holds (a write that did land is then a duplicate, and a
-   * subscriber that missed its broadcast sees a gap and replays it).
+   * subscriber that missed its broadcast sees a gap and replays it). Returns the ms spent broadcasting.
    */
-  async #write(writes: AppendInput[], batch?: { advanceTo: string; afterLastCall: () => void }): Promise<void> {
-    if (writes.length === 0) return;
+  async #write(writes: AppendInput[], batch?: { advanceTo: string; afterLastCall: () => void }): Promise<number> {
+    if (writes.length === 0) return 0;
     const queue = this.#options.queue.name;
-    const onRoomsWritten = (landed: readonly AppendResult[]) =>
+    let broadcastMs = 0;
+    const onRoomsWritten = (landed: readonly AppendResult[]) => {
+      const startedAt = performance.now();
       landed.forEach((outcome, index) => {
         const { body } = writes[index]!;
         if (body) for (const cursor of outcome.cursors) this.#options.broadcast({ ...body, ...cursor });
       });
+      broadcastMs += performance.now() - startedAt;
+    };
     const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes, { onRoomsWritten, ...batch });
     const failed = outcomes.find((outcome) => outcome.record === 'failed');
     const leaseLost = outcomes.some((outcome) => outcome.record === 'lease-lost');
-    if (!failed && !leaseLost) return;
+    if (!failed && !leaseLost) return broadcastMs;
     for (const input of writes) this.#records.delete(input.jobId);
     if (leaseLost) throw new LeaseLostError(queue);
     throw failed!.error;

@@ -46,6 +46,8 @@ describe('metrics', () => {
     expect(await metric(stack, `jobcast_step_duration_seconds_bucket{le="2",queue="${queue}",step="summarize",status="completed"}`)).toBe(2);
     // The lag is observed for every event ingested: the 8 sent and the two unsent `waiting`.
     expect(await metric(stack, 'jobcast_ingest_lag_seconds_count')).toBe(10);
+    // Every phase of the batches that wrote statuses took some time, counted on the ingest's queue.
+    for (const phase of ['read', 'build', 'write', 'broadcast']) expect(await metric(stack, `jobcast_ingest_busy_seconds_total{queue="${queue}",phase="${phase}"}`)).toBeGreaterThan(0);
 
     // A returning client: one replay from its cursor, one resync from a cursor of another epoch.
     const ack = await request<{ epoch: string; seq: number }>(alice, EVENTS.subscribe, { room: 'document:1' });
