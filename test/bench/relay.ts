@@ -31,6 +31,8 @@ export interface RelayStats {
   cpuMs: number;
   loopDelay: { p50: number; p99: number; max: number };
   gc: { count: number; totalMs: number; maxMs: number };
+  /** jobcast only: its ingest's busy seconds per phase and its broadcasts, cumulative (from its metrics). */
+  ingest?: Record<string, number> | undefined;
 }
 
 /**

@@ -8,7 +8,8 @@
  * Env: REDIS_URL, QUEUE, KEY_PREFIX, NODE_ID, ADAPTER=1 for the Socket.IO Redis adapter.
  * Prints `ready <port>`; answers the IPC message 'rss' with its resident set size (after a GC)
  * and 'stats' with RSS, CPU time, event-loop delay and GC pauses since the last 'stats' (no
- * forced GC).
+ * forced GC), and for jobcast its ingest's busy time per phase and its broadcasts so far (from
+ * its own `/jobcast/metrics`).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import express from 'express';
 import { Server } from 'socket.io';
 import { z } from 'zod';
 import { createJobcastServer } from '../../server/index.js';
@@ -26,8 +28,11 @@ const httpServer = createServer();
 /** The lifecycle events of one job that the `events` relay forwards. */
 const JOB_EVENTS = ['added', 'waiting', 'active', 'progress', 'delayed', 'completed', 'failed', 'stalled', 'removed', 'retries-exhausted'] as const;
 
+/** jobcast's Prometheus text, read by 'stats'. */
+let readMetrics: (() => Promise<string>) | undefined;
+
 if (MODE === 'jobcast') {
-  await createJobcastServer<{ id: string }>({
+  const server = await createJobcastServer<{ id: string }>({
     httpServer,
     redis: REDIS_URL,
     queues: [QUEUE],
@@ -45,6 +50,13 @@ if (MODE === 'jobcast') {
     // Room for the 1,000 events the replay phase misses on purpose.
     historySize: 2_000,
   });
+  const app = express();
+  app.use('/jobcast', server.router);
+  // Socket.IO answers its own path; the rest is the router's.
+  httpServer.on('request', (request, response) => {
+    if (request.url?.startsWith('/jobcast/')) app(request, response);
+  });
+  readMetrics = async () => (await fetch(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/jobcast/metrics`)).text();
 } else {
   const io = new Server(httpServer);
   if (ADAPTER === '1') {
@@ -97,17 +109,36 @@ process.on('message', (message) => {
     globalThis.gc?.();
     process.send?.({ rss: process.memoryUsage().rss });
   } else if (message === 'stats') {
-    const cpu = process.cpuUsage(cpuSince);
-    cpuSince = process.cpuUsage();
-    const ms = (ns: number) => ns / 1e6;
-    process.send?.({
-      rss: process.memoryUsage().rss,
-      cpuMs: (cpu.user + cpu.system) / 1_000,
-      loopDelay: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
-      gc: { ...gc },
-    });
-    loopDelay.reset();
-    Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0 });
+    void sendStats();
   }
 });
+
+/** The samples of jobcast's ingest busy time per phase (seconds) and of its broadcasts, cumulative. */
+async function ingestCounters(): Promise<Record<string, number> | undefined> {
+  if (!readMetrics) return undefined;
+  const counters: Record<string, number> = {};
+  for (const line of (await readMetrics()).split('\n')) {
+    const phase = /^jobcast_ingest_busy_seconds_total\{.*phase="(\w+)".*\} (\S+)$/.exec(line);
+    if (phase) counters[phase[1]!] = (counters[phase[1]!] ?? 0) + Number(phase[2]);
+    const broadcasts = /^jobcast_broadcasts_total (\S+)$/.exec(line);
+    if (broadcasts) counters.broadcasts = Number(broadcasts[1]);
+  }
+  return counters;
+}
+
+async function sendStats(): Promise<void> {
+  const ingest = await ingestCounters();
+  const cpu = process.cpuUsage(cpuSince);
+  cpuSince = process.cpuUsage();
+  const ms = (ns: number) => ns / 1e6;
+  process.send?.({
+    rss: process.memoryUsage().rss,
+    cpuMs: (cpu.user + cpu.system) / 1_000,
+    loopDelay: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+    gc: { ...gc },
+    ingest,
+  });
+  loopDelay.reset();
+  Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0 });
+}
 process.on('SIGTERM', () => process.exit(0));

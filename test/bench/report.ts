@@ -7,6 +7,7 @@ import { nodesSection } from './nodesReport.js';
 import type { LatencyFigures } from './phases.js';
 import type { Mode } from './relay.js';
 import { workerRows, workerSection, type WorkerResults } from './workerReport.js';
+import { writeCostsSection, type WriteCosts } from './writeCosts.js';
 
 type PerMode<T> = Partial<Record<Mode, T>>;
 
@@ -23,6 +24,8 @@ export interface Results {
   sdkMicros?: number;
   /** jobcast with 1, 2 and 4 nodes, on one Redis and on a Redis Cluster. */
   nodes?: NodesResults;
+  /** The ingest's writes alone, part by part. */
+  writeCosts?: WriteCosts;
 }
 
 /** NaN comes back from bench-results.json as null. */
@@ -122,6 +125,7 @@ one after the other, each under whatever the host left it), and the costs per jo
 GC) are the figures to compare.
 
 ${workerSection(results.workers)}
+${writeCostsSection(results.writeCosts)}
 ${nodesSection(results.nodes)}
 ## Events written into the stream
 

@@ -15,6 +15,7 @@ import { writeReport, type Results } from './report.js';
 import { measureSdkCost } from './sdkCost.js';
 import { measureReplay } from './replay.js';
 import { measureWorkerShape, type Shape } from './workerPhases.js';
+import { measureWriteCosts } from './writeCosts.js';
 
 const ROOMS = 100;
 const JOBS = 2_000;
@@ -52,6 +53,11 @@ try {
         results.workers[shape.label] = { ...results.workers[shape.label], [mode]: figures };
       }
     }
+  }
+  if (only !== 'stream') {
+    results.writeCosts = await measureWriteCosts(redisUrl, { reps: quick ? 2 : 5 });
+    const { oneCall, rooms, roomsWithoutHistory, records } = results.writeCosts;
+    log(`writes per status: one call ${oneCall.redisMicros.toFixed(1)} µs of Redis (${oneCall.calls.toFixed(2)} commands, node ${oneCall.nodeMicros.toFixed(1)} µs); rooms ${rooms.redisMicros.toFixed(1)}, without history ${roomsWithoutHistory.redisMicros.toFixed(1)}, records ${records.redisMicros.toFixed(1)}`);
   }
   for (const mode of (only === 'workers' ? [] : ['jobcast', 'raw']) as Mode[]) {
     const queue = `bench-${mode}-${Date.now()}`;

@@ -47,8 +47,27 @@ export interface WorkerFigures {
   stolenShare?: number | undefined;
   /** p50 latency of the jobs added in each second of the window: a backlog shows as a trend. */
   p50BySecond: number[];
+  /** jobcast only: its ingest's time per status broadcast over the window, by phase (µs; jobcast_ingest_busy_seconds_total). */
+  ingestPhases?: IngestPhaseMicros | undefined;
   /** The worker's share of the latency: from its processor returning to BullMQ having recorded the completion. */
   workerRecord: { p50: number; p99: number };
+}
+
+/** Where the ingest's time went per status broadcast: waiting for records, building, waiting for writes, broadcasting (µs). */
+export interface IngestPhaseMicros {
+  read: number;
+  build: number;
+  write: number;
+  broadcast: number;
+}
+
+/** The ingest's busy time per phase between two 'stats' readings, per status broadcast meanwhile. */
+function ingestPhasesBetween(before: RelayStats['ingest'], after: RelayStats['ingest']): IngestPhaseMicros | undefined {
+  if (!before || !after) return undefined;
+  const statuses = (after.broadcasts ?? 0) - (before.broadcasts ?? 0);
+  if (statuses <= 0) return undefined;
+  const per = (phase: keyof IngestPhaseMicros) => (((after[phase] ?? 0) - (before[phase] ?? 0)) * 1e6) / statuses;
+  return { read: per('read'), build: per('build'), write: per('write'), broadcast: per('broadcast') };
 }
 
 /** Clients per child process: one process holds a few thousand sockets without measuring itself. */
@@ -105,7 +124,7 @@ export async function measureWorkerShape(args: {
     await sleep(1_000);
 
     await ask(worker, `measure-from ${warmUpJobs}`);
-    await relay.stats();
+    const loadStartStats = await relay.stats();
     const loadFrom = monotonicMicros();
     const ticksFrom = cpuTicks();
     const redisBefore = await readRedisCounters(redis);
@@ -144,6 +163,7 @@ export async function measureWorkerShape(args: {
       p50BySecond: bySecond(measured.byJob, shape.rate),
       stolenShare: stolenShare(ticksFrom, cpuTicks()),
       workerRecord: { p50: workerReport.recordP50 ?? NaN, p99: workerReport.recordP99 ?? NaN },
+      ingestPhases: ingestPhasesBetween(loadStartStats.ingest, loadStats.ingest),
     };
     const f = (value: number | null) => (value ?? NaN).toFixed(2);
     args.log(
@@ -155,6 +175,7 @@ export async function measureWorkerShape(args: {
         `loop delay p99 ${f(figures.load.loopDelay.p99)} max ${f(figures.load.loopDelay.max)} (idle max ${f(figures.idle.loopDelayMax)}), ` +
         `GC ${figures.load.gc.count}× ${f(figures.load.gc.totalMs)} ms (max ${f(figures.load.gc.maxMs)}), Redis ${figures.redis.calls.toFixed(1)} calls/job, ` +
         `${figures.stolenShare === undefined ? '' : `host steal ${(figures.stolenShare * 100).toFixed(0)} %, `}` +
+        `${figures.ingestPhases ? `ingest µs per status: ${Object.entries(figures.ingestPhases).map(([phase, micros]) => `${phase} ${micros.toFixed(1)}`).join(', ')}, ` : ''}` +
         `p50 by second [${figures.p50BySecond.map((value) => value.toFixed(1)).join(' ')}]` +
         `${Object.keys(measured.events).length > 0 ? `, statuses received (warm-up included) ${JSON.stringify(measured.events)}` : ''}`,
     );

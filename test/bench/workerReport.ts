@@ -4,6 +4,14 @@ import type { WorkerFigures } from './workerPhases.js';
 /** Figures of the real-worker phases: shape label → relay → figures. */
 export type WorkerResults = Record<string, Partial<Record<Mode, WorkerFigures>>>;
 
+/** What each phase of jobcast_ingest_busy_seconds_total is, for the table. */
+const INGEST_PHASES = {
+  read: 'waiting for the batch\'s records',
+  build: 'building the statuses',
+  write: 'waiting for the Redis writes',
+  broadcast: 'handing them to Socket.IO',
+} as const;
+
 /** NaN comes back from bench-results.json as null. */
 const fmt = (value: number | null | undefined, digits = 2) => (value === undefined || value === null || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a === undefined || a === null || b === undefined || !b || Number.isNaN(a) ? 'n/a' : `${(a / b).toFixed(2)}×`);
@@ -24,6 +32,9 @@ export function workerRows(results: WorkerResults): string[][] {
     row("worker's share p99", (f) => f.workerRecord.p99, ' ms');
     row('part after the status was built (jobcast) p50', (f) => f.afterIngest.p50, ' ms');
     row('part after the status was built (jobcast) p99', (f) => f.afterIngest.p99, ' ms');
+    for (const phase of ['read', 'build', 'write', 'broadcast'] as const) {
+      row(`ingest time per status broadcast (jobcast): ${INGEST_PHASES[phase]}`, (f) => f.ingestPhases?.[phase] ?? NaN, ' µs', 1);
+    }
     row('lost statuses', (f) => f.lost, '', 0);
     row('duplicate statuses', (f) => f.duplicates, '', 0);
     row('jobs added per second (achieved)', (f) => f.addedPerSecond, '', 0);
