@@ -321,11 +321,11 @@ export class RoomStore {
     const writeKeys = [keys.queueLease(queue), keys.queueOpenJobs(queue), keys.queuePendingRoutes(queue), keys.queueCursor(queue)];
     const writeArgs: Array<string | number> = [leaseToken, this.#ttlMs(), advanceTo ?? ''];
     for (let write = start; write < end; write++) {
-      const { jobId, route, body, consumedRoutes } = inputs[write]!;
+      const { jobId, eventId, incarnation, route, body, consumedRoutes } = inputs[write]!;
       writeKeys.push(keys.job(queue, jobId), keys.routeVersions(queue, jobId));
       // Open: its rooms show it unfinished, so the reconciler keeps checking it against BullMQ.
       const open = body !== undefined && !isTerminalStatus(body.status) && (route?.rooms.length ?? 0) > 0;
-      writeArgs.push(inputs[write]!.eventId ?? '', inputs[write]!.incarnation, route ? JSON.stringify(route) : '', statusJson[write]!, open ? '1' : '0', jobId, consumedRoutes.length, ...consumedRoutes);
+      writeArgs.push(eventId ?? '', incarnation, route ? JSON.stringify(route) : '', statusJson[write]!, open ? '1' : '0', jobId, consumedRoutes.length, ...consumedRoutes);
     }
     return { keys: writeKeys, args: writeArgs };
   }
