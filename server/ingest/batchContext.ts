@@ -8,7 +8,7 @@ import { compareStreamIds, startsIncarnation, subjectOf, toStreamEvent, type Str
 
 /**
  * Everything a batch needs from Redis, read in one MULTI (one round trip, one instant):
- * the job records not cached yet, the recorded routes of jobs that may need binding, each
+ * the job records not cached yet, the recorded routes of jobs that may need binding or checking, each
  * job's BullMQ record, and the events written after the batch (the "tail").
  *
  * Reading the tail at the same instant as the BullMQ records is what makes them usable: a
@@ -47,6 +47,8 @@ export async function readBatchContext(args: {
   /** The batch's last stream id; the tail is read after it. Undefined: no tail (a reconciliation's read). */
   lastId: string | undefined;
   cached: ReadonlyMap<string, JobRecord>;
+  /** Cached jobs whose recorded routes the batch needs too (a record from before a hole in the stream is checked against them). */
+  needsRoutes?: (jobId: string) => boolean;
   /** Jobs to read besides the batch's. */
   jobIds?: string[];
 }): Promise<BatchContext> {
@@ -61,7 +63,7 @@ export async function readBatchContext(args: {
       multi.hgetall(keys.job(queue.name, jobId));
       reads.push({ jobId, kind: 'record' });
     }
-    if (!cached || starting.has(jobId)) {
+    if (!cached || starting.has(jobId) || args.needsRoutes?.(jobId)) {
       multi.hgetall(keys.routeVersions(queue.name, jobId));
       reads.push({ jobId, kind: 'versions' });
       const schedulerId = schedulerIdOf(jobId);

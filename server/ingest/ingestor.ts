@@ -158,7 +158,9 @@ export class Ingestor {
 
   /** Reads a batch's context; a failed read ahead is never awaited, so its rejection is marked handled. */
   #readContext(events: StreamEvent[], lastId: string): Promise<BatchContext> {
-    const read = readBatchContext({ ...this.#options, events, lastId, cached: this.#records });
+    // A cached record from before a hole is checked against its job's recorded routes (#routedBefore): read them with the batch, not one by one.
+    const needsRoutes = (jobId: string) => this.#holeAfter !== undefined && this.#predatesHole(this.#records.get(jobId)!);
+    const read = readBatchContext({ ...this.#options, events, lastId, cached: this.#records, needsRoutes });
     read.catch(() => undefined);
     return read;
   }

@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Ingestor } from '../../server/ingest/ingestor.js';
+import type { StreamEvent } from '../../server/ingest/streamEvent.js';
+import type { Logger } from '../../server/options.js';
+import { createKeys } from '../../server/store/keys.js';
+import { RoomStore } from '../../server/store/roomStore.js';
+import type { StatusEvent } from '../../shared/index.js';
+import { uniqueName } from '../support/harness.js';
+
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** An Ingestor on a real Redis, holding its queue's lease, with job j1 routed to document:1. */
+async function startIngestor() {
+  const name = uniqueName('hole');
+  const redis = new Redis(inject('redisUrl'));
+  const queue = new Queue(name, { connection: redis });
+  cleanups.push(async () => {
+    await queue.close();
+    redis.disconnect();
+  });
+  const keys = createKeys(uniqueName('jc'));
+  const store = new RoomStore(redis, keys, { historySize: 100, historyTtlMs: 60_000, snapshotJobs: 10, recordTtlMs: 60_000, maxReplay: 1_000 });
+  await redis.set(keys.queueLease(name), '1:test');
+  await redis.hset(keys.routeVersions(name, 'j1'), '1-0', JSON.stringify({ rooms: ['document:1'] }));
+  const broadcasts: StatusEvent[] = [];
+  const ingestor = new Ingestor({
+    queue,
+    redis,
+    store,
+    keys,
+    projection: undefined,
+    broadcast: (event) => broadcasts.push(event),
+    logger: quiet,
+    batchSize: 100,
+    readWorkers: async () => ({ workers: ['w1'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() }),
+    workerViewMaxAgeMs: 60_000,
+  });
+  ingestor.begin('1:test');
+  return { redis, keys, name, ingestor, broadcasts };
+}
+
+const event = (id: string, name: string): StreamEvent => ({ id, name, fields: { event: name, jobId: 'j1' } });
+
+describe('Ingestor after a hole in the stream', () => {
+  it("reads the recorded routes of the batch's cached jobs with the batch, not one job at a time", async () => {
+    const { redis, keys, name, ingestor, broadcasts } = await startIngestor();
+    await ingestor.ingestBatch([event('2-0', 'added')], { readNext: false });
+    expect(broadcasts.map((sent) => sent.status.state)).toEqual(['waiting']);
+    // Entries after 2-0 were trimmed away unread: j1's cached record now predates a hole.
+    ingestor.markHole('2-0');
+    const readsOneByOne = vi.spyOn(redis, 'hgetall');
+    await ingestor.ingestBatch([event('5-0', 'active')], { readNext: false });
+    expect(broadcasts.map((sent) => sent.status.state)).toEqual(['waiting', 'active']);
+    expect(readsOneByOne.mock.calls.filter(([key]) => key === keys.routeVersions(name, 'j1'))).toEqual([]);
+  });
+});
