@@ -169,7 +169,7 @@ export class Checker {
   #expectedAfterWipe(record: JobRecord, client: ClientName, room: string): Expected {
     const wipedAt = record.wipedAt!;
     const terminal: JobState | undefined =
-      // Facts after the loss are not recorded (see World), so any fact here came before it.
+      // Facts after the loss are not recorded (see World), so any fact here came before it was complete.
       record.finish ? record.finish.state : record.deduplicatedBy ? 'deduplicated' : record.removed ? 'removed' : undefined;
     const shown = this.#viewsAtWipe.get(wipedAt)?.get(client)?.get(room)?.get(jobKeyOf(record));
     const saw = shown && (tagOfStatus(shown) ?? dataTagOf(record)) === dataTagOf(record) ? shown : undefined;

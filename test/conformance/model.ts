@@ -62,6 +62,11 @@ export interface JobRecord {
   eventsTrimmedAt?: number;
   /** Redis lost its data (restart without persistence) while this incarnation existed. */
   wipedAt?: number;
+  /**
+   * When that loss was complete. A Redis Cluster's masters are flushed side by side, not at one
+   * instant: until the last one is, a job whose master is not flushed yet can still finish.
+   */
+  wipeSettledAt?: number;
   /** Stays unfinished on purpose (a long delay): compared with its current state. */
   parked?: boolean;
 }

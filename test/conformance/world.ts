@@ -201,8 +201,9 @@ export class World {
       this.#earlyFacts.set(tag, fact);
       return;
     }
-    // After Redis lost its data, a worker still holding the job cannot finish it in BullMQ.
-    if (record.wipedAt !== undefined && fact.at >= record.wipedAt) return;
+    // Once Redis has lost its data, a worker still holding the job cannot finish it in BullMQ;
+    // while the loss is under way (masters flushed one by one), it still can.
+    if (record.wipedAt !== undefined && fact.at >= (record.wipeSettledAt ?? Number.POSITIVE_INFINITY)) return;
     record.finish = fact;
   }
 
@@ -318,6 +319,8 @@ export class World {
       this.lastWipeAt = at;
       for (const record of this.records.values()) if (record.wipedAt === undefined) record.wipedAt = at;
     });
+    const settledAt = Date.now();
+    for (const record of this.records.values()) if (record.wipedAt === at) record.wipeSettledAt = settledAt;
   }
 
   async close(): Promise<void> {
