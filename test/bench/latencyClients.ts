@@ -6,7 +6,7 @@
  * Prints `subscribed <n> failed <m>`; answers the IPC message 'report' with what it recorded.
  */
 import { io, type Socket } from 'socket.io-client';
-import { now } from './load.js';
+import { machineNow } from './load.js';
 
 const { URL = '', MODE = 'jobcast', COUNT = '1000', OFFSET = '0' } = process.env;
 const count = Number(COUNT);
@@ -21,14 +21,16 @@ let duplicates = 0;
 const seen = new Set<number>();
 
 const record = (result: { n?: number; doneAt?: number } | undefined, ingestedAt = NaN) => {
-  const at = now();
+  const at = machineNow();
+  // jobcast's `at` (when it built the status) is the server's wall clock, in milliseconds.
+  const wallAt = Date.now();
   if (typeof result?.n !== 'number' || typeof result.doneAt !== 'number') return;
   if (seen.has(result.n)) {
     duplicates++;
     return;
   }
   seen.add(result.n);
-  samples.push(result.n, at - result.doneAt, at - ingestedAt);
+  samples.push(result.n, at - result.doneAt, wallAt - ingestedAt);
 };
 
 /** Each distinct failure once, to stderr, with how often it happened so far. */

@@ -70,8 +70,16 @@ export async function pushCompletions(args: {
   return total;
 }
 
-/** Wall-clock milliseconds with sub-millisecond resolution (both ends of a latency use it). */
+/** Wall-clock milliseconds with sub-millisecond resolution (both ends of a latency use it, in one process). */
 export const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * Milliseconds on the machine's monotonic clock (Linux CLOCK_MONOTONIC, sub-millisecond), the same
+ * clock in every process: for a latency whose two ends are in different processes. Each process's
+ * `performance.timeOrigin` is read once at its start, so two processes' `now()` can disagree by
+ * more than a millisecond (a negative latency in one run).
+ */
+export const machineNow = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** p-th percentile (0–100) of unsorted numbers. */
 export function percentile(values: number[], p: number): number {

@@ -9,7 +9,7 @@
  */
 import { Worker } from 'bullmq';
 import { bullPrefixFor, clusterClient } from './benchRedis.js';
-import { now, percentile } from './load.js';
+import { machineNow, percentile } from './load.js';
 
 const { REDIS_URL = '', QUEUE = 'bench', CONCURRENCY = '100', WORK_MS = '20' } = process.env;
 const workMs = Number(WORK_MS);
@@ -19,14 +19,14 @@ const worker = new Worker<{ n: number }>(
   async (job) => {
     if (workMs > 0) await new Promise((resolve) => setTimeout(resolve, workMs));
     finished++;
-    return { n: job.data.n, doneAt: now() };
+    return { n: job.data.n, doneAt: machineNow() };
   },
   { connection: clusterClient(process.env) ?? { url: REDIS_URL }, prefix: bullPrefixFor(process.env), concurrency: Number(CONCURRENCY) },
 );
 const recordMs: number[] = [];
 let firstN = 0;
 worker.on('completed', (job, result: { n: number; doneAt: number }) => {
-  if (result.n >= firstN) recordMs.push(now() - result.doneAt);
+  if (result.n >= firstN) recordMs.push(machineNow() - result.doneAt);
 });
 worker.on('error', (error) => console.error(`[bench worker] ${error.message}`));
 await worker.waitUntilReady();
