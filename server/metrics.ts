@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobStatus, LifecycleEvent } from '../shared/index.js';
-import type { IngestPhases } from './ingest/ingestor.js';
+import type { IngestPhases } from './ingest/batchOutcome.js';
 
 /**
  * Prometheus metrics of one jobcast server (its own registry, so several servers in one

@@ -12,6 +12,7 @@ import type { Projection } from './projection.js';
 import { coalesceProgress } from './coalesce.js';
 import { dropExpiredPending, schedulerIdOf } from './routing.js';
 import { hasWorker, withWorkerWarnings, workerWarnings, type WorkerView } from './workerWatch.js';
+import { LeaseLostError, type IngestPhases, type ReadAhead } from './batchOutcome.js';
 import { compareStreamIds, startsIncarnation, streamIdTime, subjectOf, type StreamEvent } from './streamEvent.js';
 
 /** Delivers an appended event to every subscriber of its room, on every node. */
@@ -42,36 +43,10 @@ export interface IngestorOptions {
   canary?: string | undefined;
 }
 
-/** The stream's entries after an ingested batch, read with its records. */
-export interface ReadAhead {
-  events: StreamEvent[];
-  /** Entries between the batch and `events` may have been trimmed away unread. */
-  trimmedBefore: boolean;
-}
-
-/**
- * Where one batch's time went, in ms: waiting for its records (`read`), building its statuses
- * (`build`), waiting for its writes (`write`), handing its statuses to Socket.IO (`broadcast`).
- */
-export interface IngestPhases {
-  read: number;
-  build: number;
-  write: number;
-  broadcast: number;
-}
-
 /** A batch's context read ahead, and the last stream id of the batch it is for. */
 interface ReadAheadContext {
   lastId: string;
   context: Promise<BatchContext>;
-}
-
-/** Thrown when a write found that another node holds the queue's lease now. */
-export class LeaseLostError extends Error {
-  constructor(queue: string) {
-    super(`Another node ingests queue "${queue}" now`);
-    this.name = 'LeaseLostError';
-  }
 }
 
 /** How old a worker view that saw no worker may be before a job is said to have none (workers start at any time). */
@@ -159,7 +134,7 @@ export class Ingestor {
   /** Reads a batch's context; a failed read ahead is never awaited, so its rejection is marked handled. */
   #readContext(events: StreamEvent[], lastId: string): Promise<BatchContext> {
     // A cached record from before a hole is checked against its job's recorded routes (#routedBefore): read them with the batch, not one by one.
-    const needsRoutes = (jobId: string) => this.#holeAfter !== undefined && this.#predatesHole(this.#records.get(jobId)!);
+    const needsRoutes = (jobId: string) => this.#predatesHole(this.#records.get(jobId)!);
     const read = readBatchContext({ ...this.#options, events, lastId, cached: this.#records, needsRoutes });
     read.catch(() => undefined);
     return read;

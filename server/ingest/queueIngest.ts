@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../options.js';
-import { LeaseLostError, type Ingestor, type ReadAhead } from './ingestor.js';
+import { LeaseLostError, type ReadAhead } from './batchOutcome.js';
+import type { Ingestor } from './ingestor.js';
 import type { QueueLease } from './queueLease.js';
 import type { Reconciler } from './reconciler.js';
 import { compareStreamIds, toStreamEvent } from './streamEvent.js';

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { Ingestor, ReadAhead } from '../../server/ingest/ingestor.js';
+import type { ReadAhead } from '../../server/ingest/batchOutcome.js';
+import type { Ingestor } from '../../server/ingest/ingestor.js';
 import { QueueIngest } from '../../server/ingest/queueIngest.js';
 import { QueueLease } from '../../server/ingest/queueLease.js';
 import type { Reconciler } from '../../server/ingest/reconciler.js';
