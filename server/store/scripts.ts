@@ -24,6 +24,7 @@ end
  * Fencing: a room also remembers the greatest lease fence number that wrote to it from each
  * queue (`fence:<queue>`) and refuses a smaller one, so a node that lost its lease cannot write
  * over what the next holder wrote (a reconciliation or a warning carries no event id to order it).
+ * Each room's meta hash is read once per call; the script keeps what it writes to it.
  * KEYS: per room: meta, history, jobs, jobIndex.
  * ARGV: 1 ttl ms, 2 history size, 3 snapshot jobs, 4 epoch candidate, 5 expiry slack ms, 6 queue,
  *       7 lease fence number, 8 number of rooms n, then the n room names, then per entry: room
@@ -36,17 +37,30 @@ const ROOM_APPEND_BODY = `
 local ttl, historySize, snapshotJobs, epochCandidate, slack = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local evField, fenceField, fence, rooms = 'ev:' .. ARGV[6], 'fence:' .. ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 
+-- Each room's meta, read once: the last event taken, epoch, cursor, greatest fence, and when its keys expire.
+local state = {}
+for r = 1, rooms do
+  local meta = KEYS[r * 4 - 3]
+  local read = redis.call('HMGET', meta, evField, 'epoch', 'seq', fenceField, 'expires')
+  local seen = tonumber(read[4] or '0')
+  if fence > seen then redis.call('HSET', meta, fenceField, ARGV[7]) end
+  state[r] = { last = read[1], epoch = read[2], seq = tonumber(read[3] or '0'), fenced = fence < seen, expires = tonumber(read[5] or '0'), renew = false }
+end
+
 local function appendToRoom(r, eventId, jobKey, tail)
+  local room = state[r]
   local meta, hist, jobs, idx = KEYS[r * 4 - 3], KEYS[r * 4 - 2], KEYS[r * 4 - 1], KEYS[r * 4]
-  local read = redis.call('HMGET', meta, evField, 'epoch')
-  local last, epoch = read[1], read[2]
-  if eventId ~= '' and last and not isAfter(eventId, last) then return {} end
-  if not epoch then
-    epoch = epochCandidate
-    redis.call('HSET', meta, 'epoch', epoch)
+  if eventId ~= '' and room.last and not isAfter(eventId, room.last) then return {} end
+  -- The cursor moves first: a script stopped by an error further on leaves a gap, never a seq used twice.
+  room.seq = room.seq + 1
+  local seq = room.seq
+  if room.epoch then
+    redis.call('HSET', meta, 'seq', seq)
+  else
+    room.epoch = epochCandidate
+    redis.call('HSET', meta, 'seq', seq, 'epoch', room.epoch)
   end
-  local seq = redis.call('HINCRBY', meta, 'seq', 1)
-  local member = '{"room":"' .. ARGV[8 + r] .. '","epoch":"' .. epoch .. '","seq":' .. seq .. ',' .. tail
+  local member = '{"room":"' .. ARGV[8 + r] .. '","epoch":"' .. room.epoch .. '","seq":' .. seq .. ',' .. tail
   if historySize > 0 then
     redis.call('ZADD', hist, seq, member)
     -- The history keeps the last historySize cursors: seq - historySize and older go.
@@ -55,46 +69,48 @@ local function appendToRoom(r, eventId, jobKey, tail)
   redis.call('HSET', jobs, jobKey, member)
   -- The snapshot can only outgrow its bound when a job new to it was added.
   local count = redis.call('ZADD', idx, seq, jobKey) == 1 and redis.call('ZCARD', idx) or 0
+  -- A snapshot of one job was just created, with the history: its keys have no expiry yet.
+  if count == 1 then room.renew = true end
   if count > snapshotJobs then
     local evicted = redis.call('ZRANGE', idx, 0, count - snapshotJobs - 1)
     redis.call('HDEL', jobs, unpack(evicted))
     redis.call('ZREMRANGEBYRANK', idx, 0, count - snapshotJobs - 1)
   end
   -- Last: a script stopped by an error keeps what it wrote before, and the event must then be taken again.
-  if eventId ~= '' then redis.call('HSET', meta, evField, eventId) end
-  return {epoch, seq}
+  if eventId ~= '' then
+    redis.call('HSET', meta, evField, eventId)
+    room.last = eventId
+  end
+  return {room.epoch, seq}
 end
 
 -- The four keys expire together, ttl after the room's last event, give or take \`slack\`: they are
--- refreshed when the cursor's hash or the snapshot's hash has less than ttl - slack left (a key
--- just created has no expiry: -1), not on every status. The snapshot's hash is created here
--- only, with the history and its index, so a new one means they are new too.
-local function renewExpiry(r)
+-- refreshed when the meta's \`expires\` (Redis's clock, set with them) is less than ttl - slack
+-- away, or missing (a room a subscriber created), or when the snapshot was created just now.
+local function renewExpiry(r, now)
+  local room = state[r]
+  if not room.renew and room.expires - now >= ttl - slack then return end
   local meta, hist, jobs, idx = KEYS[r * 4 - 3], KEYS[r * 4 - 2], KEYS[r * 4 - 1], KEYS[r * 4]
-  if redis.call('PTTL', jobs) < ttl - slack or redis.call('PTTL', meta) < ttl - slack then
-    redis.call('PEXPIRE', meta, ttl)
-    redis.call('PEXPIRE', hist, ttl)
-    redis.call('PEXPIRE', jobs, ttl)
-    redis.call('PEXPIRE', idx, ttl)
-  end
-end
-
-local fenced = {}
-for r = 1, rooms do
-  local meta = KEYS[r * 4 - 3]
-  local seen = tonumber(redis.call('HGET', meta, fenceField) or '0')
-  if fence < seen then fenced[r] = true elseif fence > seen then redis.call('HSET', meta, fenceField, ARGV[7]) end
+  redis.call('PEXPIRE', meta, ttl)
+  redis.call('PEXPIRE', hist, ttl)
+  redis.call('PEXPIRE', jobs, ttl)
+  redis.call('PEXPIRE', idx, ttl)
+  redis.call('HSET', meta, 'expires', now + ttl)
 end
 
 local replies, appended = {}, {}
 for a = 9 + rooms, #ARGV, 4 do
   local r = tonumber(ARGV[a])
   local reply
-  if fenced[r] then reply = {-1} else reply = appendToRoom(r, ARGV[a + 1], ARGV[a + 2], string.sub(ARGV[a + 3], 2)) end
+  if state[r].fenced then reply = {-1} else reply = appendToRoom(r, ARGV[a + 1], ARGV[a + 2], string.sub(ARGV[a + 3], 2)) end
   if reply[2] then appended[r] = true end
   replies[#replies + 1] = reply
 end
-for r in pairs(appended) do renewExpiry(r) end
+if next(appended) then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  for r in pairs(appended) do renewExpiry(r, now) end
+end
 return replies
 `;
 export const ROOM_APPEND_SCRIPT = `${STREAM_ID_AFTER}${ROOM_APPEND_BODY}`;

@@ -140,6 +140,34 @@ describe('RoomStore.append', () => {
     for (const ttl of ttls) expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
+  it("renews a room's expiry once it is nearer than the ttl less the slack, and not on every status", async () => {
+    const { store: s, keys } = await store(); // ttl 60 s: the slack is 600 ms
+    const room = [keys.roomMeta('document:1'), keys.roomHistory('document:1'), keys.roomJobs('document:1'), keys.roomJobIndex('document:1')];
+    await s.append('token-a', input('100-1', body('active', 'active')));
+    // Set apart from what the script would set: a status within the slack leaves the expiry as it is.
+    for (const key of room) await redis.pexpire(key, 59_900);
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+    await redis.hset(keys.roomMeta('document:1'), 'expires', now + 59_900);
+    await s.append('token-a', input('100-2', body('active', 'active')));
+    for (const key of room) expect(await redis.pttl(key)).toBeLessThanOrEqual(59_900);
+    // Nearer than the slack allows (as if 20 s had passed): all four keys get the full ttl again.
+    for (const key of room) await redis.pexpire(key, 40_000);
+    await redis.hset(keys.roomMeta('document:1'), 'expires', now + 40_000);
+    await s.append('token-a', input('100-3', body('completed', 'completed')));
+    for (const key of room) expect(await redis.pttl(key)).toBeGreaterThan(50_000);
+  });
+
+  it("gives a room's new snapshot and history their expiry when its cursor outlived them", async () => {
+    const { store: s, keys } = await store();
+    await s.append('token-a', input('100-1', body('active', 'active')));
+    await redis.del(keys.roomHistory('document:1'), keys.roomJobs('document:1'), keys.roomJobIndex('document:1'));
+    await s.append('token-a', input('100-2', body('completed', 'completed')));
+    for (const key of [keys.roomHistory('document:1'), keys.roomJobs('document:1'), keys.roomJobIndex('document:1')]) {
+      expect(await redis.pttl(key)).toBeGreaterThan(50_000);
+    }
+  });
+
   it.each([
     ['one Redis', undefined],
     ['a cluster', (key: string) => (key.includes('{user:') ? 1 : 0)],
