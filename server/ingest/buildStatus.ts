@@ -146,9 +146,10 @@ function applyProgress(status: JobStatus, raw: unknown, previous: JobStatus | un
     const rest = Object.fromEntries(Object.entries(record).filter(([key]) => !(LIFTED_PROGRESS_KEYS as readonly string[]).includes(key)));
     progress = Object.keys(rest).length > 0 ? rest : undefined;
   }
-  const parsed = JobProgressSchema.safeParse(progress);
+  // Nothing left once the worker's fields are lifted (the helpers' usual report): nothing to check.
+  const parsed = progress === undefined ? undefined : JobProgressSchema.safeParse(progress);
   // BullMQ starts every job at progress 0: leave that out until the worker reports something.
-  if (parsed.success && !(progress === 0 && previous?.progress === undefined)) status.progress = parsed.data;
+  if (parsed?.success && !(progress === 0 && previous?.progress === undefined)) status.progress = parsed.data;
   const fields = lifted?.success ? lifted.data : undefined;
   // The step of an earlier attempt is not what this attempt is doing.
   const carried = previous?.step && (previous.step.attempt === undefined || previous.step.attempt === status.attempt) ? previous.step : undefined;
