@@ -67,112 +67,148 @@ type RequestOf<Event extends keyof ClientToServerEvents> = Parameters<ClientToSe
 /** What the server acks `Event` with, as the event map declares it. */
 type AnswerOf<Event extends keyof ClientToServerEvents> = Parameters<Parameters<ClientToServerEvents[Event]>[1]>[0];
 
-/** What `bind` needs of a payload schema: classic zod and zod/mini (the shared protocol) both have it. */
+/** What `handler` needs of a payload schema: classic zod and zod/mini (the shared protocol) both have it. */
 interface PayloadParser<Output> {
   safeParse(data: unknown): { success: true; data: Output } | { success: false; error: { issues: ReadonlyArray<{ message: string }> } };
 }
+
+/** One connection's own state: what its handlers need besides the shared dependencies. */
+interface Connection<User> {
+  socket: JobcastSocket<User>;
+  guard: SocketGuard;
+  /** Bumped by each unsubscribe, so a subscribe still awaiting authorization does not join afterwards (made on the first unsubscribe). */
+  generations?: Map<string, number>;
+}
+
+/** One client → server event: its payload's schema and what answers it. */
+interface Handler<User, Event extends keyof ClientToServerEvents = keyof ClientToServerEvents> {
+  schema: PayloadParser<RequestOf<Event>>;
+  handle: (connection: Connection<User>, request: RequestOf<Event>) => Promise<AnswerOf<Event>>;
+}
+
+/** Ties a handler's request and answer to its event's types, as the event map declares them. */
+const handler = <User, Event extends keyof ClientToServerEvents>(
+  _event: Event,
+  schema: PayloadParser<RequestOf<Event>>,
+  handle: (connection: Connection<User>, request: RequestOf<Event>) => Promise<AnswerOf<Event>>,
+) => ({ schema, handle }) as unknown as Handler<User>;
 
 /**
  * Registers the client → server events on each socket. Every packet, whatever its event
  * (unknown ones too), passes the connection's limits first; every payload is parsed with
  * zod; bad input gets an error ack and the socket stays up; nothing thrown escapes a handler.
+ * The handlers are made once for the server: a connection adds its own state and one
+ * middleware that checks and dispatches its packets, not a set of listeners.
  */
 export function registerSocketHandlers<User>(io: JobcastIo<User>, deps: SocketHandlerDeps<User>): void {
+  const handlers = createHandlers(deps);
   io.on('connection', (socket) => {
-    const { data } = socket;
-    // Bumped by each unsubscribe, so a subscribe still awaiting authorization does not join afterwards.
-    const generations = new Map<string, number>();
-    const guard = new SocketGuard(deps.limits);
-    socket.use(guardPackets(socket, guard, deps));
-    const on = bind(socket, guard, deps);
-    const shown = (events: StatusEvent[]) => (deps.workerIdentity && !data.debug ? deps.workerIdentity.filter.events(events) : events);
+    const connection: Connection<User> = { socket, guard: new SocketGuard(deps.limits) };
+    socket.use(dispatchPackets(connection, handlers, deps));
     deps.sessions.track(socket);
-    if (deps.workerIdentity && data.debug) void socket.join(DEBUG_SOCKETS_ROOM);
+    if (deps.workerIdentity && socket.data.debug) void socket.join(DEBUG_SOCKETS_ROOM);
     socket.emit(EVENTS.hello, deps.hello(socket));
-
-    on(EVENTS.subscribe, SubscribeRequestSchema, async (request) => {
-      const { room, since } = request;
-      const generation = generations.get(room) ?? 0;
-      try {
-        guard.checkSubscribe(data.rooms.size, data.rooms.has(room));
-        await deps.sessions.assertMaySubscribe(socket, room);
-        await deps.access.authorize(data.user, room);
-      } catch (error) {
-        deps.onSubscribe?.({ room, code: toJobcastError(error).code, socketId: socket.id });
-        throw error;
-      }
-      if (socket.disconnected || generation !== (generations.get(room) ?? 0)) {
-        throw new JobcastError('NOT_SUBSCRIBED', 'Unsubscribed before the subscription completed.');
-      }
-      // Join before reading, so no event can fall between the snapshot and the live stream.
-      await socket.join(socketRoom(room));
-      data.rooms.add(room);
-      let read;
-      try {
-        read = await deps.store.readRoom(room, since);
-      } catch (error) {
-        await socket.leave(socketRoom(room));
-        data.rooms.delete(room);
-        throw new JobcastError('UNAVAILABLE', undefined, { cause: error });
-      }
-      deps.onSubscribe?.({ room, code: 'OK', socketId: socket.id, mode: read.mode, since: since !== undefined, ...(read.resync ? { resync: read.resync } : {}) });
-      const answer: SubscribeOk = {
-        ok: true,
-        room,
-        epoch: read.epoch,
-        seq: read.seq,
-        mode: read.mode,
-        jobs: read.mode === 'snapshot' ? shown(read.events) : [],
-        events: read.mode === 'replay' ? shown(read.events) : [],
-      };
-      if (read.resync) answer.resync = read.resync;
-      if (read.mode === 'snapshot') deps.reconcileStale(read.events.filter((event) => !isTerminalStatus(event.status)));
-      return answer;
-    });
-
-    on(EVENTS.unsubscribe, UnsubscribeRequestSchema, async ({ room }) => {
-      generations.set(room, (generations.get(room) ?? 0) + 1);
-      if (!data.rooms.delete(room)) throw new JobcastError('NOT_SUBSCRIBED', `This connection is not subscribed to "${room}".`);
-      await socket.leave(socketRoom(room));
-      return { ok: true };
-    });
-
-    on(EVENTS.refresh, RefreshRequestSchema, async ({ token }) => {
-      const user = await deps.authenticate(token, socket);
-      const expiresAt = await deps.sessions.refresh(socket, user);
-      if (deps.workerIdentity) {
-        data.debug = await deps.workerIdentity.maySee(user);
-        await (data.debug ? socket.join(DEBUG_SOCKETS_ROOM) : socket.leave(DEBUG_SOCKETS_ROOM));
-      }
-      return expiresAt === undefined ? { ok: true } : { ok: true, expiresAt };
-    });
-
-    on(EVENTS.heartbeat, HeartbeatRequestSchema, async ({ rooms }): Promise<HeartbeatAck> => {
-      // Only rooms this socket is subscribed to get a cursor: another room's activity is not its business.
-      const read = Promise.all(
-        rooms.map(async ({ room }): Promise<HeartbeatRoomState> => {
-          if (!data.rooms.has(room)) return { room, subscribed: false };
-          const { epoch, seq } = await deps.store.cursorOf(room);
-          return epoch === undefined ? { room, subscribed: true } : { room, subscribed: true, epoch, seq };
-        }),
-      );
-      const states = await withinMs(HEARTBEAT_READ_TIMEOUT_MS, read);
-      return { ok: true, at: Date.now(), rooms: states ?? [] };
-    });
-
-    on(EVENTS.replay, ReplayRequestSchema, async ({ room, epoch, after, to }) => {
-      if (!data.rooms.has(room)) throw new JobcastError('NOT_SUBSCRIBED', `Subscribe to "${room}" before asking for its history.`);
-      if (to <= after || to - after > MAX_REPLAY_RANGE) {
-        throw new JobcastError('BAD_REQUEST', `A replay covers 1 to ${MAX_REPLAY_RANGE} events (after < seq <= to).`);
-      }
-      try {
-        const range = await deps.store.readRange(room, epoch, after, to);
-        return { ok: true, ...range, events: shown(range.events) };
-      } catch (error) {
-        throw new JobcastError('UNAVAILABLE', undefined, { cause: error });
-      }
-    });
   });
+}
+
+function createHandlers<User>(deps: SocketHandlerDeps<User>): Map<string, Handler<User>> {
+  const shown = ({ socket }: Connection<User>, events: StatusEvent[]) => (deps.workerIdentity && !socket.data.debug ? deps.workerIdentity.filter.events(events) : events);
+  const generationOf = ({ generations }: Connection<User>, room: string) => generations?.get(room) ?? 0;
+
+  const subscribe = handler(EVENTS.subscribe, SubscribeRequestSchema, async (connection: Connection<User>, request): Promise<SubscribeOk> => {
+    const { socket, guard } = connection;
+    const { data } = socket;
+    const { room, since } = request;
+    const generation = generationOf(connection, room);
+    try {
+      guard.checkSubscribe(data.rooms.size, data.rooms.has(room));
+      await deps.sessions.assertMaySubscribe(socket, room);
+      await deps.access.authorize(data.user, room);
+    } catch (error) {
+      deps.onSubscribe?.({ room, code: toJobcastError(error).code, socketId: socket.id });
+      throw error;
+    }
+    if (socket.disconnected || generation !== generationOf(connection, room)) {
+      throw new JobcastError('NOT_SUBSCRIBED', 'Unsubscribed before the subscription completed.');
+    }
+    // Join before reading, so no event can fall between the snapshot and the live stream.
+    await socket.join(socketRoom(room));
+    data.rooms.add(room);
+    let read;
+    try {
+      read = await deps.store.readRoom(room, since);
+    } catch (error) {
+      await socket.leave(socketRoom(room));
+      data.rooms.delete(room);
+      throw new JobcastError('UNAVAILABLE', undefined, { cause: error });
+    }
+    deps.onSubscribe?.({ room, code: 'OK', socketId: socket.id, mode: read.mode, since: since !== undefined, ...(read.resync ? { resync: read.resync } : {}) });
+    const answer: SubscribeOk = {
+      ok: true,
+      room,
+      epoch: read.epoch,
+      seq: read.seq,
+      mode: read.mode,
+      jobs: read.mode === 'snapshot' ? shown(connection, read.events) : [],
+      events: read.mode === 'replay' ? shown(connection, read.events) : [],
+    };
+    if (read.resync) answer.resync = read.resync;
+    if (read.mode === 'snapshot') deps.reconcileStale(read.events.filter((event) => !isTerminalStatus(event.status)));
+    return answer;
+  });
+
+  const unsubscribe = handler(EVENTS.unsubscribe, UnsubscribeRequestSchema, async (connection: Connection<User>, { room }) => {
+    const { socket } = connection;
+    connection.generations ??= new Map();
+    connection.generations.set(room, generationOf(connection, room) + 1);
+    if (!socket.data.rooms.delete(room)) throw new JobcastError('NOT_SUBSCRIBED', `This connection is not subscribed to "${room}".`);
+    await socket.leave(socketRoom(room));
+    return { ok: true as const };
+  });
+
+  const refresh = handler(EVENTS.refresh, RefreshRequestSchema, async ({ socket }: Connection<User>, { token }) => {
+    const user = await deps.authenticate(token, socket);
+    const expiresAt = await deps.sessions.refresh(socket, user);
+    if (deps.workerIdentity) {
+      socket.data.debug = await deps.workerIdentity.maySee(user);
+      await (socket.data.debug ? socket.join(DEBUG_SOCKETS_ROOM) : socket.leave(DEBUG_SOCKETS_ROOM));
+    }
+    return expiresAt === undefined ? { ok: true as const } : { ok: true as const, expiresAt };
+  });
+
+  const heartbeat = handler(EVENTS.heartbeat, HeartbeatRequestSchema, async ({ socket }: Connection<User>, { rooms }): Promise<HeartbeatAck> => {
+    // Only rooms this socket is subscribed to get a cursor: another room's activity is not its business.
+    const read = Promise.all(
+      rooms.map(async ({ room }): Promise<HeartbeatRoomState> => {
+        if (!socket.data.rooms.has(room)) return { room, subscribed: false };
+        const { epoch, seq } = await deps.store.cursorOf(room);
+        return epoch === undefined ? { room, subscribed: true } : { room, subscribed: true, epoch, seq };
+      }),
+    );
+    const states = await withinMs(HEARTBEAT_READ_TIMEOUT_MS, read);
+    return { ok: true, at: Date.now(), rooms: states ?? [] };
+  });
+
+  const replay = handler(EVENTS.replay, ReplayRequestSchema, async (connection: Connection<User>, { room, epoch, after, to }) => {
+    if (!connection.socket.data.rooms.has(room)) throw new JobcastError('NOT_SUBSCRIBED', `Subscribe to "${room}" before asking for its history.`);
+    if (to <= after || to - after > MAX_REPLAY_RANGE) {
+      throw new JobcastError('BAD_REQUEST', `A replay covers 1 to ${MAX_REPLAY_RANGE} events (after < seq <= to).`);
+    }
+    try {
+      const range = await deps.store.readRange(room, epoch, after, to);
+      return { ok: true as const, ...range, events: shown(connection, range.events) };
+    } catch (error) {
+      throw new JobcastError('UNAVAILABLE', undefined, { cause: error });
+    }
+  });
+
+  return new Map<string, Handler<User>>([
+    [EVENTS.subscribe, subscribe],
+    [EVENTS.unsubscribe, unsubscribe],
+    [EVENTS.refresh, refresh],
+    [EVENTS.heartbeat, heartbeat],
+    [EVENTS.replay, replay],
+  ]);
 }
 
 /** Resolves with `work`'s value, or undefined when it fails or takes longer than `ms`. */
@@ -188,12 +224,14 @@ function withinMs<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
 const MAX_ECHOED_EVENT_NAME = 64;
 
 /**
- * Socket.IO middleware that every incoming packet passes before any handler, so no kind of
+ * Socket.IO middleware that every incoming packet passes before anything else, so no kind of
  * message escapes the connection's limits (subscribe, heartbeat, refresh, or an event this
  * server does not handle). A refused packet is acked `{ ok: false, error }` when it asked for
- * an answer and dropped; an unknown event is answered BAD_REQUEST.
+ * an answer and dropped. A jobcast event is answered here, by its handler; another event goes
+ * on to the app's own listeners, and one nobody listens to is answered BAD_REQUEST.
  */
-function guardPackets<User>(socket: JobcastSocket<User>, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
+function dispatchPackets<User>(connection: Connection<User>, handlers: ReadonlyMap<string, Handler<User>>, deps: SocketHandlerDeps<User>) {
+  const { socket, guard } = connection;
   return (packet: unknown[], next: (error?: Error) => void) => {
     const [event, ...args] = packet;
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
@@ -203,6 +241,8 @@ function guardPackets<User>(socket: JobcastSocket<User>, guard: SocketGuard, dep
       refuse(socket, guard, deps, error, ack);
       return;
     }
+    const handler = typeof event === 'string' ? handlers.get(event) : undefined;
+    if (handler) return void answer(connection, event as string, handler, args[0], ack, deps);
     if (typeof event === 'string' && socket.listenerCount(event) > 0) return next();
     const name = JSON.stringify(String(event).slice(0, MAX_ECHOED_EVENT_NAME));
     ack?.({ ok: false, error: toWireError(new JobcastError('BAD_REQUEST', `This server does not handle the event ${name}.`)) } satisfies ErrorAck);
@@ -227,33 +267,29 @@ function refuse<User>(socket: JobcastSocket<User>, guard: SocketGuard, deps: Soc
 }
 
 /**
- * Binds events of one socket: parse with zod, run, and ack `{ ok: false, error }` on any
- * failure. Never throws. (The connection's limits were checked by `guardPackets`.)
+ * Answers one jobcast event: parse with zod, run, and ack `{ ok: false, error }` on any
+ * failure. Never throws. (The connection's limits were checked by `dispatchPackets`.)
  */
-function bind<User>(socket: JobcastSocket<User>, guard: SocketGuard, deps: SocketHandlerDeps<User>) {
-  return <Event extends keyof ClientToServerEvents>(event: Event, schema: PayloadParser<RequestOf<Event>>, handle: (request: RequestOf<Event>) => Promise<AnswerOf<Event>>) => {
-    // Registered as any client event: `handle`'s types already tie the request and the answer to `event`.
-    socket.on<keyof ClientToServerEvents>(event, async (payload: unknown, ack: unknown) => {
-      const reply: (answer: AnswerOf<Event> | ErrorAck) => void = typeof ack === 'function' ? (ack as Ack) : () => undefined;
-      const fail = (cause: unknown) => {
-        const error = toJobcastError(cause);
-        if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') deps.logger.error({ err: cause, event, socketId: socket.id }, 'handler failed');
-        reply({ ok: false, error: toWireError(error) } satisfies ErrorAck);
-      };
-      const parsed = schema.safeParse(payload);
-      if (!parsed.success) {
-        return fail(new JobcastError('BAD_REQUEST', `Invalid "${event}" payload: ${parsed.error.issues[0]?.message ?? 'malformed'}.`));
-      }
-      try {
-        const answer = await handle(parsed.data);
-        guard.passed();
-        reply(answer);
-      } catch (cause) {
-        const code = toJobcastError(cause).code;
-        // A breach found by the handler (the subscribe rate, the subscription count) counts like one found on arrival.
-        if (code === 'RATE_LIMITED' || code === 'TOO_MANY_SUBSCRIPTIONS') return refuse(socket, guard, deps, cause, reply);
-        fail(cause);
-      }
-    });
+async function answer<User>(connection: Connection<User>, event: string, { schema, handle }: Handler<User>, payload: unknown, ack: Ack | undefined, deps: SocketHandlerDeps<User>): Promise<void> {
+  const { socket, guard } = connection;
+  const reply: Ack = ack ?? (() => undefined);
+  const fail = (cause: unknown) => {
+    const error = toJobcastError(cause);
+    if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') deps.logger.error({ err: cause, event, socketId: socket.id }, 'handler failed');
+    reply({ ok: false, error: toWireError(error) } satisfies ErrorAck);
   };
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    return fail(new JobcastError('BAD_REQUEST', `Invalid "${event}" payload: ${parsed.error.issues[0]?.message ?? 'malformed'}.`));
+  }
+  try {
+    const answer = await handle(connection, parsed.data);
+    guard.passed();
+    reply(answer);
+  } catch (cause) {
+    const code = toJobcastError(cause).code;
+    // A breach found by the handler (the subscribe rate, the subscription count) counts like one found on arrival.
+    if (code === 'RATE_LIMITED' || code === 'TOO_MANY_SUBSCRIPTIONS') return refuse(socket, guard, deps, cause, reply);
+    fail(cause);
+  }
 }

@@ -80,6 +80,18 @@ describe('per-connection limits', () => {
     expect(await disconnected).toBe('io server disconnect');
   });
 
+  it("pass the app's own events to its listeners within the limits, and answer a jobcast event sent with no payload", async () => {
+    const stack = await stackWith({ limits: { maxMessageBytes: 512 } });
+    stack.server.io.on('connection', (server) => server.on('app:ping' as never, ((payload: unknown, ack: (answer: unknown) => void) => ack({ pong: payload })) as never));
+    const socket = open(stack);
+    await connected(socket);
+    expect(await request(socket, 'app:ping', { n: 1 })).toEqual({ pong: { n: 1 } });
+    expect(await request(socket, 'app:ping', { padding: 'x'.repeat(600) })).toMatchObject({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE' } });
+    const answer = await socket.timeout(5_000).emitWithAck(EVENTS.subscribe);
+    expect(answer).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining(`Invalid "${EVENTS.subscribe}" payload`) } });
+    expect(await request(socket, EVENTS.subscribe, { room: 'document:1' })).toMatchObject({ ok: true });
+  });
+
   it('refuse a payload too large for any event, known or not, before any handler runs', async () => {
     const stack = await stackWith({ limits: { maxMessageBytes: 512 } });
     const socket = open(stack);
