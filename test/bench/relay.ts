@@ -21,6 +21,8 @@ export interface Relay {
   child: ChildProcess;
   /** Resident set size after a forced GC. */
   rss(): Promise<number>;
+  /** Resident set size and the JS heap in use, after a forced GC. */
+  memory(): Promise<{ rss: number; heapUsed: number }>;
   /** RSS (no forced GC), CPU time, event-loop delay and GC pauses since the previous call. */
   stats(): Promise<RelayStats>;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startRelay(
     url: `http://127.0.0.1:${port}`,
     child,
     rss: () => ask<{ rss: number }>(child, 'rss').then((message) => message.rss),
+    memory: () => ask<{ rss: number; heapUsed: number }>(child, 'rss'),
     stats: () => ask<RelayStats>(child, 'stats'),
     stop: async () => {
       if (child.exitCode !== null) return;

@@ -6,7 +6,7 @@
  * - MODE=events: the same relay forwarding every lifecycle event a job produces (added,
  *   waiting, active, progress, completed…), with no guarantee: no order, no cursor, no replay.
  * Env: REDIS_URL, QUEUE, KEY_PREFIX, NODE_ID, ADAPTER=1 for the Socket.IO Redis adapter.
- * Prints `ready <port>`; answers the IPC message 'rss' with its resident set size (after a GC)
+ * Prints `ready <port>`; answers the IPC message 'rss' with its resident set size and JS heap in use (after a GC)
  * and 'stats' with RSS, CPU time, event-loop delay and GC pauses since the last 'stats' (no
  * forced GC), and for jobcast its ingest's busy time per phase and its broadcasts so far (from
  * its own `/jobcast/metrics`).
@@ -107,7 +107,8 @@ httpServer.listen(0, '127.0.0.1', () => console.log(`ready ${(httpServer.address
 process.on('message', (message) => {
   if (message === 'rss') {
     globalThis.gc?.();
-    process.send?.({ rss: process.memoryUsage().rss });
+    const { rss, heapUsed } = process.memoryUsage();
+    process.send?.({ rss, heapUsed });
   } else if (message === 'stats') {
     void sendStats();
   }

@@ -106,7 +106,7 @@ export function renderMarkdown(results: Results, machine: string, date: string):
     `replay of 1,000 events < 250 ms: ${fmt(results.replay.jobcast?.ms)} ms`,
     ...Object.entries(results.workers).flatMap(([shape, byMode]) => [
       `real workers, ${shape}: ratio to the raw relay ≤ 1.25 at p50 / p99: ${ratio(byMode.jobcast?.p50, byMode.raw?.p50)} / ${ratio(byMode.jobcast?.p99, byMode.raw?.p99)}`,
-      `real workers, ${shape}: p99 ≤ 10 ms: ${fmt(byMode.jobcast?.p99, 2)} ms; RSS per subscribed client ≤ 16 KB: ${fmt(byMode.jobcast?.rssPerClientKb, 1)} KB`,
+      `real workers, ${shape}: p99 ≤ 10 ms: ${fmt(byMode.jobcast?.p99, 2)} ms; RSS per subscribed client ≤ 16 KB: ${fmt(byMode.jobcast?.rssPerClientKb, 1)} KB (JS heap ${fmt(byMode.jobcast?.heapPerClientKb, 1)} KB)`,
     ]),
   ];
   const notesPath = new URL('./NOTES.md', import.meta.url);

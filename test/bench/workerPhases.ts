@@ -32,6 +32,8 @@ export interface WorkerFigures {
   addedPerSecond: number;
   clients: number;
   rssPerClientKb: number;
+  /** The JS heap in use per client (after a GC): unlike RSS, not moved by how the allocator keeps freed pages. */
+  heapPerClientKb: number;
   rssSubscribedMb: number;
   rssPeakMb: number;
   /** Server CPU time over the measured window and drain, per delivered `completed` status. */
@@ -99,14 +101,14 @@ export async function measureWorkerShape(args: {
   const producer = createProducer(mode, redisUrl, queue, keyPrefix);
   try {
     await sleep(1_000);
-    const rssBefore = await relay.rss();
+    const { rss: rssBefore, heapUsed: heapBefore } = await relay.memory();
     for (let offset = 0; offset < shape.clients; offset += CLIENTS_PER_PROCESS) {
       const count = Math.min(CLIENTS_PER_PROCESS, shape.clients - offset);
       children.push(spawnBenchChild('./latencyClients.ts', { URL: relay.url, MODE: mode, COUNT: String(count), OFFSET: String(offset) }));
     }
     const subscribed = (await Promise.all(children.map((child) => waitForLine(child, /subscribed (\d+) failed (\d+)/, 300_000)))).reduce((sum, match) => sum + Number(match[1]), 0);
     await sleep(2_000);
-    const rssSubscribed = await relay.rss();
+    const { rss: rssSubscribed, heapUsed: heapSubscribed } = await relay.memory();
 
     // Idle: every client subscribed, nothing running; what remains is periodic work.
     await relay.stats();
@@ -153,6 +155,7 @@ export async function measureWorkerShape(args: {
       addedPerSecond: produced.achievedPerSecond,
       clients: subscribed,
       rssPerClientKb: (rssSubscribed - rssBefore) / 1_024 / Math.max(1, subscribed),
+      heapPerClientKb: (heapSubscribed - heapBefore) / 1_024 / Math.max(1, subscribed),
       rssSubscribedMb: rssSubscribed / 2 ** 20,
       rssPeakMb: loadStats.rss / 2 ** 20,
       cpuMicrosPerEvent: (loadStats.cpuMs * 1_000) / Math.max(1, latencies.length),
@@ -171,7 +174,7 @@ export async function measureWorkerShape(args: {
         `(worker's share p50 ${f(figures.workerRecord.p50)}, p99 ${f(figures.workerRecord.p99)}` +
         `${Number.isNaN(figures.afterIngest.p50) ? '' : `; after ingest p50 ${f(figures.afterIngest.p50)}, p99 ${f(figures.afterIngest.p99)}`}), ` +
         `${subscribed} clients, lost ${figures.lost}/${jobs}${missingRanges(measured.byJob, jobs)}, dup ${figures.duplicates}, added ${figures.addedPerSecond.toFixed(0)}/s, ` +
-        `${figures.rssPerClientKb.toFixed(1)} KB/client, ${figures.cpuMicrosPerEvent.toFixed(0)} µs CPU/event, ` +
+        `${figures.rssPerClientKb.toFixed(1)} KB/client (heap ${figures.heapPerClientKb.toFixed(1)}), ${figures.cpuMicrosPerEvent.toFixed(0)} µs CPU/job, ` +
         `loop delay p99 ${f(figures.load.loopDelay.p99)} max ${f(figures.load.loopDelay.max)} (idle max ${f(figures.idle.loopDelayMax)}), ` +
         `GC ${figures.load.gc.count}× ${f(figures.load.gc.totalMs)} ms (max ${f(figures.load.gc.maxMs)}), Redis ${figures.redis.calls.toFixed(1)} calls/job, ` +
         `${figures.stolenShare === undefined ? '' : `host steal ${(figures.stolenShare * 100).toFixed(0)} %, `}` +

@@ -39,7 +39,8 @@ export function workerRows(results: WorkerResults): string[][] {
     row('duplicate statuses', (f) => f.duplicates, '', 0);
     row('jobs added per second (achieved)', (f) => f.addedPerSecond, '', 0);
     row('server RSS per subscribed client', (f) => f.rssPerClientKb, ' KB', 1);
-    row('server CPU per delivered status', (f) => f.cpuMicrosPerEvent, ' µs', 0);
+    row('server JS heap per subscribed client (after a GC)', (f) => f.heapPerClientKb, ' KB', 1);
+    row('server CPU per job (all of its statuses delivered)', (f) => f.cpuMicrosPerEvent, ' µs', 0);
     row('server event-loop delay p99 under load', (f) => f.load.loopDelay.p99, ' ms');
     row('server event-loop delay max under load', (f) => f.load.loopDelay.max, ' ms');
     row('server GC pauses under load (total)', (f) => f.load.gc.totalMs, ' ms', 1);
