@@ -92,11 +92,11 @@ function countDeliveries(io: JobcastIo, stats: DebugStats, metrics: Pick<Jobcast
     metrics.delivered(pending);
     pending = 0;
   };
-  io.on('connection', (socket) => {
-    socket.onAnyOutgoing((event: string, payload: StatusEvent) => {
-      if (event !== EVENTS.status) return;
-      stats.recordDelivery(payload.room, payload.epoch, payload.seq);
-      if (pending++ === 0) queueMicrotask(flush);
-    });
-  });
+  // One listener for every socket: it needs nothing of the socket it is called for.
+  const onOutgoing = (event: string, payload: StatusEvent) => {
+    if (event !== EVENTS.status) return;
+    stats.recordDelivery(payload.room, payload.epoch, payload.seq);
+    if (pending++ === 0) queueMicrotask(flush);
+  };
+  io.on('connection', (socket) => socket.onAnyOutgoing(onOutgoing));
 }
