@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { Router } from 'express';
-import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, type StatusEvent } from '../shared/index.js';
+import { EVENTS, MAX_CLIENT_MESSAGE_BYTES, type JobStatus, type StatusEvent } from '../shared/index.js';
 import { createEnqueue, type Enqueue, type RouteJob, type RouteScheduler } from './enqueue.js';
 import { createHttpRouter } from './httpRouter.js';
 import { jsonErrors } from './httpErrors.js';
@@ -60,6 +60,9 @@ export interface JobcastServer<User = unknown> {
 
 /** How often one job's state may be re-checked against BullMQ because a subscriber saw it still running. */
 const STALE_CHECK_INTERVAL_MS = 5_000;
+
+/** How long the rooms a subscriber saw a job in unfinished are kept for its check (it runs within a read loop's turn). */
+const SIGHTING_TTL_MS = 60_000;
 
 /** How often the ingesting node checks that unfinished jobs still exist (drain, obliterate and clean write no per-job event). */
 const SWEEP_INTERVAL_MS = 2_000;
@@ -231,13 +234,19 @@ async function startJobcastServer<User>(
   const lastStaleCheck = new Map<string, number>();
   const reconcileStale = (events: StatusEvent[]) => {
     const now = Date.now();
-    for (const { status } of events) {
-      const key = `${status.queue}\n${status.jobId}`;
+    for (const { status, room } of events) {
+      const key = `${status.queue}\n${status.jobId}\n${room}`;
       if ((lastStaleCheck.get(key) ?? 0) > now - STALE_CHECK_INTERVAL_MS) continue;
       lastStaleCheck.set(key, now);
       if (lastStaleCheck.size > 10_000) lastStaleCheck.delete(lastStaleCheck.keys().next().value as string);
-      if (knobs.queues.includes(status.queue)) requestChecks(status.queue, [status.jobId]).catch((error) => logger.warn({ err: error, jobId: status.jobId }, 'stale check failed'));
+      if (knobs.queues.includes(status.queue)) requestCheck(status, room).catch((error) => logger.warn({ err: error, jobId: status.jobId }, 'stale check failed'));
     }
+  };
+  // The room it was seen in goes with the check: should Redis have lost the job's record (and the
+  // rooms it names) while the room kept or got the status, the check still knows where to show it lost.
+  const requestCheck = async (status: JobStatus, room: string) => {
+    const sightings = keys.queueSightings(status.queue, status.jobId);
+    await redis.multi().hset(sightings, room, JSON.stringify(status)).pexpire(sightings, SIGHTING_TTL_MS).sadd(keys.queueChecks(status.queue), status.jobId).exec();
   };
 
   const authenticate = resolveAuthenticate(options);

@@ -22,6 +22,14 @@ export interface JobRead {
   versions?: Record<string, string>;
   /** For a job of a routed job scheduler whose events were trimmed unread: the scheduler's route. */
   schedulerRoute?: Route;
+  /** For a job a subscriber asked about: the unfinished statuses it was shown, by room. */
+  sightings?: Sighting[];
+}
+
+/** An unfinished status of a job that a room showed a subscriber. */
+export interface Sighting {
+  room: string;
+  status: JobStatus;
 }
 
 /** A reconciliation's read: the jobs, and the stream entries not ingested yet (undefined: too many). */
@@ -62,6 +70,24 @@ export function adoptPending(
 }
 
 const adopted = (incarnation: string, route: Route): JobRecord => ({ incarnation, lastEventId: undefined, route, status: undefined });
+
+/**
+ * A job whose rooms only its sightings still name: each incarnation seen, with the rooms that
+ * showed it and the newest status they showed, for a reconciliation to show it lost there.
+ */
+export function lostWhereSeen(sightings: Sighting[]): Array<{ record: JobRecord; consumed: string[] }> {
+  const byIncarnation = new Map<string, { rooms: string[]; status: JobStatus }>();
+  for (const { room, status } of sightings) {
+    if (isTerminalStatus(status)) continue;
+    const seen = byIncarnation.get(status.incarnation);
+    if (!seen) byIncarnation.set(status.incarnation, { rooms: [room], status });
+    else {
+      seen.rooms.push(room);
+      if (status.updatedAt > seen.status.updatedAt) seen.status = status;
+    }
+  }
+  return [...byIncarnation].map(([incarnation, { rooms, status }]) => ({ record: { incarnation, lastEventId: undefined, route: { rooms }, status }, consumed: [] }));
+}
 
 /** The status a reconciliation pushes, or undefined when the rooms already show the truth. */
 export function reconciledStatus(record: JobRecord, read: JobRead, options: IngestorOptions, jobId: string): JobStatus | undefined {

@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ReconcileReason } from '../../shared/index.js';
+import type { JobStatus, ReconcileReason } from '../../shared/index.js';
 import type { Logger } from '../options.js';
 import type { Keys } from '../store/keys.js';
 import type { Ingestor } from './ingestor.js';
-import type { JobRead, ReconcileRead } from './reconciledStatus.js';
+import type { JobRead, ReconcileRead, Sighting } from './reconciledStatus.js';
 import { readJobFacts, toJobFacts } from './jobFacts.js';
 import { compareStreamIds, streamIdTime, toStreamEvent } from './streamEvent.js';
 import { parseRoute, schedulerIdOf, type Route } from './routing.js';
@@ -150,7 +150,7 @@ export class Reconciler {
     const queue = this.#queue;
     const multi = this.#redis.multi();
     for (const jobId of jobIds) {
-      if (pending.has(jobId)) multi.hgetall(this.#keys.routeVersions(queue.name, jobId));
+      if (pending.has(jobId)) multi.hgetall(this.#keys.routeVersions(queue.name, jobId)).hgetall(this.#keys.queueSightings(queue.name, jobId));
       readJobFacts(multi, queue.toKey(jobId), false);
       if (!withState) continue;
       for (const set of SETS) multi.zscore(queue.keys[set]!, jobId);
@@ -166,6 +166,7 @@ export class Reconciler {
     let base = 0;
     jobIds.forEach((jobId) => {
       const versions = pending.has(jobId) ? (replies[base++] as Record<string, string>) : undefined;
+      const sightings = pending.has(jobId) ? parseSightings(replies[base++] as Record<string, string>) : [];
       const facts = toJobFacts(replies[base]);
       let state: string | undefined;
       if (withState && facts) {
@@ -176,6 +177,7 @@ export class Reconciler {
       const read: JobRead = versions ? { facts, state, versions } : { facts, state };
       const schedulerRoute = scheduled.get(jobId);
       if (schedulerRoute) read.schedulerRoute = schedulerRoute;
+      if (sightings.length > 0) read.sightings = sightings;
       jobs.set(jobId, read);
       base += perJob;
     });
@@ -183,4 +185,16 @@ export class Reconciler {
     const unread = entries.length >= UNREAD_LIMIT ? undefined : entries.map(([id, flat]) => toStreamEvent(id, flat));
     return { unread, jobs };
   }
+}
+
+/** The statuses subscribers were shown of one job, by room (`queueSightings`); one not parsed is left out. */
+function parseSightings(hash: Record<string, string>): Sighting[] {
+  return Object.entries(hash).flatMap(([room, text]) => {
+    try {
+      const status = JSON.parse(text) as JobStatus;
+      return typeof status?.incarnation === 'string' && typeof status.state === 'string' ? [{ room, status }] : [];
+    } catch {
+      return [];
+    }
+  });
 }

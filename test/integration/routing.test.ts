@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { EVENTS, type StatusEvent } from '../../shared/index.js';
 import { startRedisServer } from '../../scripts/redisServer.js';
 import { createEnqueuer } from '../../server/index.js';
+import { createKeys } from '../../server/store/keys.js';
 import { connectRaw, connected, openQueue, request, startStack, startWorker, uniqueName, waitFor, type TestStack } from '../support/stack.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -215,6 +216,29 @@ describe('routing', () => {
     await waitFor(async () => (await snapshot(second, 'document:12'))?.name === 'new', 'the new job in its room');
     await waitFor(async () => (await snapshot(second, 'document:11'))?.state === 'unknown', 'the old job shown lost');
     expect((await snapshot(second, 'document:11'))?.name).toBe('old');
+  });
+
+  it('shows a job lost where a subscriber sees it unfinished once Redis lost the job with its record and routes, but not its room', async () => {
+    const queue = uniqueName('unrecorded');
+    const first = await startStack({ queues: [queue] });
+    const seen = await listen(first.url, ['document:13']);
+    const { jobId } = await first.server.enqueue(queue, 'kept', {}, { rooms: ['document:13'], delay: 60_000 });
+    await waitFor(() => seen.some((event) => event.status.jobId === jobId && event.status.state === 'delayed'), 'the job delayed');
+    await first.close();
+    // What a Redis Cluster's master holding the queue's keys loses while the room's master keeps
+    // the room: the BullMQ job, and jobcast's record of it, its routes and the open-jobs set.
+    const { plain } = withoutServer(first, queue);
+    await plain.obliterate({ force: true });
+    const keys = createKeys(first.keyPrefix);
+    const admin = new Redis(first.redisUrl);
+    cleanups.push(() => admin.quit());
+    await admin.del(keys.job(queue, jobId), keys.routeVersions(queue, jobId), keys.queueOpenJobs(queue));
+
+    const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
+    cleanups.push(() => second.close());
+    const events = await listen(second.url, ['document:13']);
+    await waitFor(() => events.some((event) => event.status.jobId === jobId && event.status.state === 'unknown'), 'the job shown lost');
+    expect(events.filter((event) => event.status.jobId === jobId).at(-1)).toMatchObject({ room: 'document:13', event: 'reconciled', reason: 'vanished', status: { name: 'kept', incarnation: expect.any(String) } });
   });
 
   it('shows a job that finished while no server ran as completed, never unknown', async () => {
