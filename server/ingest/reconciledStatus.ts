@@ -4,7 +4,7 @@
  * routed job whose `added` event was trimmed away unread.
  */
 import { isTerminalStatus, type JobStatus } from '../../shared/index.js';
-import type { AppendInput, EventBody } from '../store/roomStore.js';
+import type { AppendInput, EventBody, RoomStore } from '../store/roomStore.js';
 import { buildStatus } from './buildStatus.js';
 import type { JobFacts } from './jobFacts.js';
 import { bindLate, isOtherIncarnation, type JobRecord } from './jobRecord.js';
@@ -70,6 +70,19 @@ export function adoptPending(
 }
 
 const adopted = (incarnation: string, route: Route): JobRecord => ({ incarnation, lastEventId: undefined, route, status: undefined });
+
+/**
+ * The sightings whose room still shows that incarnation unfinished, with what it shows now: a
+ * room may have shown the job finish since it was seen. Only the ingesting node writes the job
+ * to its rooms, in its read loop, so what this reads stays until that loop writes again.
+ */
+export async function stillShown(store: Pick<RoomStore, 'lastEventOf'>, queue: string, jobId: string, sightings: Sighting[]): Promise<Sighting[]> {
+  const shown = await Promise.all(sightings.map(({ room }) => store.lastEventOf(room, queue, jobId)));
+  return sightings.flatMap(({ room, status }, index) => {
+    const current = shown[index]?.status;
+    return current && current.incarnation === status.incarnation && !isTerminalStatus(current) ? [{ room, status: current }] : [];
+  });
+}
 
 /**
  * A job whose rooms only its sightings still name: each incarnation seen, with the rooms that

@@ -218,27 +218,43 @@ describe('routing', () => {
     expect((await snapshot(second, 'document:11'))?.name).toBe('old');
   });
 
-  it('shows a job lost where a subscriber sees it unfinished once Redis lost the job with its record and routes, but not its room', async () => {
+  it('shows a job lost where a subscriber saw it unfinished once Redis lost the job with its record and routes but not its room, never one the room has seen finish since', async () => {
     const queue = uniqueName('unrecorded');
     const first = await startStack({ queues: [queue] });
-    const seen = await listen(first.url, ['document:13']);
-    const { jobId } = await first.server.enqueue(queue, 'kept', {}, { rooms: ['document:13'], delay: 60_000 });
-    await waitFor(() => seen.some((event) => event.status.jobId === jobId && event.status.state === 'delayed'), 'the job delayed');
-    await first.close();
-    // What a Redis Cluster's master holding the queue's keys loses while the room's master keeps
-    // the room: the BullMQ job, and jobcast's record of it, its routes and the open-jobs set.
-    const { plain } = withoutServer(first, queue);
-    await plain.obliterate({ force: true });
     const keys = createKeys(first.keyPrefix);
     const admin = new Redis(first.redisUrl);
     cleanups.push(() => admin.quit());
-    await admin.del(keys.job(queue, jobId), keys.routeVersions(queue, jobId), keys.queueOpenJobs(queue));
+    const seen = await listen(first.url, ['document:13']);
+    const kept = await first.server.enqueue(queue, 'kept', {}, { rooms: ['document:13'], delay: 60_000 });
+    const done = await first.server.enqueue(queue, 'done', {}, { rooms: ['document:13'] });
+    const last = (events: StatusEvent[], jobId: string) => events.filter((event) => event.status.jobId === jobId).at(-1)?.status.state;
+    await waitFor(() => last(seen, kept.jobId) === 'delayed' && last(seen, done.jobId) === 'waiting', 'both jobs shown');
+    // A second page's snapshot shows both unfinished: each is checked, with the room it was seen in.
+    await listen(first.url, ['document:13']);
+    await waitFor(async () => (await admin.exists(keys.queueSightings(queue, kept.jobId), keys.queueSightings(queue, done.jobId))) === 2, 'both sightings');
+    const worker = startWorker(queue, async () => 'ok');
+    await waitFor(() => last(seen, done.jobId) === 'completed', 'the second job completed');
+    await worker.close();
+    await first.close();
+    // What a Redis Cluster's master holding the queue's keys loses while the room's master keeps
+    // the room: the BullMQ jobs, and jobcast's records of them, their routes and the open-jobs set.
+    const { plain } = withoutServer(first, queue);
+    await plain.obliterate({ force: true });
+    for (const { jobId } of [kept, done]) await admin.del(keys.job(queue, jobId), keys.routeVersions(queue, jobId));
+    await admin.del(keys.queueOpenJobs(queue));
+    // A check of the finished job still queued from before it finished.
+    await admin.sadd(keys.queueChecks(queue), done.jobId);
 
     const second = await startStack({ queues: [queue], keyPrefix: first.keyPrefix });
     cleanups.push(() => second.close());
     const events = await listen(second.url, ['document:13']);
-    await waitFor(() => events.some((event) => event.status.jobId === jobId && event.status.state === 'unknown'), 'the job shown lost');
-    expect(events.filter((event) => event.status.jobId === jobId).at(-1)).toMatchObject({ room: 'document:13', event: 'reconciled', reason: 'vanished', status: { name: 'kept', incarnation: expect.any(String) } });
+    await waitFor(() => last(events, kept.jobId) === 'unknown', 'the unfinished job shown lost');
+    expect(events.filter((event) => event.status.jobId === kept.jobId).at(-1)).toMatchObject({ room: 'document:13', event: 'reconciled', reason: 'vanished', status: { name: 'kept' } });
+    // Its check ran by then (it was asked for first): the job the room saw finish stays finished.
+    expect(await admin.sismember(keys.queueChecks(queue), done.jobId)).toBe(0);
+    expect(events.some((event) => event.status.jobId === done.jobId)).toBe(false);
+    const snapshot = (await (await fetch(`${second.url}/jobcast/rooms/document:13`, { headers: { authorization: 'Bearer user:alice' } })).json()) as { jobs: StatusEvent[] };
+    expect(snapshot.jobs.find((event) => event.status.jobId === done.jobId)?.status.state).toBe('completed');
   });
 
   it('shows a job that finished while no server ran as completed, never unknown', async () => {
