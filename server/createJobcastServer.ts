@@ -246,7 +246,7 @@ async function startJobcastServer<User>(
   // rooms it names) while the room kept or got the status, the check still knows where to show it lost.
   const requestCheck = async (status: JobStatus, room: string) => {
     const sightings = keys.queueSightings(status.queue, status.jobId);
-    await redis.multi().hset(sightings, room, JSON.stringify(status)).pexpire(sightings, SIGHTING_TTL_MS).sadd(keys.queueChecks(status.queue), status.jobId).exec();
+    await redis.multi().hset(sightings, room, status.incarnation).pexpire(sightings, SIGHTING_TTL_MS).sadd(keys.queueChecks(status.queue), status.jobId).exec();
   };
 
   const authenticate = resolveAuthenticate(options);

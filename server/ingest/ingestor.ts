@@ -7,7 +7,7 @@ import type { Keys } from '../store/keys.js';
 import { buildStatus } from './buildStatus.js';
 import { readBatchContext, type BatchContext } from './batchContext.js';
 import { bindAtStart, bindLate, isOtherIncarnation, otherRoutes, type JobRecord } from './jobRecord.js';
-import { adoptPending, lostStatus, lostWhereSeen, reconciledStatus, stillShown, type JobRead, type ReconcileRead } from './reconciledStatus.js';
+import { adoptPending, lostStatus, lostWhereSeen, reconciledStatus, type JobRead, type ReconcileRead } from './reconciledStatus.js';
 import type { Projection } from './projection.js';
 import { coalesceProgress } from './coalesce.js';
 import { dropExpiredPending, schedulerIdOf } from './routing.js';
@@ -175,7 +175,7 @@ export class Ingestor {
       if (others && (!record || isOtherIncarnation(record, read.facts) || (!read.facts && Object.keys(others).length > 0))) {
         candidates = adoptPending(others, read.facts);
         // Gone from BullMQ, nothing records its rooms (Redis lost its record and routes after a room took its status): lost where it was seen.
-        if (candidates.length === 0 && !record && !read.facts && Object.keys(others).length === 0) candidates = lostWhereSeen(await stillShown(this.#options.store, this.#options.queue.name, jobId, read.sightings ?? []));
+        if (candidates.length === 0 && !record && !read.facts && Object.keys(others).length === 0) candidates = await lostWhereSeen(this.#options.store, this.#options.queue.name, jobId, read.sightings ?? []);
         if (candidates.length === 0) continue;
         // Its BullMQ record is another job's now: the one its rooms last saw is gone.
         const gone = record ? lostStatus(record, this.#options.queue.name, jobId) : undefined;

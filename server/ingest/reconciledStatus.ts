@@ -22,14 +22,14 @@ export interface JobRead {
   versions?: Record<string, string>;
   /** For a job of a routed job scheduler whose events were trimmed unread: the scheduler's route. */
   schedulerRoute?: Route;
-  /** For a job a subscriber asked about: the unfinished statuses it was shown, by room. */
+  /** For a job a subscriber asked about: the rooms that showed it unfinished, and which incarnation. */
   sightings?: Sighting[];
 }
 
-/** An unfinished status of a job that a room showed a subscriber. */
+/** A room that showed a subscriber an incarnation of a job unfinished. */
 export interface Sighting {
   room: string;
-  status: JobStatus;
+  incarnation: string;
 }
 
 /** A reconciliation's read: the jobs, and the stream entries not ingested yet (undefined: too many). */
@@ -72,33 +72,24 @@ export function adoptPending(
 const adopted = (incarnation: string, route: Route): JobRecord => ({ incarnation, lastEventId: undefined, route, status: undefined });
 
 /**
- * The sightings whose room still shows that incarnation unfinished, with what it shows now: a
- * room may have shown the job finish since it was seen. Only the ingesting node writes the job
- * to its rooms, in its read loop, so what this reads stays until that loop writes again.
+ * A job whose rooms only its sightings still name: each incarnation that a sighted room still
+ * shows unfinished (a room may have shown it finish since), with those rooms and the newest
+ * status they show, for a reconciliation to show it lost there. Only the ingesting node writes
+ * the job to its rooms, in its read loop, so what this reads stays until that loop writes again.
  */
-export async function stillShown(store: Pick<RoomStore, 'lastEventOf'>, queue: string, jobId: string, sightings: Sighting[]): Promise<Sighting[]> {
+export async function lostWhereSeen(store: Pick<RoomStore, 'lastEventOf'>, queue: string, jobId: string, sightings: Sighting[]): Promise<Array<{ record: JobRecord; consumed: string[] }>> {
   const shown = await Promise.all(sightings.map(({ room }) => store.lastEventOf(room, queue, jobId)));
-  return sightings.flatMap(({ room, status }, index) => {
-    const current = shown[index]?.status;
-    return current && current.incarnation === status.incarnation && !isTerminalStatus(current) ? [{ room, status: current }] : [];
-  });
-}
-
-/**
- * A job whose rooms only its sightings still name: each incarnation seen, with the rooms that
- * showed it and the newest status they showed, for a reconciliation to show it lost there.
- */
-export function lostWhereSeen(sightings: Sighting[]): Array<{ record: JobRecord; consumed: string[] }> {
   const byIncarnation = new Map<string, { rooms: string[]; status: JobStatus }>();
-  for (const { room, status } of sightings) {
-    if (isTerminalStatus(status)) continue;
-    const seen = byIncarnation.get(status.incarnation);
+  sightings.forEach(({ room, incarnation }, index) => {
+    const status = shown[index]?.status;
+    if (!status || status.incarnation !== incarnation || isTerminalStatus(status)) return;
+    const seen = byIncarnation.get(incarnation);
     if (!seen) byIncarnation.set(status.incarnation, { rooms: [room], status });
     else {
       seen.rooms.push(room);
       if (status.updatedAt > seen.status.updatedAt) seen.status = status;
     }
-  }
+  });
   return [...byIncarnation].map(([incarnation, { rooms, status }]) => ({ record: { incarnation, lastEventId: undefined, route: { rooms }, status }, consumed: [] }));
 }
 

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobStatus, ReconcileReason } from '../../shared/index.js';
+import type { ReconcileReason } from '../../shared/index.js';
 import type { Logger } from '../options.js';
 import type { Keys } from '../store/keys.js';
 import type { Ingestor } from './ingestor.js';
@@ -187,14 +187,5 @@ export class Reconciler {
   }
 }
 
-/** The statuses subscribers were shown of one job, by room (`queueSightings`); one not parsed is left out. */
-function parseSightings(hash: Record<string, string>): Sighting[] {
-  return Object.entries(hash).flatMap(([room, text]) => {
-    try {
-      const status = JSON.parse(text) as JobStatus;
-      return typeof status?.incarnation === 'string' && typeof status.state === 'string' ? [{ room, status }] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+/** The rooms that showed subscribers the job unfinished, and which incarnation (`queueSightings`). */
+const parseSightings = (hash: Record<string, string>): Sighting[] => Object.entries(hash).map(([room, incarnation]) => ({ room, incarnation }));

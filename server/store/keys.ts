@@ -29,7 +29,7 @@ export function createKeys(prefix: string, bullPrefix = 'bull') {
     queueOpenJobs: (queue: string) => `${queueBase(queue)}:open`,
     /** Jobs a subscriber saw unfinished, for the ingesting node to check against BullMQ. */
     queueChecks: (queue: string) => `${queueBase(queue)}:check`,
-    /** The unfinished statuses of a job that subscribers were shown, by room: what the check shows lost where nothing else records its rooms. */
+    /** The rooms that showed subscribers a job unfinished, with its incarnation: where the check shows it lost when nothing else records its rooms. */
     queueSightings: (queue: string, jobId: string) => `${queueBase(queue)}:seen:${jobId}`,
     /** Written once; its disappearance means Redis lost jobcast's data. */
     instanceMarker: () => `${prefix}:instance`,
