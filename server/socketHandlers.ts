@@ -86,12 +86,12 @@ interface Handler<User, Event extends keyof ClientToServerEvents = keyof ClientT
   handle: (connection: Connection<User>, request: RequestOf<Event>) => Promise<AnswerOf<Event>>;
 }
 
-/** Ties a handler's request and answer to its event's types, as the event map declares them. */
+/** The entry of `event`'s handler, its request and answer tied to the event's types as the event map declares them. */
 const handler = <User, Event extends keyof ClientToServerEvents>(
-  _event: Event,
+  event: Event,
   schema: PayloadParser<RequestOf<Event>>,
   handle: (connection: Connection<User>, request: RequestOf<Event>) => Promise<AnswerOf<Event>>,
-) => ({ schema, handle }) as unknown as Handler<User>;
+): [string, Handler<User>] => [event, { schema, handle } as unknown as Handler<User>];
 
 /**
  * Registers the client → server events on each socket. Every packet, whatever its event
@@ -202,13 +202,7 @@ function createHandlers<User>(deps: SocketHandlerDeps<User>): Map<string, Handle
     }
   });
 
-  return new Map<string, Handler<User>>([
-    [EVENTS.subscribe, subscribe],
-    [EVENTS.unsubscribe, unsubscribe],
-    [EVENTS.refresh, refresh],
-    [EVENTS.heartbeat, heartbeat],
-    [EVENTS.replay, replay],
-  ]);
+  return new Map([subscribe, unsubscribe, refresh, heartbeat, replay]);
 }
 
 /** Resolves with `work`'s value, or undefined when it fails or takes longer than `ms`. */
