@@ -283,10 +283,16 @@ export class Checker {
             continue;
           }
           // The expected job may be absent (Redis lost it before any page saw it): the page then
-          // rightly keeps the final status of an earlier job of that id routed to this room.
+          // rightly keeps what it showed of an earlier job of that id routed to this room, when
+          // that is right for the earlier job: its final status, or `unknown` once Redis lost it too.
           const shownRecord = status && expected.absentOk ? this.attribute({ queue: status.queue, jobId: status.jobId, incarnation: status.incarnation, tag: tagOfStatus(status) }, incarnations) : undefined;
-          const earlierFinishedHere = shownRecord !== undefined && shownRecord.order < record.order && shownRecord.rooms.includes(room) && status!.state === shownRecord.finish?.state;
-          const problem = earlierFinishedHere ? undefined : compare(expected, status, record);
+          const rightForEarlier = (earlier: JobRecord) => {
+            if (status!.state === earlier.finish?.state) return true;
+            const own = this.expected(earlier, client, room);
+            return own !== undefined && compare(own, status, earlier) === undefined;
+          };
+          const earlierShownRightly = shownRecord !== undefined && shownRecord.order < record.order && shownRecord.rooms.includes(room) && rightForEarlier(shownRecord);
+          const problem = earlierShownRightly ? undefined : compare(expected, status, record);
           const history = () => historyOf(client, room, key);
           if (problem) {
             mismatches.push({ feature: record.feature, kind: problem.kind, detail: `${where}: shows ${describe(status)}, expected ${[...expected.states].join('|')}${problem.kind === 'attempt' ? ` attempt ${expected.attempt}` : ''}${problem.kind === 'progress' ? ` progress ${progressKey(expected.progress)}` : ''} (${expected.why}); received ${history()}` });
