@@ -16,6 +16,13 @@ const CHUNK = 200;
 /** Stream entries not yet ingested that a reconciliation reads beside the jobs; more, and it waits for the reader. */
 const UNREAD_LIMIT = 1_000;
 
+/**
+ * How often a busy read loop takes the checks subscribers asked for: each take is a round trip,
+ * and a loop that reads a batch every few milliseconds would otherwise add it to every batch.
+ * (An idle loop gets here once per blocking read, every second.)
+ */
+const CHECKS_EVERY_MS = 200;
+
 /** Finished jobs (per set) looked at for job schedulers' jobs finished in a gap. */
 const FINISHED_CHECKED = 5_000;
 
@@ -43,6 +50,7 @@ export class Reconciler {
   readonly #readWorkers: () => Promise<WorkerView>;
   readonly #logger: Logger;
   #lastWorkerCheckAt = 0;
+  #lastChecksAt = 0;
   #gap: ReconcileReason | undefined;
   #lastSweepAt = 0;
   /** Where the stream was read up to when the gap began: jobs finished after it may be unknown. */
@@ -79,11 +87,15 @@ export class Reconciler {
       this.#gap = undefined;
       this.#gapSince = undefined;
     }
-    const asked = (await this.#redis.spop(this.#keys.queueChecks(this.#queue.name), CHUNK)) ?? [];
-    // Routes too: a job asked about may never have had an event (deduplicated without one).
-    if (asked.length > 0 && !(await this.#run(asked, 'checked', position, true, new Set(asked)))) {
-      await this.#redis.sadd(this.#keys.queueChecks(this.#queue.name), ...asked); // try again next time
-      return;
+    if (Date.now() - this.#lastChecksAt >= CHECKS_EVERY_MS) {
+      this.#lastChecksAt = Date.now();
+      const asked = (await this.#redis.spop(this.#keys.queueChecks(this.#queue.name), CHUNK)) ?? [];
+      // Routes too: a job asked about may never have had an event (deduplicated without one).
+      if (asked.length > 0 && !(await this.#run(asked, 'checked', position, true, new Set(asked)))) {
+        await this.#redis.sadd(this.#keys.queueChecks(this.#queue.name), ...asked); // try again next time
+        this.#lastChecksAt = 0;
+        return;
+      }
     }
     if (Date.now() - this.#lastWorkerCheckAt >= this.#sweepIntervalMs) {
       this.#lastWorkerCheckAt = Date.now();
