@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { percentile } from './load.js';
 import { createProducer, produceJobs } from './produceJobs.js';
 import { readRedisCounters, redisWorkPerJob } from './redisStats.js';
-import { cpuTicks, stolenShare } from './hostSteal.js';
+import { cpuTicks, idleShare, stolenShare } from './hostSteal.js';
 import { ask, spawnBenchChild, startRelay, waitForLine, type Mode, type RelayStats } from './relay.js';
 
 export interface Shape {
@@ -47,6 +47,8 @@ export interface WorkerFigures {
   afterIngest: { p50: number; p99: number };
   /** The share of the cores' time the host took for other machines over the load window (a virtual machine's steal); absent where unknown. */
   stolenShare?: number | undefined;
+  /** The share of the machine's cores left idle over the load window (every process counted); absent where unknown. */
+  idleShare?: number | undefined;
   /** p50 latency of the jobs added in each second of the window: a backlog shows as a trend. */
   p50BySecond: number[];
   /** jobcast only: its ingest's time per status broadcast over the window, by phase (µs; jobcast_ingest_busy_seconds_total). */
@@ -140,6 +142,7 @@ export async function measureWorkerShape(args: {
       measured = await collect();
     }
     const loadStats = await relay.stats();
+    const ticksTo = cpuTicks();
     if (args.windows) args.windows.load = [loadFrom, monotonicMicros()];
     const redisAfter = await readRedisCounters(redis);
     const workerReport = await ask<{ recordP50: number; recordP99: number }>(worker, 'report');
@@ -164,7 +167,8 @@ export async function measureWorkerShape(args: {
       redis: redisWorkPerJob(redisBefore, redisAfter, jobs),
       afterIngest: { p50: percentile(measured.afterIngest, 50), p99: percentile(measured.afterIngest, 99) },
       p50BySecond: bySecond(measured.byJob, shape.rate),
-      stolenShare: stolenShare(ticksFrom, cpuTicks()),
+      stolenShare: stolenShare(ticksFrom, ticksTo),
+      idleShare: idleShare(ticksFrom, ticksTo),
       workerRecord: { p50: workerReport.recordP50 ?? NaN, p99: workerReport.recordP99 ?? NaN },
       ingestPhases: ingestPhasesBetween(loadStartStats.ingest, loadStats.ingest),
     };
@@ -178,6 +182,7 @@ export async function measureWorkerShape(args: {
         `loop delay p99 ${f(figures.load.loopDelay.p99)} max ${f(figures.load.loopDelay.max)} (idle max ${f(figures.idle.loopDelayMax)}), ` +
         `GC ${figures.load.gc.count}× ${f(figures.load.gc.totalMs)} ms (max ${f(figures.load.gc.maxMs)}), Redis ${figures.redis.calls.toFixed(1)} calls/job, ` +
         `${figures.stolenShare === undefined ? '' : `host steal ${(figures.stolenShare * 100).toFixed(0)} %, `}` +
+        `${figures.idleShare === undefined ? '' : `cores idle ${(figures.idleShare * 100).toFixed(0)} %, `}` +
         `${figures.ingestPhases ? `ingest µs per status: ${Object.entries(figures.ingestPhases).map(([phase, micros]) => `${phase} ${micros.toFixed(1)}`).join(', ')}, ` : ''}` +
         `p50 by second [${figures.p50BySecond.map((value) => value.toFixed(1)).join(' ')}]` +
         `${Object.keys(measured.events).length > 0 ? `, statuses received (warm-up included) ${JSON.stringify(measured.events)}` : ''}`,
