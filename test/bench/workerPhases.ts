@@ -47,7 +47,7 @@ export interface WorkerFigures {
   afterIngest: { p50: number; p99: number };
   /** The share of the cores' time the host took for other machines over the load window (a virtual machine's steal); absent where unknown. */
   stolenShare?: number | undefined;
-  /** The share of the machine's cores left idle over the load window (every process counted); absent where unknown. */
+  /** The share of the machine's cores left idle while the jobs were added (every process counted; not the wait for the last status after); absent where unknown. */
   idleShare?: number | undefined;
   /** p50 latency of the jobs added in each second of the window: a backlog shows as a trend. */
   p50BySecond: number[];
@@ -134,6 +134,7 @@ export async function measureWorkerShape(args: {
     const redisBefore = await readRedisCounters(redis);
     const produced = await produceJobs({ add: producer.add, roomOf, firstN: warmUpJobs, ratePerSecond: shape.rate, durationMs: shape.durationMs });
     const jobs = produced.added;
+    const ticksAdded = cpuTicks();
     const collect = () => collectLatencies(children.slice(0, -1), warmUpJobs);
     const deadline = Date.now() + 20_000;
     let measured = await collect();
@@ -168,7 +169,7 @@ export async function measureWorkerShape(args: {
       afterIngest: { p50: percentile(measured.afterIngest, 50), p99: percentile(measured.afterIngest, 99) },
       p50BySecond: bySecond(measured.byJob, shape.rate),
       stolenShare: stolenShare(ticksFrom, ticksTo),
-      idleShare: idleShare(ticksFrom, ticksTo),
+      idleShare: idleShare(ticksFrom, ticksAdded),
       workerRecord: { p50: workerReport.recordP50 ?? NaN, p99: workerReport.recordP99 ?? NaN },
       ingestPhases: ingestPhasesBetween(loadStartStats.ingest, loadStats.ingest),
     };

@@ -48,7 +48,7 @@ export function workerRows(results: WorkerResults): string[][] {
     row('Redis calls per job (all processes)', (f) => f.redis.calls, '', 1);
     row('Redis CPU per job (all processes)', (f) => f.redis.cpuMicros, ' µs', 0);
     row("cores' time taken by the host (steal) under load", (f) => (f.stolenShare === undefined ? NaN : f.stolenShare * 100), ' %', 0);
-    row("cores' time left idle under load (every process on the machine)", (f) => (f.idleShare === undefined ? NaN : f.idleShare * 100), ' %', 0);
+    row("cores' time left idle while the jobs were added (every process on the machine)", (f) => (f.idleShare === undefined ? NaN : f.idleShare * 100), ' %', 0);
   }
   return rows;
 }
