@@ -130,6 +130,12 @@ export class QueueIngest {
 
   /** Events after `position` were trimmed away unread: reconcile, and distrust records from before. */
   #markTrimmed(position: string): void {
+    const { logger, queue } = this.#options;
+    logger.warn(
+      { queue, after: position },
+      'the events stream no longer holds what followed this queue\'s last ingested event: trimmed while the ingest was down or behind by more than the stream keeps (raise eventsMaxLen), or the queue was obliterated. ' +
+        'Unfinished jobs are read again from BullMQ; a job removed since without its final event read shows unknown',
+    );
     this.#options.reconciler.markGap('stream-trimmed', position);
     this.#options.ingestor.markHole(position);
   }

@@ -191,6 +191,7 @@ describe('diagnose', () => {
     const lost = diagnose({ room: ROOM, jobId: 'j1', client: client([room({ seq: 1, jobs: { 'q/j1': status('j1', 'unknown') } })], { log: [statusLog(1)] }) });
     expect(lost.firstFailure).toBe('job');
     expect(byId(lost).job!.detail).toContain('its record vanished');
+    expect(byId(lost).job!.detail).toContain('eventsMaxLen');
   });
 
   it('is never all green for a job waiting out a backoff, deduplicated, or carried over an epoch change', () => {

@@ -72,4 +72,32 @@ describe('QueueIngest', () => {
     expect(loop.steps.slice(0, 3)).toEqual(['batch a,b', 'caught up', 'batch c']);
     expect(loop.steps).not.toContain('batch from-the-tail');
   });
+
+  it('warns, naming eventsMaxLen, and reconciles when the stream was trimmed past the stored position', async () => {
+    const name = uniqueName('qi-trim');
+    const redis = new Redis(inject('redisUrl'));
+    const blocking = new Redis(inject('redisUrl'));
+    const streamKey = `${name}:events`;
+    // Ingested up to an entry that is gone now: the stream starts after it.
+    const first = await redis.xadd(streamKey, '*', 'event', 'waiting', 'jobId', 'gone');
+    await redis.xadd(streamKey, '*', 'event', 'waiting', 'jobId', 'kept');
+    await redis.set(`${name}:last`, first!);
+    await redis.xtrim(streamKey, 'MAXLEN', 1);
+    const warnings: Array<{ fields: unknown; message: string }> = [];
+    const logger: Logger = { ...quiet, warn: (fields: unknown, message?: string) => void warnings.push({ fields, message: message ?? '' }) };
+    const gaps: string[] = [];
+    const ingestor = { begin: () => undefined, markHole: () => undefined, ingestBatch: async (): Promise<ReadAhead> => ({ events: [], trimmedBefore: false }) } as unknown as Ingestor;
+    const reconciler = { markGap: (reason: string) => void gaps.push(reason), whenCaughtUp: async () => undefined } as unknown as Reconciler;
+    const lease = new QueueLease(redis, `${name}:lease`, `${name}:fence`, 5_000);
+    const reader = new QueueIngest({ queue: name, nodeId: 'n1', streamKey, cursorKey: `${name}:last`, blocking, redis, lease, leaseTtlMs: 5_000, ingestor, reconciler, batchSize: 10, blockMs: 200, logger });
+    cleanups.push(async () => {
+      await reader.close();
+      redis.disconnect();
+    });
+    await reader.start();
+    await waitFor(() => gaps.includes('stream-trimmed'), 'the gap marked');
+    const warning = warnings.find(({ message }) => message.includes('eventsMaxLen'));
+    expect(warning, JSON.stringify(warnings)).toBeDefined();
+    expect(warning!.fields).toMatchObject({ queue: name, after: first });
+  });
 });

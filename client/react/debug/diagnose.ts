@@ -141,7 +141,7 @@ function checkJob({ jobId, now, server }: DiagnoseInput, room: RoomDiagnostics |
     const until = 'until' in lost && typeof lost.until === 'number' ? `; its lock runs out at ${formatTime(lost.until)}, then BullMQ calls it stalled` : '';
     return hop('job', false, `${what}, but the worker running it is gone (WORKER_LOST)${until}`);
   }
-  if (job.state === 'unknown') return hop('job', false, `${what}: its record vanished from Redis before a final state was seen (removed, cleaned, or Redis lost its data)`);
+  if (job.state === 'unknown') return hop('job', false, `${what}: its record vanished from Redis before a final state was seen (removed, cleaned, obliterated; removed on completion while its final event was trimmed from BullMQ's events stream unread, the server down or behind for longer than the stream keeps: raise eventsMaxLen; or Redis lost its data)`);
   if (job.state === 'stalled') return hop('job', false, `${what}: the worker running it stopped renewing its lock; BullMQ hands it to the next worker`);
   const carried = (job as RoomJob).carriedOver;
   if (carried) return hop('job', 'unknown', `${what}, carried over from epoch ${carried.fromEpoch}: the server's new snapshot does not hold it, so it is not confirmed since`);
