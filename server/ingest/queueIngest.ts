@@ -188,7 +188,7 @@ export class QueueIngest {
           // Behind by a full batch: the stream may have been trimmed past us meanwhile.
           if (ahead.events.length > 0 && ahead.trimmedBefore) this.#markTrimmed(position);
         }
-        if (!lagging) await reconciler.whenCaughtUp(position);
+        if (!lagging) await reconciler.whenCaughtUp(position, { busy: events.length > 0 });
       } catch (error) {
         ahead = { events: [], trimmedBefore: false }; // read again from `position`
         if (error instanceof LeaseLostError) {

@@ -23,6 +23,14 @@ const UNREAD_LIMIT = 1_000;
  */
 const CHECKS_EVERY_MS = 200;
 
+/**
+ * The periodic passes, each due every `sweepIntervalMs`, in this order: the workers' read (and
+ * the warnings it changes), the sweep of unfinished jobs (do they still exist?), and the routes
+ * no `added` event has taken yet.
+ */
+const PASSES = ['workers', 'sweep', 'pending'] as const;
+type Pass = (typeof PASSES)[number];
+
 /** Finished jobs (per set) looked at for job schedulers' jobs finished in a gap. */
 const FINISHED_CHECKED = 5_000;
 
@@ -49,10 +57,9 @@ export class Reconciler {
   readonly #sweepIntervalMs: number;
   readonly #readWorkers: () => Promise<WorkerView>;
   readonly #logger: Logger;
-  #lastWorkerCheckAt = 0;
   #lastChecksAt = 0;
+  readonly #lastPassAt: Record<Pass, number> = { workers: 0, sweep: 0, pending: 0 };
   #gap: ReconcileReason | undefined;
-  #lastSweepAt = 0;
   /** Where the stream was read up to when the gap began: jobs finished after it may be unknown. */
   #gapSince: string | undefined;
   #sweepCursor = '0';
@@ -73,8 +80,13 @@ export class Reconciler {
     if (since !== undefined && (this.#gapSince === undefined || compareStreamIds(since, this.#gapSince) < 0)) this.#gapSince = since;
   }
 
-  /** Called by the read loop whenever it has read up to the stream's end (`position`). */
-  async whenCaughtUp(position: string | undefined): Promise<void> {
+  /**
+   * Called by the read loop whenever it has read up to the stream's end (`position`); `busy`
+   * when it has just ingested events. Each pass holds the loop for a few round trips, so a busy
+   * loop runs at most one due pass per call and ingests between them (all three at once held
+   * it for up to 110 ms under load); an idle loop, called once per blocking read, runs them all.
+   */
+  async whenCaughtUp(position: string | undefined, { busy }: { busy: boolean } = { busy: false }): Promise<void> {
     const openKey = this.#keys.queueOpenJobs(this.#queue.name);
     if (this.#gap) {
       // Unfinished jobs, and routed jobs whose `added` event was never read (trimmed away).
@@ -97,20 +109,30 @@ export class Reconciler {
         return;
       }
     }
-    if (Date.now() - this.#lastWorkerCheckAt >= this.#sweepIntervalMs) {
-      this.#lastWorkerCheckAt = Date.now();
+    for (const pass of PASSES) {
+      if (Date.now() - this.#lastPassAt[pass] < this.#sweepIntervalMs) continue;
+      this.#lastPassAt[pass] = Date.now();
+      if (!(await this.#runPass(pass, openKey, position)) || busy) return;
+    }
+  }
+
+  /** One periodic pass; false when the reader is too far behind for it (it runs again in `sweepIntervalMs`). */
+  async #runPass(pass: Pass, openKey: string, position: string | undefined): Promise<boolean> {
+    if (pass === 'workers') {
       const view = await this.#readWorkers();
       await this.#ingestor.applyWorkerView(view, await this.#redis.smembers(openKey));
+      return true;
     }
-    if (Date.now() - this.#lastSweepAt < this.#sweepIntervalMs) return;
-    this.#lastSweepAt = Date.now();
-    const [next, jobIds] = await this.#redis.sscan(openKey, this.#sweepCursor, 'COUNT', CHUNK);
-    if (jobIds.length > 0 && !(await this.#run(jobIds, 'vanished', position, false))) return;
-    this.#sweepCursor = next;
+    if (pass === 'sweep') {
+      const [next, jobIds] = await this.#redis.sscan(openKey, this.#sweepCursor, 'COUNT', CHUNK);
+      if (jobIds.length > 0 && !(await this.#run(jobIds, 'vanished', position, false))) return false;
+      this.#sweepCursor = next;
+      return true;
+    }
     // Routes no `added` event has taken yet: normally adds in flight (left alone), else jobs whose
     // start was trimmed away unread, adopted once their record proves them or they are long gone.
     const pending = await this.#redis.srandmember(this.#keys.queuePendingRoutes(this.#queue.name), CHUNK);
-    if (pending.length > 0) await this.#run(pending, 'checked', position, true, new Set(pending));
+    return pending.length === 0 || this.#run(pending, 'checked', position, true, new Set(pending));
   }
 
   /** Jobs added by a job scheduler with a recorded route (`routeScheduler`), finished (completed or failed) since `sinceMs`. */
