@@ -184,7 +184,8 @@ async function startJobcastServer<User>(
     const ingestor = new Ingestor({
       queue,
       readWorkers,
-      workerViewMaxAgeMs: SWEEP_INTERVAL_MS,
+      // The reconciler reads the workers every SWEEP_INTERVAL_MS; a status being built reads them itself only when that read is late.
+      workerViewMaxAgeMs: 2 * SWEEP_INTERVAL_MS,
       redis,
       keys,
       store,
