@@ -55,10 +55,17 @@ export class WorkerWatch {
     else if (workers.length > 0) this.#namedSeen = true;
     const locks = new Map<string, number>();
     if (active.length > 0) {
+      // The active list is read again with the locks, at the same instant: a job that finished
+      // between the two reads has lost its lock but is not lock-less (its event tells the rest).
+      // A job pushed past the second read by jobs that started meanwhile is left to the next check.
       const multi = redis.multi();
       for (const jobId of active) multi.pttl(`${queue.toKey(jobId)}:lock`);
+      multi.lrange(queue.keys.active!, 0, 2 * ACTIVE_CHECKED - 1);
       const replies = (await multi.exec()) ?? [];
-      active.forEach((jobId, index) => locks.set(jobId, Number(replies[index]?.[1] ?? -2)));
+      const stillActive = new Set(replies[active.length]?.[1] as string[] | undefined);
+      active.forEach((jobId, index) => {
+        if (stillActive.has(jobId)) locks.set(jobId, Number(replies[index]?.[1] ?? -2));
+      });
     }
     return { workers, locks, namesTrusted: this.#namedSeen, checkedAt: Date.now() };
   }
