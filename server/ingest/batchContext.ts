@@ -17,6 +17,7 @@ import { compareStreamIds, startsIncarnation, subjectOf, toStreamEvent, type Str
  * the tail; and it is the same incarnation when no later event of the job starts a new one.
  */
 export interface BatchContext {
+  /** The batch's jobs' records: read, or as cached when the read was sent. */
   records: Map<string, JobRecord>;
   versions: Map<string, Record<string, string>>;
   schedulerRoutes: Map<string, Route | undefined>;
@@ -57,9 +58,13 @@ export async function readBatchContext(args: {
   const jobIds = [...new Set([...args.events.map(subjectOf), ...(args.jobIds ?? [])])].filter((id): id is string => id !== undefined);
   const multi = args.redis.multi();
   const reads: Array<{ jobId: string; kind: 'record' | 'versions' | 'scheduler' | 'facts' }> = [];
+  // The cached records are taken now, with the reads: the cache may drop one before the batch is built.
+  const records = new Map<string, JobRecord>();
   for (const jobId of jobIds) {
-    const cached = args.cached.has(jobId);
-    if (!cached) {
+    const cachedRecord = args.cached.get(jobId);
+    const cached = cachedRecord !== undefined;
+    if (cachedRecord) records.set(jobId, cachedRecord);
+    else {
       multi.hgetall(keys.job(queue.name, jobId));
       reads.push({ jobId, kind: 'record' });
     }
@@ -85,7 +90,7 @@ export async function readBatchContext(args: {
   });
 
   const context: BatchContext & { tailComplete: boolean } = {
-    records: new Map(),
+    records,
     versions: new Map(),
     schedulerRoutes: new Map(),
     facts: new Map(),

@@ -225,3 +225,8 @@ function parseJson(text: string | undefined): unknown {
     return text;
   }
 }
+
+/** True when two statuses of a job differ at most in when they were built. */
+export function sameShownStatus(a: JobStatus, b: JobStatus): boolean {
+  return JSON.stringify({ ...a, updatedAt: 0 }) === JSON.stringify({ ...b, updatedAt: 0 });
+}

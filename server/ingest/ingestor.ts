@@ -4,9 +4,9 @@ import { isTerminalStatus, type JobStatus, type ReconcileReason, type StatusEven
 import type { Logger } from '../options.js';
 import type { AppendInput, AppendResult, EventBody, RoomStore } from '../store/roomStore.js';
 import type { Keys } from '../store/keys.js';
-import { buildStatus } from './buildStatus.js';
+import { buildStatus, sameShownStatus } from './buildStatus.js';
 import { readBatchContext, type BatchContext } from './batchContext.js';
-import { bindAtStart, bindLate, isOtherIncarnation, otherRoutes, type JobRecord } from './jobRecord.js';
+import { bindAtStart, bindLate, isFinished, isOtherIncarnation, otherRoutes, type JobRecord } from './jobRecord.js';
 import { adoptPending, lostStatus, lostWhereSeen, reconciledStatus, type JobRead, type ReconcileRead } from './reconciledStatus.js';
 import type { Projection } from './projection.js';
 import { coalesceProgress } from './coalesce.js';
@@ -351,7 +351,11 @@ export class Ingestor {
     const outcomes = await this.#options.store.appendBatch(this.#leaseToken(), queue, writes, { onRoomsWritten, ...batch });
     const failed = outcomes.find((outcome) => outcome.record === 'failed');
     const leaseLost = outcomes.some((outcome) => outcome.record === 'lease-lost');
-    if (!failed && !leaseLost) return broadcastMs;
+    if (!failed && !leaseLost) {
+      // The cache keeps the jobs that may move: a finished job's record is read again if it has another event.
+      for (const { jobId } of writes) if (isFinished(this.#records.get(jobId))) this.#records.delete(jobId);
+      return broadcastMs;
+    }
     for (const input of writes) this.#records.delete(input.jobId);
     if (leaseLost) throw new LeaseLostError(queue);
     throw failed!.error;
@@ -392,8 +396,3 @@ export class Ingestor {
 }
 
 const pick = (versions: Record<string, string>, at: string[]): Record<string, string> => Object.fromEntries(at.flatMap((key) => (versions[key] === undefined ? [] : [[key, versions[key]!]])));
-
-/** True when two statuses of a job differ at most in when they were built. */
-function sameShownStatus(a: JobStatus, b: JobStatus): boolean {
-  return JSON.stringify({ ...a, updatedAt: 0 }) === JSON.stringify({ ...b, updatedAt: 0 });
-}

@@ -1,4 +1,4 @@
-import type { JobStatus } from '../../shared/index.js';
+import { isTerminalStatus, type JobStatus } from '../../shared/index.js';
 import type { JobFacts } from './jobFacts.js';
 import { parseRoute, pickRoute, schedulerIdOf, type Route } from './routing.js';
 import { compareStreamIds } from './streamEvent.js';
@@ -17,6 +17,9 @@ export interface JobRecord {
   /** The last status its rooms received. */
   status: JobStatus | undefined;
 }
+
+/** True when the record's job has finished (its last status is terminal). */
+export const isFinished = (record: JobRecord | undefined): boolean => record?.status !== undefined && isTerminalStatus(record.status);
 
 /** A record from its Redis hash (HGETALL), or undefined when there is none. */
 export function parseJobRecord(hash: Record<string, string>): JobRecord | undefined {

@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 /** An Ingestor on a real Redis, holding its queue's lease, with job j1 routed to document:1. */
-async function startIngestor() {
+async function startIngestor(onUnrouted: (queue: string, jobId: string, event: string) => void = () => undefined) {
   const name = uniqueName('hole');
   const redis = new Redis(inject('redisUrl'));
   const queue = new Queue(name, { connection: redis });
@@ -40,6 +40,7 @@ async function startIngestor() {
     batchSize: 100,
     readWorkers: async () => ({ workers: ['w1'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() }),
     workerViewMaxAgeMs: 60_000,
+    onUnrouted,
   });
   ingestor.begin('1:test');
   return { redis, keys, name, ingestor, broadcasts };
@@ -58,5 +59,27 @@ describe('Ingestor after a hole in the stream', () => {
     await ingestor.ingestBatch([event('5-0', 'active')], { readNext: false });
     expect(broadcasts.map((sent) => sent.status.state)).toEqual(['waiting', 'active']);
     expect(readsOneByOne.mock.calls.filter(([key]) => key === keys.routeVersions(name, 'j1'))).toEqual([]);
+  });
+});
+
+describe('Ingestor cache', () => {
+  it("keeps a finished job's record for the batch read ahead before the job finished, though the cache drops it", async () => {
+    const unrouted: string[] = [];
+    const { redis, keys, name, ingestor, broadcasts } = await startIngestor((_queue, jobId, name) => unrouted.push(`${jobId} ${name}`));
+    const stream = `bull:${name}:events`;
+    const entries: Array<[string, string]> = [['2-0', 'added'], ['3-0', 'active'], ['4-0', 'completed'], ['5-0', 'removed']];
+    for (const [id, kind] of entries) await redis.xadd(stream, id, 'event', kind, 'jobId', 'j1');
+    // The first three make a batch; its writes finish j1, and the next batch (its removal) is read right behind them.
+    const next = await ingestor.ingestBatch(entries.slice(0, 3).map(([id, kind]) => event(id, kind)), { readNext: true });
+    expect(next.events.map((entry) => entry.id)).toEqual(['5-0']);
+    await ingestor.ingestBatch(next.events, { readNext: true });
+    expect(unrouted).toEqual([]);
+    expect(broadcasts.map((sent) => [sent.room, sent.event])).toEqual([
+      ['document:1', 'added'],
+      ['document:1', 'active'],
+      ['document:1', 'completed'],
+      ['document:1', 'removed'],
+    ]);
+    expect(JSON.parse((await redis.hget(keys.job(name, 'j1'), 'route'))!)).toMatchObject({ rooms: ['document:1'] });
   });
 });
