@@ -179,7 +179,7 @@ export class Checker {
   }
 
   /** Which record a status is about: by its projected tag, then its incarnation, then the only record with its id. */
-  attribute(status: { queue: string; jobId: string; incarnation?: string | undefined; tag?: string | undefined }, incarnations: Map<string, string>): JobRecord | undefined {
+  attribute(status: { queue: string; jobId: string; incarnation?: string | undefined; tag?: string | undefined; room?: string }, incarnations: Map<string, string>): JobRecord | undefined {
     const records = this.#world.records;
     if (status.tag) {
       const record = records.get(status.tag);
@@ -206,9 +206,12 @@ export class Checker {
     // The add whose call spanned the moment; a 2 ms tolerance only when none did exactly (adds of
     // one id can follow each other within a millisecond or two, so the tolerance alone is ambiguous).
     const exactly = same.filter((record) => record.addedFrom <= at && at <= record.createdAt);
-    if (exactly.length === 1) return exactly[0];
-    const spanning = same.filter((record) => record.addedFrom - 2 <= at && at <= record.createdAt + 2);
-    return spanning.length === 1 ? spanning[0] : undefined;
+    const spanning = exactly.length > 0 ? exactly : same.filter((record) => record.addedFrom - 2 <= at && at <= record.createdAt + 2);
+    if (spanning.length === 1) return spanning[0];
+    // One add ended and the next began in the same millisecond: jobcast gave them two timestamps,
+    // but the suite's clock cannot tell which is which; the one routed to the room it was seen in is.
+    const routedHere = status.room === undefined ? [] : spanning.filter((record) => record.rooms.includes(status.room!));
+    return routedHere.length === 1 ? routedHere[0] : undefined;
   }
 
   #sameRecord(item: Received, record: JobRecord): boolean {
@@ -285,7 +288,7 @@ export class Checker {
           // The expected job may be absent (Redis lost it before any page saw it): the page then
           // rightly keeps what it showed of an earlier job of that id routed to this room, when
           // that is right for the earlier job: its final status, or `unknown` once Redis lost it too.
-          const shownRecord = status && expected.absentOk ? this.attribute({ queue: status.queue, jobId: status.jobId, incarnation: status.incarnation, tag: tagOfStatus(status) }, incarnations) : undefined;
+          const shownRecord = status && expected.absentOk ? this.attribute({ queue: status.queue, jobId: status.jobId, incarnation: status.incarnation, tag: tagOfStatus(status), room }, incarnations) : undefined;
           const rightForEarlier = (earlier: JobRecord) => {
             if (status!.state === earlier.finish?.state) return true;
             const own = this.expected(earlier, client, room);
@@ -304,7 +307,7 @@ export class Checker {
         }
         for (const [key, status] of shown) {
           if (routed.has(key)) continue;
-          const record = this.attribute({ queue: status.queue, jobId: status.jobId, incarnation: status.incarnation, tag: tagOfStatus(status) }, incarnations);
+          const record = this.attribute({ queue: status.queue, jobId: status.jobId, incarnation: status.incarnation, tag: tagOfStatus(status), room }, incarnations);
           const where = `${client.name} ${room} ${key}`;
           // A job the suite does not track one by one (a scheduler's pending next job) in a room it was routed to.
           if (record && record.rooms.includes(room)) continue;
