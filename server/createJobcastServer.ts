@@ -162,9 +162,14 @@ async function startJobcastServer<User>(
   // The adapter's channels carry our key prefix, so two deployments sharing a Redis never hear each other.
   if (adapterConnections.length === 2) io.adapter(createJobcastAdapter(adapterConnections[0]!, adapterConnections[1]!, `${knobs.keyPrefix}:socket.io`));
 
+  // BullMQ defines its 60-odd scripts on the connection its Queues are given, and ioredis copies
+  // every script defined on a connection into each MULTI built on it: on their own connection,
+  // the ingest's reads (one MULTI per batch) cost a sixth of the CPU and far less garbage.
+  const bullRedis = openRedis(options.redis, 'queues', false, logger);
+  opened.push(() => closeRedis(bullRedis));
   const queues = knobs.queues.map((name) => {
     // Every Queue rewrites the events stream's max length when it starts: always pass ours.
-    const queue = new Queue(name, { connection: redis, prefix: knobs.bullPrefix, streams: { events: { maxLen: knobs.eventsMaxLen } } });
+    const queue = new Queue(name, { connection: bullRedis, prefix: knobs.bullPrefix, streams: { events: { maxLen: knobs.eventsMaxLen } } });
     queue.on('error', (error) => logger.warn({ err: error, queue: name }, 'queue connection error'));
     opened.push(() => queue.close());
     return queue;
@@ -279,7 +284,7 @@ async function startJobcastServer<User>(
   opened.push(() => slowConsumers.close());
   io.on('connection', () => metrics.connected());
 
-  const { enqueue, routeJob, routeScheduler, close: closeEnqueue } = createEnqueue({ redis, keys, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
+  const { enqueue, routeJob, routeScheduler, close: closeEnqueue } = createEnqueue({ redis, queueRedis: bullRedis, keys, routes, eventsMaxLen: knobs.eventsMaxLen, bullPrefix: knobs.bullPrefix });
   opened.push(closeEnqueue);
 
   const health: JobcastServer<User>['health'] = async () => {
@@ -311,8 +316,7 @@ async function startJobcastServer<User>(
       await closeEnqueue();
       await Promise.all(queues.map((queue) => queue.close()));
       opened.splice(0); // all of it is closed below or above; a start that fails halfway uses closeOpened
-      await closeRedis(redis);
-      await Promise.all(adapterConnections.map(closeRedis));
+      await Promise.all([redis, bullRedis, ...adapterConnections].map(closeRedis));
     })());
 
   const rateLimit = createHttpRateLimit({ ...DEFAULT_HTTP_LIMITS, ...knobs.httpLimits }, logger, () => metrics.breach('RATE_LIMITED'));

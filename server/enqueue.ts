@@ -99,14 +99,15 @@ export interface Enqueuer {
  * stream's current position, and bound to the job when jobcast reads its `added` event: the
  * job's own data may be gone by then (removeOnComplete), and its id may be reused later.
  */
-export function createEnqueue(args: { redis: Redis; keys: Keys; routes: RouteBook; eventsMaxLen: number; bullPrefix?: string }): Enqueuer {
+/** `queueRedis`: the connection for BullMQ's Queues, when not `redis` (createJobcastServer keeps BullMQ's scripts off its own). */
+export function createEnqueue(args: { redis: Redis; queueRedis?: Redis; keys: Keys; routes: RouteBook; eventsMaxLen: number; bullPrefix?: string }): Enqueuer {
   const { redis, keys, routes } = args;
   const queues = new Map<string, Queue>();
   const queueFor = (name: string) => {
     let queue = queues.get(name);
     if (!queue) {
       // Every Queue rewrites the events stream's max length when it starts: always pass ours.
-      queue = new Queue(name, { connection: redis, prefix: args.bullPrefix ?? 'bull', streams: { events: { maxLen: args.eventsMaxLen } } });
+      queue = new Queue(name, { connection: args.queueRedis ?? redis, prefix: args.bullPrefix ?? 'bull', streams: { events: { maxLen: args.eventsMaxLen } } });
       queue.on('error', () => undefined); // connection errors surface on add(), to the caller
       queues.set(name, queue);
     }
