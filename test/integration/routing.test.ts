@@ -383,7 +383,13 @@ async function roomView(url: string, room: string) {
   const socket = connectRaw(url, 'user:alice');
   cleanups.push(() => socket.close());
   await connected(socket);
+  // Each look is a subscribe request: spaced to stay within the server's 10 a second per connection
+  // (waitFor polls every 25 ms, and a refused one would answer no jobs).
+  let last = 0;
   return async (jobId: string) => {
+    const wait = last + 110 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    last = Date.now();
     const answer = await request(socket, EVENTS.subscribe, { room });
     return (answer.jobs as StatusEvent[] | undefined)?.find((event) => event.status.jobId === jobId)?.status;
   };
