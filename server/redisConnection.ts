@@ -77,9 +77,15 @@ export function assertRedisSource(source: unknown, where = '`redis`'): asserts s
   }
 }
 
-/** Options that only a Redis Cluster client takes (ignored for a single Redis). */
+/** How the Socket.IO adapter's subscriber connection differs from the others. */
 export interface ClusterOverrides {
-  /** One subscriber connection per master for SSUBSCRIBE, as sharded pub/sub needs on a cluster. */
+  /**
+   * The adapter's subscriber: on a cluster, one subscriber connection per master for SSUBSCRIBE,
+   * as sharded pub/sub needs. On any Redis, no ready check: the adapter may subscribe while the
+   * connection is still coming up (ioredis sends subscribe commands then), and the ready check's
+   * INFO is refused in subscriber mode, which failed the connection and rejected the adapter's
+   * SSUBSCRIBE with nobody to catch it.
+   */
   shardedSubscribers?: boolean;
 }
 
@@ -96,6 +102,7 @@ export function openRedis(source: RedisSource | Redis, purpose: string, blocking
   const overrides: RedisOptions = {
     connectionName: `jobcast:${purpose}`,
     ...(blocking ? { maxRetriesPerRequest: null } : {}),
+    ...(cluster.shardedSubscribers ? { enableReadyCheck: false } : {}),
   };
   const client = isRedisClient(source)
     ? duplicateClient(source, overrides, cluster)

@@ -29,6 +29,10 @@ function plainQueue(name: string): Queue {
   return queue;
 }
 
+/** `promise`'s value, or a string saying what did not happen within 10 s. */
+const within = <T,>(promise: Promise<T>, what: string): Promise<T | string> =>
+  Promise.race([promise, new Promise<string>((resolve) => setTimeout(() => resolve(`no answer in 10 s: ${what}`), 10_000).unref())]);
+
 /** A port nothing listens on. */
 async function freePortForTest(): Promise<number> {
   const probe = createServer();
@@ -39,6 +43,24 @@ async function freePortForTest(): Promise<number> {
 }
 
 describe('redisConnection', () => {
+  it("lets the adapter's subscriber connection subscribe while it is still coming up, and keeps it up", async () => {
+    // What the Socket.IO adapter does when a socket joins a room at start-up or during a reconnect.
+    const sub = openRedis(redisUrl(), 'adapter-sub', false, undefined, { shardedSubscribers: true });
+    cleanups.push(() => sub.disconnect());
+    const errors: string[] = [];
+    sub.on('error', (error: Error) => errors.push(error.message));
+    const channel = uniqueName('{room}:channel');
+    const subscribed = new Promise<string>((resolve) => sub.once('connect', () => sub.ssubscribe(channel).then(() => resolve('subscribed'), (error: Error) => resolve(`refused: ${error.message}`))));
+    expect(await within(subscribed, 'the SSUBSCRIBE answered')).toBe('subscribed');
+    await waitFor(() => sub.status === 'ready', 'the subscriber connection ready', 10_000);
+    const heard = new Promise<string>((resolve) => sub.once('smessage', (_channel: string, message: string) => resolve(message)));
+    const pub = new Redis(redisUrl());
+    cleanups.push(() => pub.quit());
+    await pub.spublish(channel, 'hello');
+    expect(await within(heard, 'the message published to the channel')).toBe('hello');
+    expect(errors).toEqual([]);
+  });
+
   it('recognises clients of either ioredis copy by their methods, and options as options', () => {
     const foreign = new ForeignRedis({ lazyConnect: true });
     const own = new Redis({ lazyConnect: true });
