@@ -160,7 +160,11 @@ async function startJobcastServer<User>(
   // Closed before the adapter's connections (pushed after them), as io.close() closes the adapter.
   if (ownsIo) opened.push(() => new Promise<void>((resolve) => io.close(() => resolve())));
   // The adapter's channels carry our key prefix, so two deployments sharing a Redis never hear each other.
-  if (adapterConnections.length === 2) io.adapter(createJobcastAdapter(adapterConnections[0]!, adapterConnections[1]!, `${knobs.keyPrefix}:socket.io`));
+  if (adapterConnections.length === 2) {
+    const onSubscriptionFailed = (error: unknown) =>
+      logger.warn({ err: error }, "a room's channel subscription failed: the room may miss other nodes' statuses until its subscribers' heartbeats find the gap");
+    io.adapter(createJobcastAdapter(adapterConnections[0]!, adapterConnections[1]!, `${knobs.keyPrefix}:socket.io`, onSubscriptionFailed));
+  }
 
   // BullMQ defines its 60-odd scripts on the connection its Queues are given, and ioredis copies
   // every script defined on a connection into each MULTI built on it: on their own connection,

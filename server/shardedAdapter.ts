@@ -39,7 +39,8 @@ export async function assertShardedPubSub(client: Redis): Promise<void> {
  * to one room reaches only those nodes. `sub` must be an ioredis `Cluster` created with
  * `shardedSubscribers: true` when Redis is a cluster.
  */
-export function createJobcastAdapter(pub: Redis, sub: Redis, channelPrefix: string) {
+export function createJobcastAdapter(pub: Redis, sub: Redis, channelPrefix: string, onSubscriptionFailed: (error: unknown) => void = () => undefined) {
+  catchSubscriptionReplies(sub, onSubscriptionFailed);
   const create = createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode: 'dynamic' });
   // Socket.IO calls it with `new`: a function, not an arrow, and it returns the adapter.
   return function jobcastAdapter(nsp: Namespace) {
@@ -50,6 +51,26 @@ export function createJobcastAdapter(pub: Redis, sub: Redis, channelPrefix: stri
     waitForSubscriptions(adapter, sub, channelOf);
     return adapter;
   };
+}
+
+/**
+ * The adapter sends SSUBSCRIBE and SUNSUBSCRIBE without handling their replies: one refused
+ * (ioredis gave up retrying during an outage, or the connection was closed under it) would be
+ * an unhandled rejection, which ends a Node process. Each is handled here; a failure while the
+ * connection is still in use is told to `onFailure` (the room may then miss other nodes'
+ * statuses until its subscribers' heartbeats find the gap and replay it).
+ */
+function catchSubscriptionReplies(sub: Redis, onFailure: (error: unknown) => void): void {
+  for (const method of ['ssubscribe', 'sunsubscribe'] as const) {
+    const send = sub[method].bind(sub) as (...args: unknown[]) => Promise<unknown>;
+    (sub as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const reply = send(...args);
+      reply.catch((error: unknown) => {
+        if (sub.status !== 'end') onFailure(error);
+      });
+      return reply;
+    };
+  }
 }
 
 /** The adapter's private choice of channel for an outgoing message. */

@@ -44,13 +44,13 @@ try {
   } else if (scenario === 'bad-channel') {
     await createJobcastServer({ ...base, redis: redisUrl, channels: { nope: () => true } });
   } else if (scenario === 'fails-midway') {
-    // The app's own client: the fourth connection jobcast opens from it (a queue's reader) fails,
+    // The app's own client: the fifth connection jobcast opens from it (a queue's reader) fails,
     // after Socket.IO, its adapter, the queues and the first connections exist.
     appRedis = new Redis(redisUrl);
     const duplicate = appRedis.duplicate.bind(appRedis);
     let opened = 0;
     appRedis.duplicate = ((...args: Parameters<typeof duplicate>) => {
-      if (++opened === 4) throw new Error('no more connections for jobcast');
+      if (++opened === 5) throw new Error('no more connections for jobcast');
       return duplicate(...args);
     }) as typeof duplicate;
     await createJobcastServer({ ...base, redis: appRedis });
