@@ -72,13 +72,18 @@ export class QueueIngest {
     this.#timer.unref();
   }
 
+  /**
+   * Stops reading, lets a batch being written finish, and gives the lease up. Each wait is bounded
+   * (CLOSE_WAIT_MS): with Redis unreachable, a command waits out ioredis's retries (about half a
+   * minute), and a server must still close. A batch cut short is read again by the next holder.
+   */
   async close(): Promise<void> {
     if (this.#role === 'closed') return;
     this.#role = 'closed';
     clearInterval(this.#timer);
     this.#options.blocking.disconnect();
-    await this.#loop?.catch(() => undefined);
-    await this.#options.lease.release();
+    await Promise.race([this.#loop?.catch(() => undefined), sleep(CLOSE_WAIT_MS)]);
+    await Promise.race([this.#options.lease.release(), sleep(CLOSE_WAIT_MS)]);
   }
 
   /** Renews the lease while ingesting; tries to take it while standing by. */
@@ -206,3 +211,6 @@ export class QueueIngest {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+
+/** How long closing waits for the batch being written, then for the lease's release. */
+const CLOSE_WAIT_MS = 2_000;

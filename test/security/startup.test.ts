@@ -84,6 +84,13 @@ describe('start-up', () => {
     expect(report.intervals).toBe(0);
   });
 
+  it('closes within seconds while Redis is unreachable, and the process ends by itself', async () => {
+    // About 11 s of outage before it closes (startupNode.ts); without the bound, closing took 40 s more.
+    const report = await runStartup({ SCENARIO: 'close-redis-gone' }, 40_000);
+    expect(report.error).toBe('closed');
+    expect(report.intervals).toBe(0);
+  });
+
   it('closes everything when the app closes it after its port turned out to be taken', async () => {
     const { server, port } = await listening();
     try {

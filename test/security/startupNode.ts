@@ -65,6 +65,25 @@ try {
       await server.close(); // what an app does when its port is taken
       throw cause;
     }
+  } else if (scenario === 'close-redis-gone') {
+    // An app shutting down during a Redis outage: close must still finish. It closes once ioredis
+    // has given up its first round of retries (20 failed reconnections of jobcast's command
+    // connection): from then on, each command waits out 21 more, 2 s apart.
+    const { startRedisServer } = await import('../../scripts/redisServer.js');
+    const ownRedis = await startRedisServer();
+    let failedReconnections = 0;
+    let givenUp: () => void = () => undefined;
+    const roundOver = new Promise<void>((resolve) => (givenUp = resolve));
+    const warn = (fields: { connection?: string }, message: string) => {
+      if (message === 'Redis connection error' && fields.connection === 'commands' && ++failedReconnections === 21) givenUp();
+    };
+    const logger = { debug: () => undefined, info: () => undefined, warn, error: () => undefined };
+    const server = await createJobcastServer({ ...base, redis: ownRedis.url, logger });
+    await ownRedis.kill();
+    await roundOver;
+    await server.close();
+    await ownRedis.dispose();
+    error = 'closed';
   } else {
     throw new Error(`unknown SCENARIO ${scenario}`);
   }
