@@ -98,8 +98,9 @@ export interface Enqueuer {
  * Makes the enqueue helpers. A job's rooms are recorded before it is added, at the events
  * stream's current position, and bound to the job when jobcast reads its `added` event: the
  * job's own data may be gone by then (removeOnComplete), and its id may be reused later.
+ * `queueRedis` is the connection for BullMQ's Queues when not `redis` (createJobcastServer
+ * keeps BullMQ's scripts off its own).
  */
-/** `queueRedis`: the connection for BullMQ's Queues, when not `redis` (createJobcastServer keeps BullMQ's scripts off its own). */
 export function createEnqueue(args: { redis: Redis; queueRedis?: Redis; keys: Keys; routes: RouteBook; eventsMaxLen: number; bullPrefix?: string }): Enqueuer {
   const { redis, keys, routes } = args;
   const queues = new Map<string, Queue>();

@@ -77,7 +77,7 @@ export function assertRedisSource(source: unknown, where = '`redis`'): asserts s
   }
 }
 
-/** How the Socket.IO adapter's subscriber connection differs from the others. */
+/** How the Socket.IO adapter's subscriber connection differs from the others (passed to an ioredis `Cluster` as its options). */
 export interface ClusterOverrides {
   /**
    * The adapter's subscriber: on a cluster, one subscriber connection per master for SSUBSCRIBE,

@@ -63,7 +63,7 @@ export async function readBatchContext(args: {
   for (const jobId of jobIds) {
     const cachedRecord = args.cached.get(jobId);
     const cached = cachedRecord !== undefined;
-    if (cachedRecord) records.set(jobId, cachedRecord);
+    if (cached) records.set(jobId, cachedRecord);
     else {
       multi.hgetall(keys.job(queue.name, jobId));
       reads.push({ jobId, kind: 'record' });

@@ -1,13 +1,11 @@
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Ingestor } from '../../server/ingest/ingestor.js';
 import type { StreamEvent } from '../../server/ingest/streamEvent.js';
 import type { Logger } from '../../server/options.js';
 import { createKeys } from '../../server/store/keys.js';
 import { RoomStore } from '../../server/store/roomStore.js';
 import type { StatusEvent } from '../../shared/index.js';
-import { uniqueName } from '../support/harness.js';
+import { queueOnRedis, uniqueName } from '../support/harness.js';
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -17,13 +15,7 @@ afterEach(async () => {
 
 /** An Ingestor on a real Redis, holding its queue's lease, with job j1 routed to document:1. */
 async function startIngestor(onUnrouted: (queue: string, jobId: string, event: string) => void = () => undefined) {
-  const name = uniqueName('hole');
-  const redis = new Redis(inject('redisUrl'));
-  const queue = new Queue(name, { connection: redis });
-  cleanups.push(async () => {
-    await queue.close();
-    redis.disconnect();
-  });
+  const { name, redis, queue } = queueOnRedis(inject('redisUrl'), 'hole', cleanups);
   const keys = createKeys(uniqueName('jc'));
   const store = new RoomStore(redis, keys, { historySize: 100, historyTtlMs: 60_000, snapshotJobs: 10, recordTtlMs: 60_000, maxReplay: 1_000 });
   await redis.set(keys.queueLease(name), '1:test');

@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Ingestor } from '../../server/ingest/ingestor.js';
 import { Reconciler } from '../../server/ingest/reconciler.js';
 import type { WorkerView } from '../../server/ingest/workerWatch.js';
 import { silentLogger } from '../../server/options.js';
 import { createKeys } from '../../server/store/keys.js';
-import { uniqueName } from '../support/harness.js';
+import { queueOnRedis, uniqueName } from '../support/harness.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -19,13 +17,7 @@ afterEach(async () => {
  * for the sweep and for the pending route.
  */
 async function reconcilerWithWork() {
-  const name = uniqueName('passes');
-  const redis = new Redis(inject('redisUrl'));
-  const queue = new Queue(name, { connection: redis });
-  cleanups.push(async () => {
-    await queue.close();
-    redis.disconnect();
-  });
+  const { name, redis, queue } = queueOnRedis(inject('redisUrl'), 'passes', cleanups);
   const keys = createKeys(uniqueName('jc'));
   await redis.sadd(keys.queueOpenJobs(name), 'unfinished');
   await redis.sadd(keys.queuePendingRoutes(name), 'routed');

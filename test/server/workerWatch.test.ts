@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { JobStatus } from '../../shared/index.js';
 import { WorkerWatch, workerWarnings } from '../../server/ingest/workerWatch.js';
-import { uniqueName } from '../support/harness.js';
+import { queueOnRedis } from '../support/harness.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -16,12 +16,7 @@ afterEach(async () => {
  * client does between the watch's two round trips.
  */
 async function activeJobWatched(between: (redis: Redis, queue: Queue) => Promise<unknown>) {
-  const redis = new Redis(inject('redisUrl'));
-  const queue = new Queue(uniqueName('watch'), { connection: redis });
-  cleanups.push(async () => {
-    await queue.close();
-    redis.disconnect();
-  });
+  const { redis, queue } = queueOnRedis(inject('redisUrl'), 'watch', cleanups);
   await redis.lpush(queue.keys.active!, '7');
   await redis.set(`${queue.toKey('7')}:lock`, 'token', 'PX', 30_000);
   const lrange = async (...args: Parameters<Redis['lrange']>) => {

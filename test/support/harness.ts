@@ -3,6 +3,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Queue, Worker, type Processor } from 'bullmq';
+import { Redis } from 'ioredis';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { EVENTS } from '../../shared/index.js';
 import { createJobcastServer, type JobcastServer, type JobcastServerOptions } from '../../server/index.js';
@@ -14,6 +15,21 @@ import { createJobcastServer, type JobcastServer, type JobcastServerOptions } fr
 
 /** A name no other test uses: queues, key prefixes and rooms stay apart between tests. */
 export const uniqueName = (prefix = 'test') => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/**
+ * A queue of its own name on `redisUrl`, on a connection of its own (the tests reach its keys
+ * through it too); `cleanups` closes both.
+ */
+export function queueOnRedis(redisUrl: string, prefix: string, cleanups: Array<() => unknown>): { name: string; redis: Redis; queue: Queue } {
+  const name = uniqueName(prefix);
+  const redis = new Redis(redisUrl);
+  const queue = new Queue(name, { connection: redis });
+  cleanups.push(async () => {
+    await queue.close();
+    redis.disconnect();
+  });
+  return { name, redis, queue };
+}
 
 export interface TestUser {
   id: string;
