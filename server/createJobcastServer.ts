@@ -161,8 +161,8 @@ async function startJobcastServer<User>(
   if (ownsIo) opened.push(() => new Promise<void>((resolve) => io.close(() => resolve())));
   // The adapter's channels carry our key prefix, so two deployments sharing a Redis never hear each other.
   if (adapterConnections.length === 2) {
-    const onSubscriptionFailed = (error: unknown) =>
-      logger.warn({ err: error }, "a room's channel subscription failed: the room may miss other nodes' statuses until its subscribers' heartbeats find the gap");
+    const onSubscriptionFailed = (error: unknown, channels: number) =>
+      logger.warn({ err: error, channels }, "rooms' channel subscriptions were refused; sending them again: until then the rooms may miss other nodes' statuses (their subscribers' heartbeats find the gap)");
     io.adapter(createJobcastAdapter(adapterConnections[0]!, adapterConnections[1]!, `${knobs.keyPrefix}:socket.io`, onSubscriptionFailed));
   }
 

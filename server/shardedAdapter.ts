@@ -11,6 +11,10 @@ const SHARDED_PUBSUB_SINCE = 7;
 /** How long a join waits for Redis to confirm the room's channel before it goes on regardless. */
 const SUBSCRIBE_WAIT_MS = 2_000;
 
+/** A refused room-channel subscription is sent again after this long, doubling up to RESUBSCRIBE_MAX_MS. */
+const RESUBSCRIBE_FIRST_MS = 500;
+const RESUBSCRIBE_MAX_MS = 10_000;
+
 /**
  * Why the adapter jobcast attaches cannot run on a Redis of this version (`redis_version`
  * from INFO), with what to do instead; undefined when it can. It needs sharded pub/sub:
@@ -39,14 +43,23 @@ export async function assertShardedPubSub(client: Redis): Promise<void> {
  * to one room reaches only those nodes. `sub` must be an ioredis `Cluster` created with
  * `shardedSubscribers: true` when Redis is a cluster.
  */
-export function createJobcastAdapter(pub: Redis, sub: Redis, channelPrefix: string, onSubscriptionFailed: (error: unknown) => void = () => undefined) {
-  catchSubscriptionReplies(sub, onSubscriptionFailed);
+export function createJobcastAdapter(
+  pub: Redis,
+  sub: Redis,
+  channelPrefix: string,
+  onSubscriptionFailed: (error: unknown, channels: number) => void = () => undefined,
+) {
+  /** Per namespace: does a room of this node still need this channel? */
+  const needs: Array<(channel: string) => boolean> = [];
+  catchSubscriptionReplies(sub, onSubscriptionFailed, (channel) => needs.some((needed) => needed(channel)));
   const create = createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode: 'dynamic' });
   // Socket.IO calls it with `new`: a function, not an arrow, and it returns the adapter.
   return function jobcastAdapter(nsp: Namespace) {
     const adapter = create(nsp) as ReturnType<typeof create> & ChannelChoice;
     // The adapter's own naming (`dynamicChannel`, private): `${prefix}#${namespace}#${room}#`.
-    const channelOf = (room: string) => `${channelPrefix}#${nsp.name}#${room}#`;
+    const head = `${channelPrefix}#${nsp.name}#`;
+    const channelOf = (room: string) => `${head}${room}#`;
+    needs.push((channel) => channel.startsWith(head) && channel.endsWith('#') && nsp.adapter.rooms.has(channel.slice(head.length, -1)));
     publishOnRoomChannels(adapter, channelOf);
     waitForSubscriptions(adapter, sub, channelOf);
     return adapter;
@@ -56,21 +69,58 @@ export function createJobcastAdapter(pub: Redis, sub: Redis, channelPrefix: stri
 /**
  * The adapter sends SSUBSCRIBE and SUNSUBSCRIBE without handling their replies: one refused
  * (ioredis gave up retrying during an outage, or the connection was closed under it) would be
- * an unhandled rejection, which ends a Node process. Each is handled here; a failure while the
- * connection is still in use is told to `onFailure` (the room may then miss other nodes'
- * statuses until its subscribers' heartbeats find the gap and replay it).
+ * an unhandled rejection, which ends a Node process. Each is handled here. A refused SSUBSCRIBE
+ * while the connection is still in use is told to `onFailure` (once per burst, with how many
+ * channels) and sent again, with a growing delay, for as long as a room of this node needs its
+ * channel (`needed`): ioredis resubscribes after a reconnect only what Redis had confirmed, and
+ * meanwhile the room misses other nodes' statuses (its subscribers' heartbeats find that gap).
  */
-function catchSubscriptionReplies(sub: Redis, onFailure: (error: unknown) => void): void {
-  for (const method of ['ssubscribe', 'sunsubscribe'] as const) {
-    const send = sub[method].bind(sub) as (...args: unknown[]) => Promise<unknown>;
-    (sub as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      const reply = send(...args);
-      reply.catch((error: unknown) => {
-        if (sub.status !== 'end') onFailure(error);
+function catchSubscriptionReplies(sub: Redis, onFailure: (error: unknown, channels: number) => void, needed: (channel: string) => boolean): void {
+  const ssubscribe = sub.ssubscribe.bind(sub) as (...channels: string[]) => Promise<unknown>;
+  const sunsubscribe = sub.sunsubscribe.bind(sub) as (...channels: string[]) => Promise<unknown>;
+  const report = burstReporter(onFailure);
+  /** Channels waiting to be sent again: a channel refused twice before its retry is retried once. */
+  const retrying = new Set<string>();
+  const subscribe = (channels: string[], delayMs: number): Promise<unknown> => {
+    const reply = ssubscribe(...channels);
+    reply.catch((error: unknown) => {
+      if (sub.status === 'end') return;
+      report(error, channels);
+      const again = channels.filter((channel) => !retrying.has(channel));
+      for (const channel of again) retrying.add(channel);
+      if (again.length === 0) return;
+      setTimeout(() => {
+        for (const channel of again) retrying.delete(channel);
+        const still = again.filter(needed);
+        if (still.length > 0 && sub.status !== 'end') void subscribe(still, Math.min(delayMs * 2, RESUBSCRIBE_MAX_MS));
+      }, delayMs).unref();
+    });
+    return reply;
+  };
+  const methods = sub as unknown as Record<'ssubscribe' | 'sunsubscribe', (...channels: string[]) => Promise<unknown>>;
+  methods.ssubscribe = (...channels) => subscribe(channels, RESUBSCRIBE_FIRST_MS);
+  methods.sunsubscribe = (...channels) => {
+    const reply = sunsubscribe(...channels);
+    reply.catch((error: unknown) => {
+      if (sub.status !== 'end') report(error, channels);
+    });
+    return reply;
+  };
+}
+
+/** Calls `onFailure` once for the failures of one turn of the event loop (ioredis refuses what it holds all at once), with how many channels they were for. */
+function burstReporter(onFailure: (error: unknown, channels: number) => void): (error: unknown, channels: string[]) => void {
+  let burst: { error: unknown; channels: Set<string> } | undefined;
+  return (error, channels) => {
+    if (!burst) {
+      const current = (burst = { error, channels: new Set<string>() });
+      setImmediate(() => {
+        burst = undefined;
+        onFailure(current.error, current.channels.size);
       });
-      return reply;
-    };
-  }
+    }
+    for (const channel of channels) burst.channels.add(channel);
+  };
 }
 
 /** The adapter's private choice of channel for an outgoing message. */
