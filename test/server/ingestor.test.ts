@@ -13,7 +13,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** An Ingestor on a real Redis, holding its queue's lease, with job j1 routed to document:1. */
+/** An Ingestor on a real Redis, holding its queue's lease, with job j1 routed to document:1; `workerReads` counts its reads of the workers. */
 async function startIngestor(onUnrouted: (queue: string, jobId: string, event: string) => void = () => undefined) {
   const { name, redis, queue } = queueOnRedis(inject('redisUrl'), 'hole', cleanups);
   const keys = createKeys(uniqueName('jc'));
@@ -21,6 +21,7 @@ async function startIngestor(onUnrouted: (queue: string, jobId: string, event: s
   await redis.set(keys.queueLease(name), '1:test');
   await redis.hset(keys.routeVersions(name, 'j1'), '1-0', JSON.stringify({ rooms: ['document:1'] }));
   const broadcasts: StatusEvent[] = [];
+  const workerReads = { count: 0 };
   const ingestor = new Ingestor({
     queue,
     redis,
@@ -30,12 +31,15 @@ async function startIngestor(onUnrouted: (queue: string, jobId: string, event: s
     broadcast: (event) => broadcasts.push(event),
     logger: quiet,
     batchSize: 100,
-    readWorkers: async () => ({ workers: ['w1'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() }),
+    readWorkers: async () => {
+      workerReads.count++;
+      return { workers: ['w1'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() };
+    },
     workerViewMaxAgeMs: 60_000,
     onUnrouted,
   });
   ingestor.begin('1:test');
-  return { redis, keys, name, ingestor, broadcasts };
+  return { redis, keys, name, ingestor, broadcasts, workerReads };
 }
 
 const event = (id: string, name: string): StreamEvent => ({ id, name, fields: { event: name, jobId: 'j1' } });
@@ -73,5 +77,21 @@ describe('Ingestor cache', () => {
       ['document:1', 'removed'],
     ]);
     expect(JSON.parse((await redis.hget(keys.job(name, 'j1'), 'route'))!)).toMatchObject({ rooms: ['document:1'] });
+  });
+});
+
+describe('Ingestor worker view', () => {
+  it("reads the workers inside a batch only when the reconciler's last read is older than workerViewMaxAgeMs", async () => {
+    const { ingestor, broadcasts, workerReads } = await startIngestor();
+    const view = (ageMs: number) => ({ workers: ['w1'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() - ageMs });
+    // The reconciler's read is fresh (1 s old; the limit is 60 s): the waiting job's status uses it.
+    await ingestor.applyWorkerView(view(1_000), []);
+    await ingestor.ingestBatch([event('2-0', 'added')], { readNext: false });
+    expect(broadcasts.map((sent) => sent.status.state)).toEqual(['waiting']);
+    expect(workerReads.count).toBe(0);
+    // Late (two minutes old): the batch reads the workers itself, once.
+    await ingestor.applyWorkerView(view(120_000), []);
+    await ingestor.ingestBatch([event('3-0', 'waiting')], { readNext: false });
+    expect(workerReads.count).toBe(1);
   });
 });

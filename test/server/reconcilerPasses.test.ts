@@ -4,7 +4,7 @@ import { Reconciler } from '../../server/ingest/reconciler.js';
 import type { WorkerView } from '../../server/ingest/workerWatch.js';
 import { silentLogger } from '../../server/options.js';
 import { createKeys } from '../../server/store/keys.js';
-import { queueOnRedis, uniqueName } from '../support/harness.js';
+import { queueOnRedis, uniqueName, waitFor } from '../support/harness.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -34,7 +34,7 @@ async function reconcilerWithWork() {
     return { workers: ['w'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() };
   };
   const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: 60_000, readWorkers, logger: silentLogger });
-  return { reconciler, passes };
+  return { reconciler, passes, redis, keys, name };
 }
 
 describe('Reconciler periodic passes', () => {
@@ -53,5 +53,16 @@ describe('Reconciler periodic passes', () => {
     const idle = await reconcilerWithWork();
     await idle.reconciler.whenCaughtUp('0-0', { busy: false });
     expect(idle.passes).toEqual(['workers', 'vanished unfinished', 'checked routed']);
+  });
+
+  it('takes the checks asked while the read loop is busy (every 200 ms at most), not only when it is idle', async () => {
+    const { reconciler, passes, redis, keys, name } = await reconcilerWithWork();
+    await reconciler.whenCaughtUp('0-0', { busy: true });
+    await redis.sadd(keys.queueChecks(name), 'asked');
+    // A busy loop calls after every batch; the check is taken within a few of its calls' 200 ms.
+    await waitFor(async () => {
+      await reconciler.whenCaughtUp('0-0', { busy: true });
+      return passes.includes('checked asked');
+    }, 'the check asked, taken by a busy loop');
   });
 });
