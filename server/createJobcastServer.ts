@@ -162,7 +162,7 @@ async function startJobcastServer<User>(
   // The adapter's channels carry our key prefix, so two deployments sharing a Redis never hear each other.
   if (adapterConnections.length === 2) {
     const onSubscriptionFailed = (error: unknown, channels: number) =>
-      logger.warn({ err: error, channels }, "rooms' channel subscriptions were refused; sending them again: until then the rooms may miss other nodes' statuses (their subscribers' heartbeats find the gap)");
+      logger.warn({ err: error, channels }, "Redis refused rooms' channel subscriptions; each a room still needs is sent again, and until it holds the room may miss other nodes' statuses (its subscribers' heartbeats find the gap)");
     io.adapter(createJobcastAdapter(adapterConnections[0]!, adapterConnections[1]!, `${knobs.keyPrefix}:socket.io`, onSubscriptionFailed));
   }
 

@@ -91,8 +91,8 @@ function catchSubscriptionReplies(sub: Redis, onFailure: (error: unknown, channe
       if (again.length === 0) return;
       setTimeout(() => {
         for (const channel of again) retrying.delete(channel);
-        const still = again.filter(needed);
-        if (still.length > 0 && sub.status !== 'end') void subscribe(still, Math.min(delayMs * 2, RESUBSCRIBE_MAX_MS));
+        // One channel a command: on a cluster, channels of one SSUBSCRIBE must share a hash slot.
+        if (sub.status !== 'end') for (const channel of again.filter(needed)) void subscribe([channel], Math.min(delayMs * 2, RESUBSCRIBE_MAX_MS));
       }, delayMs).unref();
     });
     return reply;
