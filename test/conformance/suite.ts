@@ -119,8 +119,8 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
     }
 
     // BullMQ settles: nothing waiting, running or delayed but the parked jobs.
-    const settled = await quiesce(world, 240_000);
-    if (!settled) world.journal.push('BullMQ did not settle within 240 s: comparing with its current states');
+    const unsettled = await quiesce(world, 240_000);
+    if (unsettled) world.journal.push(`BullMQ did not settle within 240 s (${unsettled}): comparing with its current states`);
     const checker = new Checker(world, viewsAtWipe);
     await checker.readTruth();
     const clients = [...world.clients.values()];
@@ -177,25 +177,31 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
   }
 }
 
-async function quiesce(world: World, timeoutMs: number): Promise<boolean> {
+/** Waits until nothing is waiting, running or delayed but the parked jobs; undefined then, else what was still there per queue. */
+async function quiesce(world: World, timeoutMs: number): Promise<string | undefined> {
   const parked = () => [...world.records.values()].filter((record) => record.parked && record.wipedAt === undefined && !record.removed).length;
+  let left = '';
   try {
     await waitFor(
       async () => {
         let busy = 0;
         let delayed = 0;
+        const counted: string[] = [];
         for (const name of Object.values(world.queues)) {
           const counts = await world.queue(name).getJobCounts('active', 'wait', 'prioritized', 'waiting-children', 'delayed');
-          busy += (counts.active ?? 0) + (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0);
+          const queueBusy = (counts.active ?? 0) + (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0);
+          busy += queueBusy;
           delayed += counts.delayed ?? 0;
+          if (queueBusy > 0) counted.push(`${name}: ${Object.entries(counts).filter(([, count]) => count > 0).map(([state, count]) => `${count} ${state}`).join(', ')}`);
         }
+        left = `${counted.join('; ')}; delayed ${delayed}, parked ${parked()}`;
         return busy === 0 && delayed <= parked();
       },
       'BullMQ to settle',
       timeoutMs,
     );
-    return true;
+    return undefined;
   } catch {
-    return false;
+    return left;
   }
 }
