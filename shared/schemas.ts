@@ -59,11 +59,10 @@ export const JobStepSchema = z.object({
 });
 export type JobStep = z.infer<typeof JobStepSchema>;
 
-/** Something about a job a developer should know: it runs on old code, or nobody will run it. */
 /**
  * Something about a job a developer should know, found by the server's continuous watch of
- * each queue's workers: `NO_WORKER` (nothing listens on the queue: the job waits until a
- * worker starts), `WORKER_LOST` (the worker running it is gone or stopped renewing its lock:
+ * each queue's workers: `NO_WORKER` (no worker will take the waiting job: nothing listens on
+ * the queue, the queue is paused, or its workers take no jobs; the message says which), `WORKER_LOST` (the worker running it is gone or stopped renewing its lock:
  * BullMQ's stalled check will retry or fail it around `until`), `STALE_WORKER` (a worker on
  * other code ran it).
  */

@@ -74,12 +74,15 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
 
 async function checkQueue(queue: Queue, redis: Redis, prefix: string, findings: Finding[], versions: Map<string, string[]>) {
   const subject = `queue ${queue.name}`;
-  const [maxLen, streamLength, workers, counts] = await Promise.all([
+  const [maxLen, streamLength, workers, counts, paused, limitMs] = await Promise.all([
     redis.hget(`${prefix}:${queue.name}:meta`, 'opts.maxLenEvents'),
     redis.xlen(`${prefix}:${queue.name}:events`),
     queue.getWorkers(),
     queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+    queue.isPaused(),
+    redis.pttl(`${prefix}:${queue.name}:limiter`),
   ]);
+  const waiting = counts.waiting ?? 0;
   const limit = maxLen === null ? 10_000 : Number(maxLen);
   findings.push({
     level: limit < 1_000 ? 'warn' : 'ok',
@@ -87,10 +90,13 @@ async function checkQueue(queue: Queue, redis: Redis, prefix: string, findings: 
     message: `events stream ${streamLength}/${limit} entries${limit < 1_000 ? ' (short: a reader away for a while misses events; raise streams.events.maxLen)' : ''}`,
   });
   if (workers.length === 0) {
-    const waiting = counts.waiting ?? 0;
     findings.push({ level: waiting > 0 ? 'fail' : 'warn', subject, message: `no worker listens on this queue (${waiting} waiting)` });
   } else {
     findings.push({ level: 'ok', subject, message: `${workers.length} worker(s) listening` });
+  }
+  if (paused) findings.push({ level: waiting > 0 ? 'fail' : 'warn', subject, message: `paused: no worker takes its jobs until queue.resume() (${waiting} waiting)` });
+  else if (waiting > 0 && workers.length > 0 && (counts.active ?? 0) === 0 && limitMs <= 0 && workers.every(takesNoJobs)) {
+    findings.push({ level: 'fail', subject, message: `${workers.length} worker(s) connected, but none has waited for a job or run one for ${NOT_TAKING_S} s (paused with worker.pause(), never run, or stuck): ${waiting} waiting` });
   }
   for (const worker of workers) {
     // BullMQ names a worker's connection `<queue client>:w:<worker name>`.
@@ -102,6 +108,16 @@ async function checkQueue(queue: Queue, redis: Redis, prefix: string, findings: 
   const failed = counts.failed ?? 0;
   findings.push({ level: failed > 0 ? 'warn' : 'ok', subject, message: `${failed} failed, ${counts.active ?? 0} active, ${counts.waiting ?? 0} waiting, ${counts.delayed ?? 0} delayed` });
 }
+
+/** How long a worker's connection must have sent nothing, while not waiting for a job, to count as taking none. */
+const NOT_TAKING_S = 10;
+
+/**
+ * A worker waiting for jobs blocks on its queue's marker (flag `b` in CLIENT LIST), and a
+ * running one sends a command at least every 10 s (BullMQ's longest wait); a connection that
+ * does neither belongs to a worker that takes no jobs.
+ */
+const takesNoJobs = (worker: Record<string, string>) => !String(worker.flags ?? '').includes('b') && Number(worker.idle ?? 0) >= NOT_TAKING_S;
 
 /** Active jobs with no lock: their worker died or froze, and BullMQ will call them stalled. */
 async function countStalled(queue: Queue, redis: Redis, prefix: string): Promise<number> {

@@ -15,8 +15,20 @@ export interface WorkerView {
    * default), so counting held locks as workers would hide a dead worker that long.
    */
   namesTrusted: boolean;
+  /** The queue is paused (`queue.pause()`): no worker takes its jobs until `queue.resume()`. */
+  paused: boolean;
+  /**
+   * Since when (ms) the queue's workers have been connected while none took jobs: none waited
+   * for one (blocked on BullMQ's marker), none ran one, and no rate limit held them back. A
+   * healthy idle worker always waits for jobs; one that does not is paused (`worker.pause()`),
+   * was never run (`autorun: false`), or is stuck.
+   */
+  notTakingSince?: number | undefined;
   checkedAt: number;
 }
+
+/** How long a queue's workers must have taken no jobs before its waiting jobs are said to have none that will run them. */
+export const NOT_TAKING_AFTER_MS = 10_000;
 
 /** Active jobs whose locks are read per check. */
 const ACTIVE_CHECKED = 500;
@@ -31,6 +43,7 @@ const ACTIVE_CHECKED = 500;
  */
 export class WorkerWatch {
   #namedSeen = false;
+  #notTakingSince: number | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -43,16 +56,22 @@ export class WorkerWatch {
     const encoded = Buffer.from(queue.name).toString('base64');
     const names = [`${this.prefix}:${encoded}`, `${this.prefix}:${queue.name}`];
     const isWorker = (name: string) => names.some((base) => name === base || name.startsWith(`${base}:w:`));
-    const [list, active] = await Promise.all([
+    const [list, active, paused, limitMs] = await Promise.all([
       listConnections(redis).catch(() => undefined),
       redis.lrange(queue.keys.active!, 0, ACTIVE_CHECKED - 1),
+      redis.hexists(queue.keys.meta!, 'paused'),
+      redis.pttl(queue.keys.limiter!),
     ]);
-    const workers = (list ?? '')
+    const connections = (list ?? '')
       .split(/\r?\n/)
-      .map((line) => / name=(\S*)/.exec(line)?.[1] ?? '')
-      .filter((name) => name !== '' && isWorker(name));
+      .map((line) => ({ name: / name=(\S*)/.exec(line)?.[1] ?? '', blocked: / flags=\S*b/.test(line) }))
+      .filter(({ name }) => name !== '' && isWorker(name));
+    const workers = connections.map(({ name }) => name);
     if (list === undefined) this.#namedSeen = false;
     else if (workers.length > 0) this.#namedSeen = true;
+    // A worker waiting for jobs blocks on the queue's marker, on the connection BullMQ names.
+    const notTaking = this.#namedSeen && workers.length > 0 && !connections.some(({ blocked }) => blocked) && active.length === 0 && limitMs <= 0 && paused === 0;
+    this.#notTakingSince = notTaking ? (this.#notTakingSince ?? Date.now()) : undefined;
     const locks = new Map<string, number>();
     if (active.length > 0) {
       // The active list is read again with the locks, at the same instant: a job that finished
@@ -67,7 +86,7 @@ export class WorkerWatch {
         if (stillActive.has(jobId)) locks.set(jobId, Number(replies[index]?.[1] ?? -2));
       });
     }
-    return { workers, locks, namesTrusted: this.#namedSeen, checkedAt: Date.now() };
+    return { workers, locks, namesTrusted: this.#namedSeen, paused: paused === 1, notTakingSince: this.#notTakingSince, checkedAt: Date.now() };
   }
 }
 
@@ -87,15 +106,22 @@ export const hasWorker = (view: WorkerView): boolean =>
   view.workers.length > 0 || (!view.namesTrusted && [...view.locks.values()].some((ttl) => ttl > 0));
 
 /**
- * The worker warnings a job deserves now. A waiting job with no worker at all will not move
- * (`NO_WORKER`). An active job whose worker's connection is gone (the worker helpers name it
+ * The worker warnings a job deserves now. A waiting job that no worker will take does not move
+ * (`NO_WORKER`): no worker at all, a paused queue, or workers that have taken no jobs for
+ * {@link NOT_TAKING_AFTER_MS} (each case says which in its message). An active job whose worker's connection is gone (the worker helpers name it
  * `jobcast:<version>:<host>:<pid>`), or whose lock is gone or no longer renewed, is on a dead
  * worker (`WORKER_LOST`), said before BullMQ's stalled check does.
  */
 export function workerWarnings(status: JobStatus, view: WorkerView): JobWarning[] {
-  if ((status.state === 'waiting' || status.state === 'delayed') && !hasWorker(view)) {
+  if (status.state === 'waiting' || status.state === 'delayed') {
     const when = status.state === 'delayed' ? 'when its delay ends it will wait' : 'it waits';
-    return [{ code: 'NO_WORKER', message: `No worker listens on queue "${status.queue}": ${when} until one starts.` }];
+    if (!hasWorker(view)) return [{ code: 'NO_WORKER', message: `No worker listens on queue "${status.queue}": ${when} until one starts.` }];
+    if (view.paused) return [{ code: 'NO_WORKER', message: `Queue "${status.queue}" is paused: ${when} until it is resumed (queue.resume()).` }];
+    if (view.notTakingSince !== undefined && view.checkedAt - view.notTakingSince >= NOT_TAKING_AFTER_MS) {
+      const message = `The workers connected to queue "${status.queue}" take no jobs (paused with worker.pause(), never run, or stuck): ${when} until one takes jobs again.`;
+      return [{ code: 'NO_WORKER', message }];
+    }
+    return [];
   }
   if (status.state !== 'active') return [];
   const ttl = view.locks.get(status.jobId);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { startRedisServer } from '../../scripts/redisServer.js';
@@ -72,6 +73,35 @@ describe('jobcast CLI', () => {
     expect(await doctor.exited).toBe(1);
     expect(doctor.output()).toContain('ok    redis: reachable');
     expect(doctor.output()).toContain(`FAIL  queue ${queue}: no worker listens on this queue (1 waiting)`);
+  });
+
+  it('doctor fails a paused queue with waiting jobs, and a queue whose only worker takes no jobs', async () => {
+    const paused = uniqueName('cli');
+    const pausedQueue = openQueue(paused);
+    cleanups.push(() => pausedQueue.close());
+    await pausedQueue.pause();
+    await pausedQueue.add('parked', {});
+    const idle = uniqueName('cli');
+    const idleQueue = openQueue(idle);
+    cleanups.push(() => idleQueue.close());
+    // Never run (autorun: false): connected and named as BullMQ names workers, taking nothing.
+    const worker = new Worker(idle, async () => undefined, { connection: { url: inject('redisUrl') }, autorun: false });
+    cleanups.push(() => worker.close());
+    await worker.waitUntilReady();
+    await idleQueue.add('unclaimed', {});
+    const doctorSays = async () => {
+      const doctor = jobcast(['doctor', '--redis', inject('redisUrl'), '--queues', `${paused},${idle}`]);
+      return { code: await doctor.exited, output: doctor.output() };
+    };
+    const first = await doctorSays();
+    expect(first.code).toBe(1);
+    expect(first.output).toContain(`FAIL  queue ${paused}: paused: no worker takes its jobs until queue.resume() (1 waiting)`);
+    // Said once the worker's connection has been quiet for 10 s.
+    const later = await waitFor(async () => {
+      const said = await doctorSays();
+      return said.output.includes(`queue ${idle}: 1 worker(s) connected, but none`) ? said : undefined;
+    }, 'the worker taking no jobs', 60_000);
+    expect(later.output).toContain(`FAIL  queue ${idle}: 1 worker(s) connected, but none has waited for a job or run one for 10 s (paused with worker.pause(), never run, or stuck): 1 waiting`);
   });
 
   it('doctor and job say so and fail when pointed at a Redis Cluster node', async () => {

@@ -1,3 +1,4 @@
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusEvent } from '../../shared/index.js';
@@ -71,5 +72,21 @@ describe('the worker watch', () => {
     cleanups.push(() => redis.quit());
     const lockTtl = await redis.pttl(`bull:${queue}:${running.jobId}:lock`);
     expect(lockTtl).toBeGreaterThan(0);
+  });
+
+  it('says NO_WORKER on a job waiting while the only worker is paused, and clears it when the worker resumes', async () => {
+    const { queue, stack, events } = await watchedStack('paused', 'document:4');
+    const worker = new Worker(queue, async () => ({ done: true }), { connection: { url: stack.redisUrl } });
+    cleanups.push(() => worker.close());
+    await worker.waitUntilReady();
+    await worker.pause();
+    const { jobId } = await stack.server.enqueue(queue, 'parked', {}, { rooms: ['document:4'] });
+    const last = () => events.filter((event) => event.status.jobId === jobId).at(-1);
+    await waitFor(() => warningCodes(last()).includes('NO_WORKER'), 'NO_WORKER on the job no worker takes', 40_000);
+    expect(last()!.status.state).toBe('waiting');
+    expect(last()!.status.warnings![0]!.message).toContain('take no jobs');
+    worker.resume();
+    await waitFor(() => last()?.status.state === 'completed', 'the job done once the worker resumed');
+    expect(warningCodes(last())).toEqual([]);
   });
 });

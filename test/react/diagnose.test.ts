@@ -187,7 +187,7 @@ describe('diagnose', () => {
     const waiting = { ...status('j1', 'waiting'), warnings: [{ code: 'NO_WORKER' as const, message: 'No worker listens on queue "q".' }] };
     const result = diagnose({ room: ROOM, jobId: 'j1', client: client([room({ seq: 1, jobs: { 'q/j1': waiting } })], { log: [statusLog(1)] }) });
     expect(result.firstFailure).toBe('job');
-    expect(byId(result).job!.detail).toBe('job j1 is waiting: no worker listens on queue "q", so it waits until one starts (NO_WORKER)');
+    expect(byId(result).job!.detail).toBe('job j1 is waiting: no worker listens on queue "q" (NO_WORKER)');
     const lost = diagnose({ room: ROOM, jobId: 'j1', client: client([room({ seq: 1, jobs: { 'q/j1': status('j1', 'unknown') } })], { log: [statusLog(1)] }) });
     expect(lost.firstFailure).toBe('job');
     expect(byId(lost).job!.detail).toContain('its record vanished');

@@ -135,10 +135,10 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
     const staged = await openPage();
     const { jobId } = await staged.stack.server.enqueue(staged.queue, 'summarize', {}, { rooms: [staged.room] });
 
-    expect(await problem(jobId, 'NO_WORKER')).toContain(`No worker listens NO_WORKER Nothing runs queue "${staged.queue}": the job waits until a worker starts.`);
+    expect(await problem(jobId, 'NO_WORKER')).toContain(`No worker takes it NO_WORKER Nothing will run it now. No worker listens on queue "${staged.queue}": it waits until one starts.`);
     const check = await whyCheck(staged.room, jobId);
     expect(check.first).toBe('job');
-    expect(check.summary).toContain(`job ${jobId} is waiting: no worker listens on queue "${staged.queue}", so it waits until one starts (NO_WORKER)`);
+    expect(check.summary).toContain(`job ${jobId} is waiting: no worker listens on queue "${staged.queue}": it waits until one starts (NO_WORKER)`);
   });
 
   it('names NO_WORKER, pushed by the worker watch, on a job queued behind the only worker once that worker dies (mode 1.1)', async () => {
@@ -160,7 +160,7 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
     // The dead worker's lock on the job it ran (30 s) is not taken for a live worker: its
     // connection, seen by name before, is gone.
     const text = await problem(queued.jobId, 'NO_WORKER');
-    expect(text).toContain(`Nothing runs queue "${queue}"`);
+    expect(text).toContain(`No worker listens on queue "${queue}"`);
     // Said by the server's watch of the workers (a `warned` event), not when the job was added.
     const rows = within(screen.getByRole('table', { name: `Timeline of job ${queued.jobId}` })).getAllByRole('row');
     expect(rows.at(-1)!.querySelectorAll('td')[1]!.textContent).toMatch(/^warned/);

@@ -33,7 +33,7 @@ async function startIngestor(onUnrouted: (queue: string, jobId: string, event: s
     batchSize: 100,
     readWorkers: async () => {
       workerReads.count++;
-      return { workers: ['w1'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() };
+      return { workers: ['w1'], locks: new Map(), namesTrusted: true, paused: false, checkedAt: Date.now() };
     },
     workerViewMaxAgeMs: 60_000,
     onUnrouted,
@@ -83,7 +83,7 @@ describe('Ingestor cache', () => {
 describe('Ingestor worker view', () => {
   it("reads the workers inside a batch only when the reconciler's last read is older than workerViewMaxAgeMs", async () => {
     const { ingestor, broadcasts, workerReads } = await startIngestor();
-    const view = (ageMs: number) => ({ workers: ['w1'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() - ageMs });
+    const view = (ageMs: number) => ({ workers: ['w1'], locks: new Map(), namesTrusted: true, paused: false, checkedAt: Date.now() - ageMs });
     // The reconciler's read is fresh (1 s old; the limit is 60 s): the waiting job's status uses it.
     await ingestor.applyWorkerView(view(1_000), []);
     await ingestor.ingestBatch([event('2-0', 'added')], { readNext: false });

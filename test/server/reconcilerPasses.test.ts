@@ -31,7 +31,7 @@ async function reconcilerWithWork() {
   } as unknown as Ingestor;
   const readWorkers = async (): Promise<WorkerView> => {
     passes.push('workers');
-    return { workers: ['w'], locks: new Map(), namesTrusted: true, checkedAt: Date.now() };
+    return { workers: ['w'], locks: new Map(), namesTrusted: true, paused: false, checkedAt: Date.now() };
   };
   const reconciler = new Reconciler({ queue, redis, keys, ingestor, sweepIntervalMs: 60_000, readWorkers, logger: silentLogger });
   return { reconciler, passes, redis, keys, name };

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { Queue } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobStatus } from '../../shared/index.js';
-import { WorkerWatch, workerWarnings } from '../../server/ingest/workerWatch.js';
-import { queueOnRedis } from '../support/harness.js';
+import { NOT_TAKING_AFTER_MS, WorkerWatch, workerWarnings, type WorkerView } from '../../server/ingest/workerWatch.js';
+import { queueOnRedis, waitFor } from '../support/harness.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -49,5 +49,43 @@ describe('WorkerWatch', () => {
     const view = await watch.read();
     expect(view.locks.get('7')).toBe(-2);
     expect(workerWarnings(status, view).map((warning) => warning.code)).toEqual(['WORKER_LOST']);
+  });
+
+  it('tells workers that take no jobs from workers that wait for them, are held back by a rate limit, or run one', async () => {
+    const { redis, queue, name } = queueOnRedis(inject('redisUrl'), 'taking', cleanups);
+    const watch = new WorkerWatch(redis, queue, 'bull');
+    // Never run (autorun: false): connected, named, and taking nothing.
+    const idle = new Worker(name, async () => undefined, { connection: { url: inject('redisUrl') }, autorun: false });
+    cleanups.push(() => idle.close());
+    await idle.waitUntilReady();
+    await waitFor(async () => (await watch.read()).notTakingSince !== undefined, 'the unrun worker seen taking no jobs');
+    // A rate limit holds workers back without blocking them: not the same thing.
+    await redis.set(queue.keys.limiter!, '1', 'PX', 60_000);
+    expect((await watch.read()).notTakingSince).toBeUndefined();
+    await redis.del(queue.keys.limiter!);
+    // A running worker with nothing to do blocks on BullMQ's marker: it waits for jobs.
+    const running = new Worker(name, async () => undefined, { connection: { url: inject('redisUrl') } });
+    cleanups.push(() => running.close());
+    await waitFor(async () => (await watch.read()).notTakingSince === undefined, 'the running worker seen waiting for jobs');
+    // Paused, it stops waiting (once its last wait for a job ends).
+    await running.pause();
+    await waitFor(async () => (await watch.read()).notTakingSince !== undefined, 'the paused worker seen taking no jobs');
+    // A paused queue is told apart.
+    await queue.pause();
+    expect((await watch.read()).paused).toBe(true);
+  });
+
+  it('says NO_WORKER of a waiting job when the queue is paused, or when its workers have taken no jobs for a while, saying which', () => {
+    const waiting: JobStatus = { jobId: '8', queue: 'q', incarnation: 'i1', state: 'waiting', attempt: 1, maxAttempts: 1, updatedAt: 0 };
+    const now = Date.now();
+    const view = (overrides: Partial<WorkerView>): WorkerView => ({ workers: ['bull:cQ=='], locks: new Map(), namesTrusted: true, paused: false, checkedAt: now, ...overrides });
+    const said = (overrides: Partial<WorkerView>) => workerWarnings(waiting, view(overrides)).map((warning) => `${warning.code}: ${warning.message}`);
+    expect(said({})).toEqual([]);
+    expect(said({ paused: true })).toEqual(['NO_WORKER: Queue "q" is paused: it waits until it is resumed (queue.resume()).']);
+    expect(said({ notTakingSince: now - NOT_TAKING_AFTER_MS + 1_000 })).toEqual([]);
+    expect(said({ notTakingSince: now - NOT_TAKING_AFTER_MS })).toEqual([
+      'NO_WORKER: The workers connected to queue "q" take no jobs (paused with worker.pause(), never run, or stuck): it waits until one takes jobs again.',
+    ]);
+    expect(said({ workers: [] })).toEqual(['NO_WORKER: No worker listens on queue "q": it waits until one starts.']);
   });
 });

@@ -135,7 +135,8 @@ function checkJob({ jobId, now, server }: DiagnoseInput, room: RoomDiagnostics |
   const what = `job ${job.jobId} is ${job.state}`;
   const warning = (code: string) => job.warnings?.find((candidate) => candidate.code === code);
   const noWorker = warning('NO_WORKER');
-  if (noWorker && !isTerminalStatus(job) && job.state !== 'active') return hop('job', false, `${what}: no worker listens on queue "${job.queue}", so it waits until one starts (NO_WORKER)`);
+  // The server's message says why: no worker listens, the queue is paused, or its workers take no jobs.
+  if (noWorker && !isTerminalStatus(job) && job.state !== 'active') return hop('job', false, `${what}: ${sentencePart(noWorker.message)} (NO_WORKER)`);
   const lost = warning('WORKER_LOST');
   if (lost && !isTerminalStatus(job)) {
     const until = 'until' in lost && typeof lost.until === 'number' ? `; its lock runs out at ${formatTime(lost.until)}, then BullMQ calls it stalled` : '';
@@ -242,3 +243,6 @@ export function similarRooms(name: string, rooms: readonly string[]): string[] {
   const type = normalize(name).split(':')[0];
   return rooms.filter((room) => room !== name && (normalize(room) === normalize(name) || normalize(room).split(':')[0] === type));
 }
+
+/** A sentence made part of another: first letter in lower case, no final period. */
+const sentencePart = (sentence: string) => `${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}`.replace(/\.$/, '');

@@ -53,7 +53,8 @@ export function jobProblems(status: JobStatus, options: { now: number; carriedOv
   for (const warning of status.warnings ?? []) {
     switch (warning.code) {
       case 'NO_WORKER':
-        problems.push({ code: 'NO_WORKER', tone: 'bad', title: 'No worker listens', detail: `Nothing runs queue "${status.queue}": the job waits until a worker starts. ${warning.message}` });
+        // The server's message says why: no worker listens, the queue is paused, or its workers take no jobs.
+        problems.push({ code: 'NO_WORKER', tone: 'bad', title: 'No worker takes it', detail: `Nothing will run it now. ${warning.message}` });
         break;
       case 'WORKER_LOST': {
         const until = warning.until === undefined ? '' : ` Its lock runs out at ${formatTime(warning.until)}${warning.until > options.now ? ` (in ${formatDuration(warning.until - options.now)})` : ''}: then BullMQ calls it stalled and retries or fails it.`;

@@ -4,8 +4,8 @@ import type { JobMisses } from '../useMissedForJob.js';
 
 const WARNING_TEXT: Record<JobWarning['code'], { title: string; advice: (finished: boolean) => string }> = {
   NO_WORKER: {
-    title: 'No worker is running',
-    advice: () => 'The job waits in the queue until one starts: use “Start worker” in the failure controls.',
+    title: 'No worker is taking it',
+    advice: () => 'The job waits in the queue until a worker takes it: use “Start worker” in the failure controls.',
   },
   WORKER_LOST: {
     title: 'The worker running it is gone',
