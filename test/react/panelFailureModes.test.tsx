@@ -6,6 +6,7 @@
  *
  *   1    no worker listens on the queue                         Jobs: NO_WORKER; why-check: job hop
  *   1.1  the only worker died after the job was queued          Jobs: NO_WORKER from the worker watch
+ *   1.2  the only worker is paused and takes no jobs            Jobs: NO_WORKER saying so; why-check: job hop
  *   2    a failure whose record removeOnFail erased             why-check: record gone + the failure that reached the page
  *   2b   a failure swallowed inside the job (a step's error caught)   Jobs: SWALLOWED
  *   3    the job failed at step N, and only "failed" is known   Jobs: FAILED at step N, last completed step
@@ -167,6 +168,21 @@ describe('JobcastDebugPanel names each failure mode, staged for real', () => {
     const check = await whyCheck(room, queued.jobId);
     expect(check.first).toBe('job');
     expect(check.hop('job').text).toContain('(NO_WORKER)');
+  }, 90_000);
+
+  it("names NO_WORKER on a job that the queue's only worker, paused, does not take, and fails the job hop (mode 1.2)", async () => {
+    const staged = await openPage();
+    const { stack, queue, room } = staged;
+    const worker = jobcastWorker(staged, async () => undefined);
+    await worker.waitUntilReady();
+    await worker.pause();
+    const { jobId } = await stack.server.enqueue(queue, 'parked', {}, { rooms: [room] });
+    // Said once the worker has taken no jobs for 10 s.
+    const text = await problem(jobId, 'NO_WORKER', { timeout: 45_000 });
+    expect(text).toContain(`The workers connected to queue "${queue}" take no jobs (paused with worker.pause(), never run, or stuck)`);
+    const check = await whyCheck(room, jobId);
+    expect(check.first).toBe('job');
+    expect(check.hop('job').text).toContain(`the workers connected to queue "${queue}" take no jobs`);
   }, 90_000);
 
   it('says the record is gone and shows the failure that reached the page when removeOnFail erased a failed job (mode 2)', async () => {
