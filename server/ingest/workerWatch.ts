@@ -108,9 +108,10 @@ export const hasWorker = (view: WorkerView): boolean =>
 /**
  * The worker warnings a job deserves now. A waiting job that no worker will take does not move
  * (`NO_WORKER`): no worker at all, a paused queue, or workers that have taken no jobs for
- * {@link NOT_TAKING_AFTER_MS} (each case says which in its message). An active job whose worker's connection is gone (the worker helpers name it
- * `jobcast:<version>:<host>:<pid>`), or whose lock is gone or no longer renewed, is on a dead
- * worker (`WORKER_LOST`), said before BullMQ's stalled check does.
+ * {@link NOT_TAKING_AFTER_MS} (each case says which in its message). An active job whose
+ * worker's connection is gone (the worker helpers name it `jobcast:<version>:<host>:<pid>`), or
+ * whose lock is gone or no longer renewed, is on a dead worker (`WORKER_LOST`), said before
+ * BullMQ's stalled check does.
  */
 export function workerWarnings(status: JobStatus, view: WorkerView): JobWarning[] {
   if (status.state === 'waiting' || status.state === 'delayed') {
